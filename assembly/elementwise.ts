@@ -1,0 +1,1 @@
+// Kernels of area 'elementwise'. Twins: src/backend/js/elementwise.ts (same names, heap first).

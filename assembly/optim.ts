@@ -1,0 +1,1 @@
+// Kernels of area 'optim'. Twins: src/backend/js/optim.ts (same names, heap first).
