@@ -1,0 +1,47 @@
+/** Typed errors of the math engine. Every message says where (column) or what (symbol, value). */
+
+export class EngineError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** Malformed Polish text. `column` and `line` are 1-based; `offset` is 0-based into the input. */
+export class ParseError extends EngineError {
+  constructor(
+    readonly detail: string,
+    readonly offset: number,
+    readonly line: number,
+    readonly column: number,
+  ) {
+    super(line > 1 ? `${detail} at line ${line}, column ${column}` : `${detail} at column ${column}`);
+  }
+}
+
+/** A well-formed expression that has no value (or no value we can compute). */
+export class EvalError extends EngineError {}
+
+export class DivisionByZeroError extends EvalError {
+  constructor(what = 'division by zero') {
+    super(what);
+  }
+}
+
+/** Outside a function's real domain: log or sqrt of a negative, a non-finite result, ... */
+export class DomainError extends EvalError {}
+
+export class UnboundSymbolError extends EvalError {
+  constructor(readonly symbol: string) {
+    super(`symbol '${symbol}' has no binding`);
+  }
+}
+
+/** `solve` found no real root (or every number is a root). */
+export class NoSolutionError extends EvalError {}
+
+/** Numeric quadrature did not converge (singular or wildly oscillating integrand). */
+export class IntegrationError extends EvalError {}
+
+/** The engine deliberately does not handle this form (e.g. `solve` inside a symbolic expression). */
+export class UnsupportedError extends EvalError {}

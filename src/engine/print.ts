@@ -1,0 +1,46 @@
+import { type Expr, foldExpr } from './expr';
+
+/**
+ * Canonical decimal text of a double: shortest round-trip digits, never exponent notation,
+ * always a fractional part (`2.0`), and -0 printed as `0.0`. Parsing it gives the same double.
+ */
+export function formatFloat(value: number): string {
+  if (!Number.isFinite(value)) throw new RangeError(`cannot print non-finite float ${value}`);
+  if (value === 0) return '0.0';
+  const text = String(value);
+  const ePos = text.indexOf('e');
+  if (ePos < 0) return text.indexOf('.') < 0 ? `${text}.0` : text;
+  const negative = text[0] === '-';
+  const mantissa = text.slice(negative ? 1 : 0, ePos);
+  const exponent = Number(text.slice(ePos + 1));
+  const dot = mantissa.indexOf('.');
+  const digits = dot < 0 ? mantissa : mantissa.slice(0, dot) + mantissa.slice(dot + 1);
+  const pointAt = (dot < 0 ? mantissa.length : dot) + exponent; // digits before the decimal point
+  let body: string;
+  if (pointAt <= 0) body = `0.${'0'.repeat(-pointAt)}${digits}`;
+  else if (pointAt >= digits.length) body = `${digits}${'0'.repeat(pointAt - digits.length)}.0`;
+  else body = `${digits.slice(0, pointAt)}.${digits.slice(pointAt)}`;
+  return negative ? `-${body}` : body;
+}
+
+/** The Polish token of one node, without its children: `+`, `sin`, `x`, `-3`, `0.5`. */
+export function nodeToken(node: Expr): string {
+  switch (node.type) {
+    case 'int':
+      return node.value.toString();
+    case 'float':
+      return formatFloat(node.value);
+    default:
+      return node.value;
+  }
+}
+
+/** Canonical Polish text: `(op a b)`, single spaces, no recursion (deep trees are fine). */
+export function print(expr: Expr): string {
+  return foldExpr<string>(expr, (node, kids) => {
+    if (kids.length === 0) return nodeToken(node);
+    let text = `(${node.value}`;
+    for (const kid of kids) text += ` ${kid}`;
+    return `${text})`;
+  });
+}
