@@ -1,0 +1,133 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { treeEditDistance, treeEditDistanceBatch, treeMappingCost } from '../../src/ged/ted';
+import { flattenTreeNode, type TreeNode } from '../../src/ged/tree';
+import {
+  arbTree, backendOf, bruteForceTed, forestDistance, isTreeMapping, plainMappingCost, randomTree, rng, show,
+  type BackendName, type UnitCosts,
+} from './helpers';
+
+const ALPHABET = ['a', 'b', 'c', 'd'];
+const leaf = (label: string): TreeNode => ({ label });
+const node = (label: string, ...children: TreeNode[]): TreeNode => ({ label, children });
+
+describe.each<BackendName>(['wasm', 'js'])('treeEditDistance on %s', (name) => {
+  it('matches textbook cases', async () => {
+    const backend = await backendOf(name);
+    // Zhang & Shasha's figure: f(d(a c(b)) e) vs f(c(d(a b)) e) has distance 2
+    const a = node('f', node('d', leaf('a'), node('c', leaf('b'))), leaf('e'));
+    const b = node('f', node('c', node('d', leaf('a'), leaf('b'))), leaf('e'));
+    expect(treeEditDistance(a, b, undefined, { backend }).distance).toBe(2);
+    expect(treeEditDistance(a, a, undefined, { backend }).distance).toBe(0);
+    expect(treeEditDistance(leaf('x'), leaf('y'), undefined, { backend }).distance).toBe(1);
+    expect(treeEditDistance(leaf('x'), node('x', leaf('y'), leaf('z')), undefined, { backend }).distance).toBe(2);
+  });
+
+  it('agrees with the forest recursion on 300 random trees of up to 12 nodes, and its mapping costs the distance', async () => {
+    const backend = await backendOf(name);
+    const random = rng(name === 'wasm' ? 11 : 12);
+    for (let t = 0; t < 300; t++) {
+      const a = randomTree(random, 1 + Math.floor(random() * 12), ALPHABET);
+      const b = randomTree(random, 1 + Math.floor(random() * 12), ALPHABET);
+      const { distance, mapping } = treeEditDistance(a, b, undefined, { backend });
+      const oracle = forestDistance(a, b);
+      expect(distance, `${show(a)} vs ${show(b)}`).toBe(oracle);
+      expect(isTreeMapping(a, b, mapping.pairs), `mapping of ${show(a)} vs ${show(b)}`).toBe(true);
+      expect(plainMappingCost(a, b, mapping.pairs)).toBe(distance);
+      expect(treeMappingCost(a, b, mapping)).toBe(distance);
+      expect(mapping.deleted.length + mapping.pairs.length).toBe(flattenTreeNode(a).size);
+      expect(mapping.inserted.length + mapping.pairs.length).toBe(flattenTreeNode(b).size);
+    }
+  });
+
+  it('agrees with brute force over all tree mappings on tiny trees', async () => {
+    const backend = await backendOf(name);
+    const random = rng(name === 'wasm' ? 21 : 22);
+    for (let t = 0; t < 150; t++) {
+      const a = randomTree(random, 1 + Math.floor(random() * 5), ['a', 'b']);
+      const b = randomTree(random, 1 + Math.floor(random() * 5), ['a', 'b']);
+      expect(treeEditDistance(a, b, undefined, { backend }).distance, `${show(a)} vs ${show(b)}`).toBe(bruteForceTed(a, b));
+    }
+  });
+
+  it('handles weighted, asymmetric costs (checked against the recursion)', async () => {
+    const backend = await backendOf(name);
+    const random = rng(31);
+    const costs = { nodeInsert: 0.7, nodeDelete: 1.3, nodeType: 2.5, nodeValue: 2.5, alpha: 0.5 };
+    const oracleCosts: UnitCosts = { ins: 0.35, del: 0.65, sub: (x, y) => (x === y ? 0 : 1.25) };
+    for (let t = 0; t < 100; t++) {
+      const a = randomTree(random, 1 + Math.floor(random() * 10), ALPHABET);
+      const b = randomTree(random, 1 + Math.floor(random() * 10), ALPHABET);
+      const { distance, mapping } = treeEditDistance(a, b, costs, { backend });
+      expect(distance).toBeCloseTo(forestDistance(a, b, oracleCosts), 10);
+      expect(isTreeMapping(a, b, mapping.pairs)).toBe(true);
+      expect(plainMappingCost(a, b, mapping.pairs, oracleCosts)).toBeCloseTo(distance, 10);
+    }
+  });
+
+  it('batch equals pair by pair, with shared and repeated trees', async () => {
+    const backend = await backendOf(name);
+    const random = rng(41);
+    const trees = Array.from({ length: 40 }, () => randomTree(random, 1 + Math.floor(random() * 20), ALPHABET));
+    const pairs = Array.from({ length: 200 }, () => [trees[Math.floor(random() * 40)], trees[Math.floor(random() * 40)]] as const);
+    const batch = treeEditDistanceBatch(pairs, undefined, { backend });
+    expect(batch).toBeInstanceOf(Float64Array);
+    expect(Array.from(batch)).toEqual(pairs.map(([a, b]) => treeEditDistance(a, b, undefined, { backend }).distance));
+    expect(treeEditDistanceBatch([], undefined, { backend }).length).toBe(0);
+  });
+
+  it('runs combs both ways and a 3 000-deep chain without recursion', async () => {
+    const backend = await backendOf(name);
+    // right comb (+ 1 (+ 1 (+ 1 …))): O(n⁴) for left-path Zhang–Shasha, cheap along right paths
+    const comb = (n: number, label: string): TreeNode => (n === 0 ? leaf('1') : node(label, leaf('1'), comb(n - 1, label)));
+    const d = treeEditDistance(comb(150, '+'), comb(140, '*'), undefined, { backend }).distance;
+    expect(d).toBe(140 + 20); // 140 relabels of + to *, 10 ops and 10 leaves deleted
+    let chain: TreeNode = leaf('z');
+    for (let i = 0; i < 3000; i++) chain = node(i % 2 ? 'a' : 'b', chain);
+    const r = treeEditDistance(chain, node('b', leaf('z')), undefined, { backend });
+    expect(r.distance).toBe(2999);
+  });
+
+  it('is a metric on random trees (identity, symmetry, triangle inequality)', async () => {
+    const backend = await backendOf(name);
+    fc.assert(
+      fc.property(arbTree(9, ALPHABET), arbTree(9, ALPHABET), arbTree(9, ALPHABET), (a, b, c) => {
+        const d = (x: TreeNode, y: TreeNode) => treeEditDistance(x, y, undefined, { backend }).distance;
+        const ab = d(a, b);
+        expect(d(a, a)).toBe(0);
+        expect(ab === 0).toBe(show(a) === show(b));
+        expect(d(b, a)).toBe(ab);
+        expect(d(a, c)).toBeLessThanOrEqual(ab + d(b, c));
+      }),
+      { numRuns: 150, seed: name === 'wasm' ? 7 : 8 },
+    );
+  });
+});
+
+describe('value-aware costs', () => {
+  it('compares numeric values within the tolerance and types before values', async () => {
+    const backend = await backendOf('wasm');
+    const num = (v: number, type = 'float'): TreeNode => ({ label: String(v), type, value: v });
+    const a = { label: '+', type: 'op', children: [num(1.0004), { label: 'x', type: 'symbol' }] };
+    const b = { label: '+', type: 'op', children: [num(1.0), { label: 'y', type: 'symbol' }] };
+    const costs = { nodeType: 3, nodeValue: 1 };
+    expect(treeEditDistance(a, b, costs, { backend }).distance).toBe(2);
+    expect(treeEditDistance(a, b, { ...costs, tolerance: 5e-4 }, { backend }).distance).toBe(1);
+    // int 2 vs float 2.0 differ in type: substitution costs nodeType (3), cheaper to delete + insert (2)
+    expect(treeEditDistance(num(2, 'int'), num(2.5), costs, { backend }).distance).toBe(2);
+    expect(treeEditDistance(num(2, 'int'), num(2.5), { ...costs, nodeType: 1.5 }, { backend }).distance).toBe(1.5);
+  });
+});
+
+describe('twin parity', () => {
+  it('wasm and js give identical distances on 500 random pairs', async () => {
+    const [w, j] = await Promise.all([backendOf('wasm'), backendOf('js')]);
+    const random = rng(51);
+    const pairs = Array.from(
+      { length: 500 },
+      () => [randomTree(random, 1 + Math.floor(random() * 40), ALPHABET), randomTree(random, 1 + Math.floor(random() * 40), ALPHABET)] as const,
+    );
+    const costs = { nodeInsert: 0.5, nodeValue: 1.5 };
+    expect(Array.from(treeEditDistanceBatch(pairs, costs, { backend: w }))).toEqual(Array.from(treeEditDistanceBatch(pairs, costs, { backend: j })));
+  });
+});
