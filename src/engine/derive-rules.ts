@@ -11,6 +11,7 @@ interface Differentiated {
 const ONE = int(1);
 const TWO = int(2);
 const MINUS_ONE = int(-1);
+const MINUS_TWO = int(-2);
 
 function sum(a: Expr | null, b: Expr | null): Expr | null {
   if (a === null) return b;
@@ -60,9 +61,10 @@ export function differentiate(f: Expr, variable: string): Expr {
             derivative = sum(du === null ? null : op('*', du, v), times(u, dv));
             break;
           case '/':
+            // u'/v - u·v'·v^-2: a negative power keeps v whole (no expansion of v^2 in the denominator).
             derivative = difference(
               du === null ? null : op('/', du, v),
-              dv === null ? null : op('/', op('*', u, dv), op('^', v, TWO)),
+              dv === null ? null : op('*', op('*', u, dv), op('^', v, MINUS_TWO)),
             );
             break;
           case '^':

@@ -5,8 +5,8 @@ import {
   type NodeType,
   OP_ARITY,
   type OpName,
-  ParseError,
   formatFloat,
+  isConstant,
   isFnName,
   isOpName,
   parse,
@@ -40,7 +40,7 @@ export interface MathGraphJSON {
 export class GraphError extends Error {
   constructor(
     readonly field: string,
-    detail: string,
+    readonly detail: string,
   ) {
     super(`${field}: ${detail}`);
     this.name = 'GraphError';
@@ -190,14 +190,34 @@ export class MathGraph {
     for (let i = 0; i < n; i++) if (parentCount[i] === 0) roots.push(i);
     if (roots.length !== 1) throw new GraphError(`${field}.edges`, `expected exactly one root, found ${roots.length}`);
     const graph = new MathGraph(types, values, children, roots[0]);
-    graph.topologicalOrder(`${field}.edges`); // throws on a cycle or unreachable node
-    try {
-      parse(graph.toPolish());
-    } catch (err) {
-      if (err instanceof ParseError) throw new GraphError(field, `not a well-formed expression: ${err.detail}`);
-      throw err;
-    }
+    graph.topologicalOrder(`${field}.edges`); // throws on a cycle
+    graph.checkCalculusArguments(field);
     return graph;
+  }
+
+  /** The parser's rules: variables of derive/integrate/solve are symbols (not e, pi); '=' only as solve's equation. */
+  private checkCalculusArguments(field: string): void {
+    for (let i = 0; i < this.size; i++) {
+      const kids = this.children[i];
+      if (this.types[i] === 'fn' && (this.values[i] === 'derive' || this.values[i] === 'integrate' || this.values[i] === 'solve')) {
+        const v = kids[1];
+        if (this.types[v] !== 'symbol' || isConstant(this.values[v] as string)) {
+          throw new GraphError(`${field}.nodes[${v}]`, `the variable of '${this.values[i]}' must be a symbol other than e, pi`);
+        }
+        if (this.values[i] === 'solve' && !(this.types[kids[0]] === 'op' && this.values[kids[0]] === '=')) {
+          throw new GraphError(`${field}.nodes[${kids[0]}]`, `'solve' needs an equation (=) as its first argument`);
+        }
+      }
+      for (let k = 0; k < kids.length; k++) {
+        const c = kids[k];
+        if (this.types[c] === 'op' && this.values[c] === '=' && !(k === 0 && this.types[i] === 'fn' && this.values[i] === 'solve')) {
+          throw new GraphError(`${field}.nodes[${c}]`, `'=' is only allowed as the first argument of solve`);
+        }
+      }
+    }
+    if (this.types[this.root] === 'op' && this.values[this.root] === '=') {
+      throw new GraphError(`${field}.nodes[${this.root}]`, `'=' is only allowed as the first argument of solve`);
+    }
   }
 
   toJSON(): MathGraphJSON {

@@ -1,0 +1,18 @@
+export * from './levels';
+export { DataGenerator, GeneratorError, type GeneratorOptions, type LevelStats } from './generator';
+export {
+  type DatasetRecord,
+  type RecordProblem,
+  buildRecord,
+  checkRecord,
+  checkRecordShape,
+  verifyGenerated,
+  checkDerivativeNumerically,
+  resultGraphOf,
+  roundTo3,
+  simpson,
+} from './record';
+export { splitOf, SPLITS, DEFAULT_SPLIT_FRACTIONS, type Split, type SplitFractions } from './split';
+export { DatasetError, serializeRecord, parseRecordLine, parseJsonl, toJsonl, type ParseJsonlOptions, type ParsedJsonl } from './jsonl';
+export { Dataset } from './dataset';
+export { BatchIterator, type BatchIteratorOptions, type BatchIteratorState } from './batch';
