@@ -112,7 +112,7 @@ export function referenceUpdater(kind: TrajectoryCase['optimizer'], torchOptions
       let buf: Float64Array | null = null;
       return (x: Float64Array, g: Float64Array) => {
         const d = g.map((gi, i) => (wd !== 0 ? gi + wd * x[i] : gi));
-        let step = d;
+        let step: Float64Array<ArrayBufferLike> = d;
         if (o.momentum !== 0) {
           if (buf === null) buf = Float64Array.from(d);
           else for (let i = 0; i < n; i++) buf[i] = buf[i] * o.momentum + (1 - o.dampening) * d[i];
