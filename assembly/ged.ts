@@ -137,3 +137,82 @@ export function tedBatch(
     }
   }
 }
+
+// lsapSolve: the linear sum assignment problem. Finds the permutation σ minimising
+// Σ_i cost[i][σ(i)] over an n × n f64 matrix (row-major; +Infinity forbids a cell) and writes
+// σ into rowToCol (i32 × n); returns the minimum (Infinity when no finite assignment exists).
+// Algorithm: Hungarian method as shortest augmenting paths with row/column potentials
+// (Kuhn–Munkres in the Jonker–Volgenant formulation without their initialisation
+// heuristics), O(n³). Rows join one at a time; for row i a Dijkstra-like sweep over columns
+// grows the alternating tree, keeping minv[j] = the least reduced cost of reaching column j.
+// Invariants: u[r] + v[c] <= cost[r][c] for every row r already placed and every column c,
+// with equality on the matched cells, so the matching stays optimal for the rows placed.
+// Scratch (caller-allocated, ≥ 40·(n + 1) bytes): u, v, minv f64[n + 1]; p, way, used i32[n + 1].
+// Arrays are 1-based; column 0 is the virtual start column (p[0] = the row being placed).
+export function lsapSolve(n: i32, cost: usize, rowToCol: usize, scratch: usize): f64 {
+  if (n <= 0) return 0;
+  const len = <usize>(n + 1);
+  const u = scratch;
+  const v = u + (len << 3);
+  const minv = v + (len << 3);
+  const p = minv + (len << 3);
+  const way = p + (len << 2);
+  const used = way + (len << 2);
+  memory.fill(u, 0, len << 4); // u and v
+  memory.fill(p, 0, len << 2);
+  for (let i = 1; i <= n; i++) {
+    store<i32>(p, i);
+    let j0: i32 = 0;
+    for (let j: usize = 0; j < len; j++) {
+      store<f64>(minv + (j << 3), Infinity);
+      store<i32>(used + (j << 2), 0);
+    }
+    do {
+      store<i32>(used + (<usize>j0 << 2), 1);
+      const i0 = load<i32>(p + (<usize>j0 << 2));
+      const ui0 = load<f64>(u + (<usize>i0 << 3));
+      const row = cost + (<usize>(i0 - 1) * <usize>n << 3) - 8; // row[j] for j = 1..n
+      let delta: f64 = Infinity;
+      let j1: i32 = -1;
+      for (let j = 1; j <= n; j++) {
+        const jj = <usize>j;
+        if (load<i32>(used + (jj << 2)) != 0) continue;
+        const cur = load<f64>(row + (jj << 3)) - ui0 - load<f64>(v + (jj << 3));
+        let m = load<f64>(minv + (jj << 3));
+        if (cur < m) {
+          m = cur;
+          store<f64>(minv + (jj << 3), cur);
+          store<i32>(way + (jj << 2), j0);
+        }
+        if (m < delta) {
+          delta = m;
+          j1 = j;
+        }
+      }
+      if (j1 < 0) return Infinity; // every column left is forbidden for this row
+      for (let j: usize = 0; j < len; j++) {
+        if (load<i32>(used + (j << 2)) != 0) {
+          const r = <usize>load<i32>(p + (j << 2));
+          store<f64>(u + (r << 3), load<f64>(u + (r << 3)) + delta);
+          store<f64>(v + (j << 3), load<f64>(v + (j << 3)) - delta);
+        } else {
+          store<f64>(minv + (j << 3), load<f64>(minv + (j << 3)) - delta);
+        }
+      }
+      j0 = j1;
+    } while (load<i32>(p + (<usize>j0 << 2)) != 0);
+    // augment along the alternating path back to the virtual column 0
+    do {
+      const j1 = load<i32>(way + (<usize>j0 << 2));
+      store<i32>(p + (<usize>j0 << 2), load<i32>(p + (<usize>j1 << 2)));
+      j0 = j1;
+    } while (j0 != 0);
+  }
+  let total: f64 = 0;
+  for (let j = 1; j <= n; j++) {
+    const r = load<i32>(p + (<usize>j << 2)) - 1;
+    store<i32>(rowToCol + (<usize>r << 2), j - 1);
+    total += load<f64>(cost + ((<usize>r * <usize>n + <usize>(j - 1)) << 3));
+  }
+  return total;
+}

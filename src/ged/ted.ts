@@ -19,18 +19,11 @@ import { GraphemeError } from '../errors';
 import { defaultGedBackend, withScratch } from './backend';
 import { resolveCosts, substituteCost, type EditCosts } from './costs';
 import { toFlatTree, type TreeInput } from './input';
+import type { EditMapping } from './mapping';
 import type { FlatTree } from './tree';
 
-export interface TreeEditMapping {
-  /** every node kept: [id in a, id in b], ordered by a's postorder */
-  pairs: Array<[number, number]>;
-  /** the kept pairs whose substitution cost is not zero */
-  relabelled: Array<[number, number]>;
-  /** ids of a's nodes the script deletes */
-  deleted: number[];
-  /** ids of b's nodes the script inserts */
-  inserted: number[];
-}
+/** Which node maps to which, and which are deleted, inserted or relabelled. */
+export type TreeEditMapping = EditMapping;
 
 export interface TreeEditResult {
   distance: number;

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { treeEditDistance, treeEditDistanceBatch, treeMappingCost } from '../../src/ged/ted';
 import { flattenTreeNode, type TreeNode } from '../../src/ged/tree';
+import { MathGraph } from '../../src/graph/index';
 import {
   arbTree, backendOf, bruteForceTed, forestDistance, isTreeMapping, plainMappingCost, randomTree, rng, show,
   type BackendName, type UnitCosts,
@@ -101,6 +102,29 @@ describe.each<BackendName>(['wasm', 'js'])('treeEditDistance on %s', (name) => {
       }),
       { numRuns: 150, seed: name === 'wasm' ? 7 : 8 },
     );
+  });
+});
+
+describe('MathGraph and Polish inputs', () => {
+  it('reads Polish text and MathGraphs; ids are MathGraph (preorder) ids', async () => {
+    const backend = await backendOf('wasm');
+    const r = treeEditDistance('(+ (* 2 3) 4)', MathGraph.fromPolish('(+ (* 2 x) 4)'), undefined, { backend });
+    expect(r.distance).toBe(1);
+    expect(r.mapping.relabelled).toEqual([[3, 3]]); // preorder: + * 2 3 4
+    expect(r.mapping.pairs.length).toBe(5);
+    // deleting the * node re-hangs 2 and 3 under +: (+ 2 3 4) is one deletion away
+    const d = treeEditDistance('(+ (* 2 3) 4)', '(+ (- 2 3) 4)', undefined, { backend });
+    expect(d.distance).toBe(1);
+    expect(treeEditDistance('(sin x)', '(+ (sin x) 0.5)', undefined, { backend }).distance).toBe(2); // insert + and 0.5
+    // floats print with a point: 2 (int) and 2.0 (float) are different labels and types
+    expect(treeEditDistance('(+ x 2)', '(+ x 2.0)', undefined, { backend }).distance).toBe(1);
+    expect(() => treeEditDistance('(+ x', '(+ x 2)', undefined, { backend })).toThrow(/a: not a Polish expression/);
+  });
+
+  it('uses node values with a tolerance on parsed expressions', async () => {
+    const backend = await backendOf('js');
+    expect(treeEditDistance('(* 0.333 x)', '(* 0.3333 x)', undefined, { backend }).distance).toBe(1);
+    expect(treeEditDistance('(* 0.333 x)', '(* 0.3333 x)', { tolerance: 1e-3 }, { backend }).distance).toBe(0);
   });
 });
 

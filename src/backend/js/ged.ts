@@ -68,3 +68,72 @@ export function tedBatch(
     F[(out >>> 3) + p] = result;
   }
 }
+
+/**
+ * Linear sum assignment: the permutation σ minimising Σ_i cost[i][σ(i)] (n × n f64,
+ * +Infinity forbids a cell), written to rowToCol; returns the minimum, Infinity when no
+ * finite assignment exists. Hungarian method by shortest augmenting paths with potentials
+ * u (rows), v (columns), 1-based, column 0 virtual; see assembly/ged.ts. Scratch ≥ 40·(n+1) bytes.
+ */
+export function lsapSolve(h: Heap, n: number, cost: number, rowToCol: number, scratch: number): number {
+  if (n <= 0) return 0;
+  const F = h.f64;
+  const I = h.i32;
+  const C = cost >>> 3;
+  const len = n + 1;
+  const u = new Float64Array(h.f64.buffer, scratch, len);
+  const v = new Float64Array(h.f64.buffer, scratch + 8 * len, len);
+  const minv = new Float64Array(h.f64.buffer, scratch + 16 * len, len);
+  const p = new Int32Array(h.f64.buffer, scratch + 24 * len, len);
+  const way = new Int32Array(h.f64.buffer, scratch + 28 * len, len);
+  const used = new Int32Array(h.f64.buffer, scratch + 32 * len, len);
+  u.fill(0);
+  v.fill(0);
+  p.fill(0);
+  for (let i = 1; i <= n; i++) {
+    p[0] = i;
+    let j0 = 0;
+    minv.fill(Infinity);
+    used.fill(0);
+    do {
+      used[j0] = 1;
+      const i0 = p[j0];
+      let delta = Infinity;
+      let j1 = -1;
+      for (let j = 1; j <= n; j++) {
+        if (used[j]) continue;
+        const cur = F[C + (i0 - 1) * n + (j - 1)] - u[i0] - v[j];
+        if (cur < minv[j]) {
+          minv[j] = cur;
+          way[j] = j0;
+        }
+        if (minv[j] < delta) {
+          delta = minv[j];
+          j1 = j;
+        }
+      }
+      if (j1 < 0) return Infinity;
+      for (let j = 0; j <= n; j++) {
+        if (used[j]) {
+          u[p[j]] += delta;
+          v[j] -= delta;
+        } else {
+          minv[j] -= delta;
+        }
+      }
+      j0 = j1;
+    } while (p[j0] !== 0);
+    do {
+      const j1 = way[j0];
+      p[j0] = p[j1];
+      j0 = j1;
+    } while (j0 !== 0);
+  }
+  let total = 0;
+  for (let j = 1; j <= n; j++) {
+    const r = p[j] - 1;
+    I[(rowToCol >>> 2) + r] = j - 1;
+    total += F[C + r * n + (j - 1)];
+  }
+  return total;
+}
