@@ -100,8 +100,9 @@ const TORCH_DEFAULTS: Record<TrajectoryCase['optimizer'], TorchOptions> = {
 };
 
 /**
- * One parameter tensor under a float64 reference optimizer: `update(x, g, t)` applies
- * update t (1-based) in place, with the formulas of torch/optim/*.py `_single_tensor_*`.
+ * One parameter tensor under a float64 reference optimizer: `update(x, g, t, lr?)` applies
+ * update t (1-based) in place, with the formulas of torch/optim/*.py `_single_tensor_*`;
+ * `lr` overrides the configured learning rate for that update (a schedule).
  */
 export function referenceUpdater(kind: TrajectoryCase['optimizer'], torchOptions: TorchOptions, n: number) {
   const o = { ...TORCH_DEFAULTS[kind], ...torchOptions } as Record<string, any>;
@@ -110,7 +111,7 @@ export function referenceUpdater(kind: TrajectoryCase['optimizer'], torchOptions
   switch (kind) {
     case 'SGD': {
       let buf: Float64Array | null = null;
-      return (x: Float64Array, g: Float64Array) => {
+      return (x: Float64Array, g: Float64Array, _t: number, lr: number = o.lr) => {
         const d = g.map((gi, i) => (wd !== 0 ? gi + wd * x[i] : gi));
         let step: Float64Array<ArrayBufferLike> = d;
         if (o.momentum !== 0) {
@@ -118,17 +119,17 @@ export function referenceUpdater(kind: TrajectoryCase['optimizer'], torchOptions
           else for (let i = 0; i < n; i++) buf[i] = buf[i] * o.momentum + (1 - o.dampening) * d[i];
           step = o.nesterov ? d.map((di, i) => di + o.momentum * buf![i]) : buf;
         }
-        for (let i = 0; i < n; i++) x[i] += -o.lr * step[i];
+        for (let i = 0; i < n; i++) x[i] += -lr * step[i];
       };
     }
     case 'Adam':
     case 'AdamW': {
       const m = zeros(), v = zeros(), vmax = zeros();
       const [b1, b2] = o.betas as number[];
-      return (x: Float64Array, g: Float64Array, t: number) => {
-        if (kind === 'AdamW') for (let i = 0; i < n; i++) x[i] *= 1 - o.lr * wd;
+      return (x: Float64Array, g: Float64Array, t: number, lr: number = o.lr) => {
+        if (kind === 'AdamW') for (let i = 0; i < n; i++) x[i] *= 1 - lr * wd;
         const bc1 = 1 - b1 ** t, bc2 = 1 - b2 ** t;
-        const stepSize = o.lr / bc1;
+        const stepSize = lr / bc1;
         for (let i = 0; i < n; i++) {
           const gi = kind === 'Adam' && wd !== 0 ? g[i] + wd * x[i] : g[i];
           m[i] = m[i] * b1 + gi * (1 - b1);
@@ -142,7 +143,7 @@ export function referenceUpdater(kind: TrajectoryCase['optimizer'], torchOptions
     }
     case 'RMSprop': {
       const sq = zeros(), ga = zeros(), buf = zeros();
-      return (x: Float64Array, g: Float64Array) => {
+      return (x: Float64Array, g: Float64Array, _t: number, lr: number = o.lr) => {
         for (let i = 0; i < n; i++) {
           const gi = wd !== 0 ? g[i] + wd * x[i] : g[i];
           sq[i] = sq[i] * o.alpha + gi * gi * (1 - o.alpha);
@@ -155,17 +156,17 @@ export function referenceUpdater(kind: TrajectoryCase['optimizer'], torchOptions
           }
           if (o.momentum > 0) {
             buf[i] = buf[i] * o.momentum + gi / avg;
-            x[i] += -o.lr * buf[i];
+            x[i] += -lr * buf[i];
           } else {
-            x[i] += -o.lr * (gi / avg);
+            x[i] += -lr * (gi / avg);
           }
         }
       };
     }
     case 'Adagrad': {
       const sum = new Float64Array(n).fill(o.initial_accumulator_value);
-      return (x: Float64Array, g: Float64Array, t: number) => {
-        const clr = o.lr / (1 + (t - 1) * o.lr_decay);
+      return (x: Float64Array, g: Float64Array, t: number, lr: number = o.lr) => {
+        const clr = lr / (1 + (t - 1) * o.lr_decay);
         for (let i = 0; i < n; i++) {
           const gi = wd !== 0 ? g[i] + wd * x[i] : g[i];
           sum[i] += gi * gi;

@@ -12,55 +12,19 @@
 // The gradient is evaluated in float64 from the float32 parameters and rounded to float32,
 // as a float32 model would produce it.
 import { afterAll, describe, expect, it } from 'vitest';
-import { Parameter } from '../../src/autograd/parameter';
 import type { Backend } from '../../src/backend/index';
-import { Adagrad, Adam, AdamW, RMSprop, SGD, type Optimizer } from '../../src/optim/index';
 import { createBothBackends } from '../backend/harness';
-import {
-  gradient,
-  loadTrajectories,
-  normwiseRelativeError,
-  ourOptionNames,
-  referenceTrajectory,
-  type TrajectoryCase,
-  type TrajectoryFixture,
-} from './reference';
+import { loadTrajectories, normwiseRelativeError, referenceTrajectory, type TrajectoryCase, type TrajectoryFixture } from './reference';
+import { startCase } from './run-case';
 
 const fixture: TrajectoryFixture = loadTrajectories();
-const CONSTRUCTORS = { SGD, Adam, AdamW, RMSprop, Adagrad } as const;
-
-/** Runs a fixture case with our optimizer; returns the float32 coordinates after every update. */
-export function runOurs(backend: Backend, c: TrajectoryCase, steps: number): Float32Array[] {
-  const problem = fixture.problems[c.problem];
-  let offset = 0;
-  const params = problem.sizes.map((size, gi) => {
-    const p = new Parameter(backend, [size], `x${gi}`, problem.x0.slice(offset, offset + size));
-    offset += size;
-    return p;
-  });
-  const groups = params.map((p, gi) => ({ params: [p], ...ourOptionNames(c.groups[gi]) }));
-  const Ctor = CONSTRUCTORS[c.optimizer] as unknown as new (p: unknown, o: unknown) => Optimizer<never>;
-  const opt = new Ctor(groups, ourOptionNames(c.options));
-  const dims = problem.sizes.reduce((a, b) => a + b, 0);
-  const x = new Float32Array(dims);
-  const read = () => {
-    let o = 0;
-    for (const p of params) {
-      x.set(p.data, o);
-      o += p.size;
-    }
-    return Float32Array.from(x);
-  };
-  const rows = [read()];
+/** The float32 coordinates after every update (row 0 = start). */
+function runOurs(backend: Backend, c: TrajectoryCase, steps: number): Float32Array[] {
+  const run = startCase(fixture, backend, c);
+  const rows = [run.read()];
   for (let t = 1; t <= steps; t++) {
-    const g = gradient(problem, x);
-    let o = 0;
-    for (const p of params) {
-      p.grad.set(g.subarray(o, o + p.size)); // rounds to float32
-      o += p.size;
-    }
-    expect(opt.step()).toBe(true);
-    rows.push(read());
+    run.update();
+    rows.push(run.read());
   }
   return rows;
 }
