@@ -219,7 +219,7 @@ function randomTree(prng: Prng, spec: LevelSpec, budget: number, isRoot: boolean
   }
   const left = randomTree(prng, spec, budget - 1, false);
   const right = randomTree(prng, spec, budget - 1, false);
-  // (- a a) and (/ a a) teach nothing and make x/x, undefined at 0, look like 1.
-  if ((name === '-' || name === '/') && exprEquals(left, right)) reject('degenerate');
+  // (- x x) and (/ x x) teach nothing, and x/x (undefined at 0) would pass as 1.
+  if ((name === '-' || name === '/') && exprEquals(left, right) && collectSymbols(left).size > 0) reject('degenerate');
   return op(name, left, right);
 }

@@ -6,7 +6,7 @@ export { print, formatFloat, nodeToken } from './print';
 export { type Value, type Bindings, isExact, toNumber, rationalFromFloat, bindingValue } from './value';
 export { evaluate } from './evaluate';
 export { compileNumeric, type NumericFunction } from './compile';
-export { simplify, toSum, sumToExpr, polynomialCoefficients, EXPAND_MAX_TERMS, type Sum, type Term, type Factor } from './simplify';
+export { simplify, toSum, sumToExpr, polynomialCoefficients, EXPAND_MAX_TERMS, type NormalFormOptions, type Sum, type Term, type Factor } from './simplify';
 export { differentiate } from './derive-rules';
 export { derive } from './derive';
 export { integrate, quadrature, type IntegralResult, type QuadratureOptions } from './integrate';

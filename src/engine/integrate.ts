@@ -107,7 +107,7 @@ export function integrate(f: Expr, variable: string, lower: Value, upper: Value,
   const integrand = substitute(f, bindings, variable);
   let coefficients: Rational[] | null = null;
   try {
-    coefficients = polynomialCoefficients(toSum(integrand), variable);
+    coefficients = polynomialCoefficients(toSum(integrand, { expandPowers: true }), variable);
   } catch {
     coefficients = null; // e.g. a form simplify does not handle: fall back to quadrature
   }

@@ -8,10 +8,10 @@ import { rationalFromFloat } from './value';
 /**
  * Canonical form by normalisation: an expression becomes a Sum of Terms, a Term is a
  * rational coefficient times a product of Factors, a Factor is base^exponent with the
- * exponent itself a Sum. Like terms and like bases are merged, products and small integer
- * powers of sums are expanded (up to EXPAND_MAX_TERMS terms), and the result is printed back
- * in one fixed order. The same input therefore always yields the same output tree, and
- * equal polynomials yield equal trees.
+ * exponent itself a Sum. Like terms and like bases are merged, products of sums are expanded
+ * (up to EXPAND_MAX_TERMS terms; integer powers of sums only on request, see
+ * NormalFormOptions), and the result is printed back in one fixed order. The same input
+ * therefore always yields the same output tree, and simplify(simplify(e)) = simplify(e).
  *
  * Rewrites used beyond field arithmetic: (f^a)^n = f^(a·n) only for integer n; sin 0 = 0,
  * cos 0 = 1, tan 0 = 0, exp 0 = 1, log 1 = 0, log e = 1, log(exp u) = u, exact square
@@ -27,6 +27,8 @@ export interface Factor {
   readonly baseValue: Rational | null;
   readonly exp: Sum;
   readonly expKey: string;
+  /** Normal form of a base that is a whole sum kept as a factor, else null. */
+  readonly baseSum: Sum | null;
 }
 
 export interface Term {
@@ -79,12 +81,12 @@ function keyOfSum(s: Sum): string {
   return isConstantSum(s) ? s.constant.toString() : print(sumToExpr(s));
 }
 
-function makeFactor(base: Expr, exp: Sum, baseValue: Rational | null): Factor {
-  return { base, baseKey: print(base), rank: rankOf(base), baseValue, exp, expKey: keyOfSum(exp) };
+function makeFactor(base: Expr, exp: Sum, baseValue: Rational | null, baseSum: Sum | null = null): Factor {
+  return { base, baseKey: print(base), rank: rankOf(base), baseValue, exp, expKey: keyOfSum(exp), baseSum };
 }
 
 function withExponent(f: Factor, exp: Sum): Factor {
-  return { base: f.base, baseKey: f.baseKey, rank: f.rank, baseValue: f.baseValue, exp, expKey: keyOfSum(exp) };
+  return { base: f.base, baseKey: f.baseKey, rank: f.rank, baseValue: f.baseValue, exp, expKey: keyOfSum(exp), baseSum: f.baseSum };
 }
 
 const KEY_SEPARATOR = '\u0001';
@@ -202,7 +204,23 @@ function termCount(s: Sum): number {
 
 /** A multi-term sum kept whole, as one factor (sum)^exp. */
 function sumAsFactorTerm(s: Sum, exp: Sum): Term {
-  return makeTerm(ONE, [makeFactor(sumToExpr(s), exp, null)]);
+  return makeTerm(ONE, [makeFactor(sumToExpr(s), exp, null, s)]);
+}
+
+function isUnitSumFactor(f: Factor): boolean {
+  return f.baseSum !== null && isConstantSum(f.exp) && f.exp.constant.equals(ONE);
+}
+
+/**
+ * A term as a sum, multiplying out whole-sum factors whose exponent came to 1, e.g.
+ * y·(x-1)^-1 · (x-1)^2 = y·(x-1) -> xy - y: printed as a product they would be expanded
+ * when simplified again, so the canonical form must already be expanded.
+ */
+function termToSum(t: Term): Sum {
+  if (!t.factors.some(isUnitSumFactor)) return termSum(t);
+  let acc = termSum(makeTerm(t.coef, t.factors.filter((f) => !isUnitSumFactor(f))));
+  for (const f of t.factors) if (isUnitSumFactor(f)) acc = multiplySums(acc, f.baseSum!);
+  return acc;
 }
 
 function termSum(t: Term): Sum {
@@ -218,8 +236,15 @@ export function multiplySums(a: Sum, b: Sum): Sum {
     return termSum(multiplyTerms(sumAsFactorTerm(a, ONE_SUM), sumAsFactorTerm(b, ONE_SUM)));
   }
   const products: Term[] = [];
-  for (const ta of termsWithConstant(a)) for (const tb of termsWithConstant(b)) products.push(multiplyTerms(ta, tb));
-  return collect(ZERO, products);
+  let multipliedOut = ZERO_SUM;
+  for (const ta of termsWithConstant(a)) {
+    for (const tb of termsWithConstant(b)) {
+      const t = multiplyTerms(ta, tb);
+      if (t.factors.some(isUnitSumFactor)) multipliedOut = addSums(multipliedOut, termToSum(t));
+      else products.push(t);
+    }
+  }
+  return addSums(collect(ZERO, products), multipliedOut);
 }
 
 /** Number of monomials of (n terms)^k: C(n+k-1, k). */
@@ -233,7 +258,7 @@ function numberExpr(value: Rational): Expr {
   return value.isInteger ? int(value.num) : op('/', int(value.num), int(value.den));
 }
 
-export function powerSums(base: Sum, exp: Sum): Sum {
+export function powerSums(base: Sum, exp: Sum, expandPowers = false): Sum {
   if (isConstantSum(exp)) {
     const e = exp.constant;
     if (e.isZero) return ONE_SUM;
@@ -251,13 +276,13 @@ export function powerSums(base: Sum, exp: Sum): Sum {
     }
     if (isSingleTerm(base) && e.isInteger) {
       const t = base.terms[0];
-      return termSum(normalizedTerm(t.coef.pow(e.num), t.factors.map((f) => withExponent(f, scaleSum(f.exp, e)))));
+      return termToSum(normalizedTerm(t.coef.pow(e.num), t.factors.map((f) => withExponent(f, scaleSum(f.exp, e)))));
     }
     if (isSingleTerm(base) && base.terms[0].coef.equals(ONE) && base.terms[0].factors.length === 1) {
       const f = base.terms[0].factors[0];
       if (isConstantSum(f.exp) && f.exp.constant.equals(ONE)) return termSum(makeTerm(ONE, [withExponent(f, exp)]));
     }
-    if (!isSingleTerm(base) && e.isInteger && e.sign > 0 && e.num <= BigInt(EXPAND_MAX_POWER)) {
+    if (expandPowers && !isSingleTerm(base) && e.isInteger && e.sign > 0 && e.num <= BigInt(EXPAND_MAX_POWER)) {
       const k = Number(e.num);
       if (expandedTermCount(termCount(base), k) <= EXPAND_MAX_TERMS) {
         let acc = base;
@@ -288,7 +313,7 @@ function singleFactorOf(s: Sum): Factor | null {
   return isConstantSum(f.exp) && f.exp.constant.equals(ONE) ? f : null;
 }
 
-function applyFunction(name: ElementaryFn, arg: Sum): Sum {
+function applyFunction(name: ElementaryFn, arg: Sum, options: NormalFormOptions): Sum {
   if (isConstantSum(arg)) {
     const a = arg.constant;
     if (a.isZero && (name === 'sin' || name === 'tan')) return ZERO_SUM;
@@ -302,7 +327,7 @@ function applyFunction(name: ElementaryFn, arg: Sum): Sum {
   if (name === 'log') {
     const f = singleFactorOf(arg);
     if (f !== null && f.base.type === 'symbol' && f.base.value === 'e') return ONE_SUM;
-    if (f !== null && f.base.type === 'fn' && f.base.value === 'exp') return toSum(f.base.children[0]);
+    if (f !== null && f.base.type === 'fn' && f.base.value === 'exp') return toSum(f.base.children[0], options);
   }
   return termSum(makeTerm(ONE, [makeFactor(fn(name, sumToExpr(arg)), ONE_SUM, null)]));
 }
@@ -311,8 +336,19 @@ function symbolSum(name: string): Sum {
   return termSum(makeTerm(ONE, [makeFactor({ type: 'symbol', value: name }, ONE_SUM, null)]));
 }
 
+export interface NormalFormOptions {
+  /**
+   * Expand small positive integer powers of sums, (x+1)^2 -> x^2 + 2x + 1 (polynomial
+   * detection for solve/integrate). Off for the displayed canonical form, which keeps
+   * (x+1)^2 whole: printing a denominator (x+1)^-2 as (^ (+ x 1) 2) then re-simplifies to
+   * itself, so simplify is idempotent.
+   */
+  expandPowers?: boolean;
+}
+
 /** Normal form of an expression (bottom-up, iterative). */
-export function toSum(expr: Expr): Sum {
+export function toSum(expr: Expr, options: NormalFormOptions = {}): Sum {
+  const expandPowers = options.expandPowers ?? false;
   return foldExpr<Sum>(expr, (node, kids) => {
     switch (node.type) {
       case 'int':
@@ -334,7 +370,7 @@ export function toSum(expr: Expr): Sum {
             if (isConstantSum(b) && b.constant.isZero) throw new DivisionByZeroError();
             return multiplySums(a, powerSums(b, constantSum(Rational.MINUS_ONE)));
           case '^':
-            return powerSums(a, b);
+            return powerSums(a, b, expandPowers);
           case '=':
             throw new UnsupportedError(`'=' is only meaningful inside solve`);
         }
@@ -343,12 +379,12 @@ export function toSum(expr: Expr): Sum {
       case 'fn':
         switch (node.value) {
           case 'derive':
-            return toSum(differentiate(sumToExpr(kids[0]), (node.children[1] as { value: string }).value));
+            return toSum(differentiate(sumToExpr(kids[0]), (node.children[1] as { value: string }).value), options);
           case 'integrate':
           case 'solve':
             throw new UnsupportedError(`'${node.value}' inside a symbolic expression is not supported`);
           default:
-            return applyFunction(node.value, kids[0]);
+            return applyFunction(node.value, kids[0], options);
         }
     }
     throw new UnsupportedError('cannot simplify this node');
@@ -366,20 +402,36 @@ function factorExpr(f: Factor, exp: Sum): Expr {
   return op('^', f.base, sumToExpr(exp));
 }
 
-/** Printed form of coef·factors: numerator factors, then `/` and the denominator if any. */
+function isBareSum(f: Factor): boolean {
+  return f.base.type === 'op' && (f.base.value === '+' || f.base.value === '-');
+}
+
+/**
+ * Printed form of coef·factors: numerator, then `/` the product of the coefficient's
+ * denominator and the monomial factors with negative exponents, then `/` each sum factor in
+ * turn — never a product containing a sum, which re-simplifying would expand (keeps
+ * simplify idempotent).
+ */
 function termExpr(coef: Rational, factors: readonly Factor[]): Expr {
   const numerator: Expr[] = [];
   const denominator: Expr[] = [];
+  const sumDenominators: Expr[] = [];
   for (const f of factors) {
-    if (isConstantSum(f.exp) && f.exp.constant.sign < 0) denominator.push(factorExpr(f, constantSum(f.exp.constant.neg())));
-    else numerator.push(factorExpr(f, f.exp));
+    if (isConstantSum(f.exp) && f.exp.constant.sign < 0) {
+      const positive = constantSum(f.exp.constant.neg());
+      const printed = factorExpr(f, positive);
+      if (isBareSum(f) && positive.constant.equals(ONE)) sumDenominators.push(printed);
+      else denominator.push(printed);
+    } else numerator.push(factorExpr(f, f.exp));
   }
   const p = coef.num;
   if (numerator.length === 0 || (p !== 1n && p !== -1n)) numerator.unshift(int(p));
   else if (p === -1n) numerator.unshift(int(-1));
   if (coef.den !== 1n) denominator.unshift(int(coef.den));
-  const top = product(numerator);
-  return denominator.length === 0 ? top : op('/', top, product(denominator));
+  let acc = product(numerator);
+  if (denominator.length > 0) acc = op('/', acc, product(denominator));
+  for (const d of sumDenominators) acc = op('/', acc, d);
+  return acc;
 }
 
 /** Canonical expression of a normal form: terms in order, then the constant; negatives as `-`. */

@@ -58,7 +58,7 @@ export function solve(equation: Expr, variable: string, bindings: Bindings = {})
 
   let coefficients: Rational[] | null = null;
   try {
-    coefficients = polynomialCoefficients(toSum({ type: 'op', value: '-', children: [lhs, rhs] }), variable);
+    coefficients = polynomialCoefficients(toSum({ type: 'op', value: '-', children: [lhs, rhs] }, { expandPowers: true }), variable);
   } catch {
     coefficients = null;
   }

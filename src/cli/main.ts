@@ -1,0 +1,42 @@
+/**
+ * The `grapheme-train` command. Each subcommand lives in src/cli/<name>.ts and exports
+ * `register(program)`; this file only wires them together. To add one, import its register
+ * function and append it to SUBCOMMANDS.
+ */
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { Command } from 'commander';
+import { register as registerGenerate } from './generate';
+import { register as registerValidate } from './validate';
+
+const SUBCOMMANDS: ((program: Command) => void)[] = [registerGenerate, registerValidate];
+
+export function buildProgram(): Command {
+  const program = new Command('grapheme-train')
+    .description('Train GRAPHEME graph-to-graph networks on math-expression graphs')
+    .showHelpAfterError();
+  for (const register of SUBCOMMANDS) register(program);
+  return program;
+}
+
+/** Runs the CLI on a full argv (node, script, ...args). The bin launcher calls this. */
+export async function main(argv: readonly string[] = process.argv): Promise<void> {
+  await buildProgram().parseAsync([...argv]);
+}
+
+function isEntryPoint(): boolean {
+  const script = process.argv[1];
+  if (!script) return false;
+  try {
+    return import.meta.url === pathToFileURL(realpathSync(script)).href;
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`grapheme-train: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 2;
+  });
+}
