@@ -10,7 +10,7 @@ export {
   checkDerivativeNumerically,
   resultGraphOf,
   roundTo3,
-  simpson,
+  fixedPanelQuadrature,
 } from './record';
 export { splitOf, SPLITS, DEFAULT_SPLIT_FRACTIONS, type Split, type SplitFractions } from './split';
 export { DatasetError, serializeRecord, parseRecordLine, parseJsonl, toJsonl, type ParseJsonlOptions, type ParsedJsonl } from './jsonl';

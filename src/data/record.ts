@@ -102,12 +102,22 @@ export function checkDerivativeNumerically(f: Expr, variable: string, d: Expr, b
   return compared >= 2 ? null : 'derivative could not be checked: fewer than 2 points where it is finite';
 }
 
-/** Composite Simpson's rule on n (even) panels: an independent check of quadrature results. */
-export function simpson(f: (x: number) => number, a: number, b: number, n = 2000): number {
-  const h = (b - a) / n;
-  let sum = f(a) + f(b);
-  for (let i = 1; i < n; i++) sum += (i % 2 === 1 ? 4 : 2) * f(a + i * h);
-  return (sum * h) / 3;
+// 5-point Gauss–Legendre nodes/weights on [-1, 1].
+const GL5_X = [-0.906179845938664, -0.5384693101056831, 0, 0.5384693101056831, 0.906179845938664];
+const GL5_W = [0.23692688505618908, 0.47862867049936647, 0.5688888888888889, 0.47862867049936647, 0.23692688505618908];
+
+/**
+ * Composite 5-point Gauss–Legendre on fixed equal panels: an independent check of the
+ * engine's adaptive Gauss–Kronrod result (different rule, nodes and subdivision).
+ */
+export function fixedPanelQuadrature(f: (x: number) => number, a: number, b: number, panels = 64): number {
+  const h = (b - a) / panels;
+  let sum = 0;
+  for (let p = 0; p < panels; p++) {
+    const center = a + (p + 0.5) * h;
+    for (let k = 0; k < 5; k++) sum += GL5_W[k] * f(center + 0.5 * h * GL5_X[k]);
+  }
+  return 0.5 * h * sum;
 }
 
 /** Checks the numeric answer of a calculus-free, integrate or solve problem by a separate float path. */
@@ -118,8 +128,8 @@ function checkNumericIndependently(expr: Expr, bindings: Bindings, value: number
     const integrand = compileNumeric(substitute(f, bindings, variable), variable, bindings);
     const a = compileNumeric(lo, null, bindings)(0);
     const b = compileNumeric(hi, null, bindings)(0);
-    const check = simpson(integrand, a, b);
-    if (!Number.isFinite(check) || !closeEnough(check, value, 1e-6, 1e-9)) return `Simpson's rule gives ${check}, record says ${value}`;
+    const check = fixedPanelQuadrature(integrand, a, b);
+    if (!Number.isFinite(check) || !closeEnough(check, value, 1e-6, 1e-9)) return `fixed-panel Gauss–Legendre gives ${check}, record says ${value}`;
     return null;
   }
   if (expr.type === 'fn' && expr.value === 'solve') {
@@ -166,7 +176,7 @@ function checkContract(expr: Expr, level: Level): string | null {
 
 /**
  * The generator's check before emitting a record it just built: the polish text parses back
- * to itself, and an independent float path (float evaluation, Simpson's rule, substitution,
+ * to itself, and an independent float path (float evaluation, fixed-panel quadrature, substitution,
  * finite differences) agrees with the engine's exact/symbolic answer. Null when it passes.
  * (`checkRecord` is the full check of a record from an untrusted file.)
  */
@@ -184,7 +194,7 @@ export function verifyGenerated(record: DatasetRecord, result: Answer): string |
 /**
  * Re-verifies a record from scratch: the fields are well-typed, the polish text is canonical,
  * the graph is exactly fromPolish(polish), the problem fits its level, the engine's answer
- * equals the recorded one, and an independent float path (finite differences, Simpson's
+ * equals the recorded one, and an independent float path (finite differences, fixed-panel quadrature,
  * rule, substitution, float evaluation) agrees. Returns every problem found (empty = valid).
  */
 /**

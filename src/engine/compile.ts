@@ -77,6 +77,7 @@ export function compileNumeric(expr: Expr, variable: string | null, bindings: Bi
       }
     }
   });
+  if (maxDepth <= CLOSURE_MAX_DEPTH && exprDepthAtMost(source, CLOSURE_MAX_DEPTH)) return closureOf(code, constants);
   const program = Int32Array.from(code);
   const values = Float64Array.from(constants);
   const stack = new Float64Array(maxDepth + 1);
@@ -101,4 +102,58 @@ export function compileNumeric(expr: Expr, variable: string | null, bindings: Bi
     }
     return stack[0];
   };
+}
+
+/**
+ * Shallow expressions (the common case) become nested closures, several times faster than
+ * the stack machine in quadrature loops; their call depth is bounded by CLOSURE_MAX_DEPTH.
+ * (No `new Function`: edge runtimes forbid it.)
+ */
+const CLOSURE_MAX_DEPTH = 64;
+
+function exprDepthAtMost(expr: Expr, limit: number): boolean {
+  const nodes: Expr[] = [expr];
+  const depths: number[] = [0];
+  while (nodes.length > 0) {
+    const node = nodes.pop()!;
+    const d = depths.pop()!;
+    if (d > limit) return false;
+    if (node.type === 'op' || node.type === 'fn') for (const c of node.children) { nodes.push(c); depths.push(d + 1); }
+  }
+  return true;
+}
+
+function closureOf(code: readonly number[], constants: readonly number[]): NumericFunction {
+  const stack: NumericFunction[] = [];
+  for (let pc = 0; pc < code.length; pc += 2) {
+    const instruction = code[pc];
+    if (instruction === PUSH_CONST) {
+      const c = constants[code[pc + 1]];
+      stack.push(() => c);
+      continue;
+    }
+    if (instruction === PUSH_VAR) {
+      stack.push((x) => x);
+      continue;
+    }
+    if (instruction >= SIN) {
+      const a = stack.pop()!;
+      const unary: Record<number, NumericFunction> = {
+        [SIN]: (x) => Math.sin(a(x)), [COS]: (x) => Math.cos(a(x)), [TAN]: (x) => Math.tan(a(x)),
+        [LOG]: (x) => Math.log(a(x)), [EXP]: (x) => Math.exp(a(x)), [SQRT]: (x) => Math.sqrt(a(x)),
+      };
+      stack.push(unary[instruction]);
+      continue;
+    }
+    const b = stack.pop()!;
+    const a = stack.pop()!;
+    switch (instruction) {
+      case ADD: stack.push((x) => a(x) + b(x)); break;
+      case SUB: stack.push((x) => a(x) - b(x)); break;
+      case MUL: stack.push((x) => a(x) * b(x)); break;
+      case DIV: stack.push((x) => a(x) / b(x)); break;
+      case POW: stack.push((x) => Math.pow(a(x), b(x))); break;
+    }
+  }
+  return stack[0];
 }
