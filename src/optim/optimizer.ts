@@ -180,7 +180,8 @@ export abstract class Optimizer<O extends BaseOptions> {
     }
     const t = ++this.steps;
     for (const group of this.groups) {
-      const slots = group.slots.filter((s) => isTrainable(s.param));
+      // no per-step allocation unless some parameter of the group is frozen
+      const slots = group.slots.every((s) => isTrainable(s.param)) ? group.slots : group.slots.filter((s) => isTrainable(s.param));
       if (slots.length > 0) this.updateGroup(group.options, slots, t);
     }
     return true;
