@@ -113,6 +113,8 @@ export class Heap {
   private persistentTop: number;
   private stepBase: number;
   private stepTop: number;
+  /** the open step may not be released below this: the end of a persistent block made inside it */
+  private stepFloor: number;
   private peakStep = 0;
   private growths = 0;
   private buffer!: ArrayBuffer;
@@ -122,6 +124,7 @@ export class Heap {
     this.persistentTop = this.base;
     this.stepBase = this.base;
     this.stepTop = this.base;
+    this.stepFloor = this.base;
     this.refreshViews();
   }
 
@@ -139,6 +142,9 @@ export class Heap {
   }
 
   private ensure(end: number, region: 'persistent' | 'step', requested: number): void {
+    // checked first: memory grows in whole 64 KiB pages, so the capacity may already reach
+    // past a limit that is not a page multiple, and that slack must not be handed out
+    if (end > this.memory.maxBytes) throw new HeapOutOfMemoryError(requested, region, this.memory.maxBytes);
     if (end <= this.buffer.byteLength) return;
     try {
       this.memory.growTo(end);
@@ -160,9 +166,10 @@ export class Heap {
     this.u8.fill(0, ptr, end);
     this.persistentTop = end;
     if (stepOpen) {
-      this.stepTop = end; // the rest of this step allocates above the new block
+      // the rest of this step allocates above the new block, and stepRelease cannot go below it
+      this.stepTop = this.stepFloor = end;
     } else {
-      this.stepBase = this.stepTop = alignUp(end, 16);
+      this.stepBase = this.stepTop = this.stepFloor = alignUp(end, 16);
     }
     return ptr;
   }
@@ -182,18 +189,23 @@ export class Heap {
 
   /** Ends a step: every step allocation becomes invalid and its memory is reused. */
   resetStep(): void {
-    this.stepBase = this.stepTop = alignUp(this.persistentTop, 16);
+    this.stepBase = this.stepTop = this.stepFloor = alignUp(this.persistentTop, 16);
   }
 
   /** Step-arena position, for callers that scope scratch memory inside a step (mark/release). */
   stepMark(): number {
     return this.stepTop;
   }
+  /**
+   * Frees the step allocations made since `mark`. If a persistent block was allocated in
+   * between, the arena stops at that block's end instead (the scratch below it stays lost until
+   * resetStep, like the hole described above), so the block is never handed out again.
+   */
   stepRelease(mark: number): void {
     if (mark < this.stepBase || mark > this.stepTop) {
       throw new GraphemeError(`stepRelease: mark ${mark} is outside the open step [${this.stepBase}, ${this.stepTop}]`);
     }
-    this.stepTop = mark;
+    this.stepTop = Math.max(mark, this.stepFloor);
   }
 
   stats(): HeapStats {
