@@ -195,7 +195,7 @@ export function verifyGenerated(record: DatasetRecord, result: Answer): string |
  * Re-verifies a record from scratch: the fields are well-typed, the polish text is canonical,
  * the graph is exactly fromPolish(polish), the problem fits its level, the engine's answer
  * equals the recorded one, and an independent float path (finite differences, fixed-panel quadrature,
- * rule, substitution, float evaluation) agrees. Returns every problem found (empty = valid).
+ * substitution, float evaluation) agrees. Returns every problem found (empty = valid).
  */
 /**
  * Structure only (no math): every field has its type, `graph` and `result_graph` are valid
