@@ -144,7 +144,7 @@ export function softmaxRowsBackward(h: Heap, dx: number, y: number, dy: number, 
 
 /**
  * probs[i,:] = softmax(logits[i,:]); rowLoss[i] = logsumexp(logits[i,:]) − logits[i, t_i],
- * or 0 when t_i < 0 (ignored row).
+ * or 0 when t_i < 0 (ignored row). probs must not alias logits.
  */
 export function softmaxCrossEntropy(
   h: Heap, probs: number, rowLoss: number, logits: number, targets: number, rows: number, cols: number,
