@@ -10,30 +10,40 @@
 //   keyroots  i32 (local postorder indices, ascending). Node k of a tree at nodeOff is global node nodeOff + k.
 // Costs (alpha already applied): insert, delete, and substitute(x, y) =
 //   0 if labels equal; typeCost if types differ; 0 if numeric (type 0/1) and |vx − vy| <= tolerance; valueCost otherwise.
-// Scratch: td ≥ max(nA·nB) f64 (tree distances, row-major nA × nB, left holding the LAST
-// pair's table so a caller can backtrack a mapping), fd ≥ max((nA+1)·(nB+1)) f64.
+// Scratch: td ≥ 8·max(nA·nB) bytes (tree distances, row-major nA × nB; on return it holds
+// the LAST pair's table as f64, so a caller can backtrack a mapping), fd ≥ 8·max((nA+1)·(nB+1)) bytes.
 // out: f64 per pair.
 //
 // The forest table of keyroot pair (i, j) is indexed fd[a][b], a = x − lld(i) + 1 for the
 // forest of A's postorder nodes lld(i)..x (a = 0: empty), likewise b; its row stride is
 // the width (j − lld(j) + 2) of that keyroot pair, so the live part of the table stays compact.
-// Invariant when cell (a, b) is filled: every td[x'][y'] with x' < x in A's subtree of i
-// off i's leftmost path, or y' off j's leftmost path, is final (keyroots ascend, and each
-// node's tree distance is produced by the keyroot pair whose two leftmost paths hold it).
+//   fd[a][b] = min( fd[a−1][b] + delete,  fd[a][b−1] + insert,
+//                   fd[a−1][b−1] + substitute(x, y)               x, y both on the leftmost paths (sets td[x][y])
+//                   fd[lld(x)−lld(i)][lld(y)−lld(j)] + td[x][y]    otherwise )
+// Invariant when cell (a, b) is filled: every td[x'][y'] with x' off i's leftmost path or
+// y' off j's leftmost path is final (keyroots ascend, and each pair's tree distance is
+// produced by the keyroot pair whose two leftmost paths hold it).
 //
-// Not vectorised: every cell depends on its left neighbour in the same row (the insertion
-// term), so the row is a serial chain; the loops are scalar over raw pointers instead.
+// Cells: when every cost is a multiple of 2^−k (k <= 20) and the largest possible distance
+// stays below 2^30, the DP runs on i32 cells scaled by 2^k — exact, and the row's serial
+// dependency (each cell feeds the next one's insertion term) is a 1-cycle add instead of a
+// 4-cycle f64 add; the result is divided back exactly. Otherwise it runs on f64 cells.
+// Not vectorised: that serial chain runs along every row. The inner loops are branch-free
+// (compare-and-select) so the irregular on-path/off-path pattern costs no mispredictions.
 
 // @ts-ignore: decorator
-@inline function substitute(
-  labels: usize, types: usize, values: usize, x: i32, y: i32,
-  typeCost: f64, valueCost: f64, tolerance: f64,
-): f64 {
-  if (load<i32>(labels + (<usize>x << 2)) == load<i32>(labels + (<usize>y << 2))) return 0;
-  const tx = load<i32>(types + (<usize>x << 2));
-  if (tx != load<i32>(types + (<usize>y << 2))) return typeCost;
-  if (<u32>tx <= 1 && abs<f64>(load<f64>(values + (<usize>x << 3)) - load<f64>(values + (<usize>y << 3))) <= tolerance) return 0;
-  return valueCost;
+@inline const MAX_SCALE_STEPS: i32 = 20;
+// @ts-ignore: decorator
+@inline const I32_LIMIT: f64 = 1073741824; // 2^30
+
+// 2^k for the least k <= 20 making every cost an integer, or 0 when there is none.
+function integerScale(a: f64, b: f64, c: f64, d: f64): f64 {
+  let scale: f64 = 1;
+  for (let k = 0; k <= MAX_SCALE_STEPS; k++) {
+    if (floor(a * scale) == a * scale && floor(b * scale) == b * scale && floor(c * scale) == c * scale && floor(d * scale) == d * scale) return scale;
+    scale *= 2;
+  }
+  return 0;
 }
 
 export function tedBatch(
@@ -41,98 +51,197 @@ export function tedBatch(
   insertCost: f64, deleteCost: f64, typeCost: f64, valueCost: f64, tolerance: f64,
   td: usize, fd: usize, out: usize,
 ): void {
+  const scale = integerScale(insertCost, deleteCost, typeCost, valueCost);
+  const maxCost = max(max(insertCost, deleteCost), max(typeCost, valueCost)) * scale;
+  let lastIntegral = false;
   for (let p = 0; p < pairCount; p++) {
     const rec = pairs + (<usize>p << 5);
-    const offA = load<i32>(rec);
     const nA = load<i32>(rec, 4);
-    const krA = keyroots + (<usize>load<i32>(rec, 8) << 2);
-    const nKrA = load<i32>(rec, 12);
-    const offB = load<i32>(rec, 16);
     const nB = load<i32>(rec, 20);
-    const krB = keyroots + (<usize>load<i32>(rec, 24) << 2);
-    const nKrB = load<i32>(rec, 28);
-    let result: f64 = 0;
+    let result: f64;
     if (nA == 0) result = <f64>nB * insertCost;
     else if (nB == 0) result = <f64>nA * deleteCost;
-    else {
-      const lldA = llds + (<usize>offA << 2);
-      const lldB = llds + (<usize>offB << 2);
-      for (let ka = 0; ka < nKrA; ka++) {
-        const i = load<i32>(krA + (<usize>ka << 2));
-        for (let kb = 0; kb < nKrB; kb++) {
-          const j = load<i32>(krB + (<usize>kb << 2));
-          keyrootPair(
-            i, j, offA, offB, nB, lldA, lldB, labels, types, values,
-            insertCost, deleteCost, typeCost, valueCost, tolerance, td, fd,
-          );
-        }
-      }
-      result = load<f64>(td + ((<usize>(nA - 1) * <usize>nB + <usize>(nB - 1)) << 3));
+    else if (scale != 0 && <f64>(nA + nB) * maxCost < I32_LIMIT) {
+      result = <f64>pairDistance<i32>(
+        rec, labels, types, values, llds, keyroots,
+        <i32>(insertCost * scale), <i32>(deleteCost * scale), <i32>(typeCost * scale), <i32>(valueCost * scale),
+        tolerance, td, fd,
+      ) / scale;
+      lastIntegral = true;
+    } else {
+      result = pairDistance<f64>(rec, labels, types, values, llds, keyroots, insertCost, deleteCost, typeCost, valueCost, tolerance, td, fd);
+      lastIntegral = false;
     }
     store<f64>(out + (<usize>p << 3), result);
+    if (p == pairCount - 1 && lastIntegral) {
+      // the last pair's td as f64 for the caller, converted in place from the end
+      // (f64 k covers i32 2k and 2k+1, both >= k, already read when going down)
+      for (let k = <isize>nA * <isize>nB - 1; k >= 0; k--) {
+        store<f64>(td + (<usize>k << 3), <f64>load<i32>(td + (<usize>k << 2)) / scale);
+      }
+    }
+  }
+}
+
+// One pair's distance on cells of type T (i32 scaled, or f64).
+// @ts-ignore: decorator
+@inline function pairDistance<T>(
+  rec: usize, labels: usize, types: usize, values: usize, llds: usize, keyroots: usize,
+  insertCost: T, deleteCost: T, typeCost: T, valueCost: T, tolerance: f64, td: usize, fd: usize,
+): T {
+  const offA = load<i32>(rec);
+  const krA = keyroots + (<usize>load<i32>(rec, 8) << 2);
+  const nKrA = load<i32>(rec, 12);
+  const offB = load<i32>(rec, 16);
+  const nB = load<i32>(rec, 20);
+  const krB = keyroots + (<usize>load<i32>(rec, 24) << 2);
+  const nKrB = load<i32>(rec, 28);
+  const nA = load<i32>(rec, 4);
+  const lldA = llds + (<usize>offA << 2);
+  const lldB = llds + (<usize>offB << 2);
+  for (let ka = 0; ka < nKrA; ka++) {
+    const i = load<i32>(krA + (<usize>ka << 2));
+    const iLeaf = load<i32>(lldA + (<usize>i << 2)) == i;
+    for (let kb = 0; kb < nKrB; kb++) {
+      const j = load<i32>(krB + (<usize>kb << 2));
+      // about half the keyroots of expression trees are leaves (right operands): their
+      // forest table is a single column or row, run without the table
+      if (load<i32>(lldB + (<usize>j << 2)) == j) {
+        // column: walk A's subtree of i against leaf j; td[x][j]
+        const li = load<i32>(lldA + (<usize>i << 2));
+        leafLine<T>(li, i, lldA, offA, offB + j, deleteCost, insertCost, labels, types, values, typeCost, valueCost, tolerance,
+          td + (<usize>j << alignof<T>()), <usize>nB);
+      } else if (iLeaf) {
+        // row: walk B's subtree of j against leaf i; td[i][y]
+        const lj = load<i32>(lldB + (<usize>j << 2));
+        leafLine<T>(lj, j, lldB, offB, offA + i, insertCost, deleteCost, labels, types, values, typeCost, valueCost, tolerance,
+          td + ((<usize>i * <usize>nB) << alignof<T>()), 1);
+      } else {
+        keyrootPair<T>(
+          i, j, offA, offB, nB, lldA, lldB, labels, types, values,
+          insertCost, deleteCost, typeCost, valueCost, tolerance, td, fd,
+        );
+      }
+    }
+  }
+  return load<T>(td + ((<usize>(nA - 1) * <usize>nB + <usize>(nB - 1)) << alignof<T>()));
+}
+
+// substitute(x, y) of the header, without branches (& and | on conditions, not && and ||).
+// @ts-ignore: decorator
+@inline function substitute<T>(
+  labels: usize, types: usize, values: usize, gx: i32, gy: i32, typeCost: T, valueCost: T, tolerance: f64,
+): T {
+  const typeX = load<i32>(types + (<usize>gx << 2));
+  const sameType = <i32>(typeX == load<i32>(types + (<usize>gy << 2)));
+  const numeric = <i32>(<u32>typeX <= 1);
+  const close = numeric & <i32>(abs<f64>(load<f64>(values + (<usize>gx << 3)) - load<f64>(values + (<usize>gy << 3))) <= tolerance);
+  const free = (sameType & close) | <i32>(load<i32>(labels + (<usize>gx << 2)) == load<i32>(labels + (<usize>gy << 2)));
+  return select<T>(<T>0, select<T>(valueCost, typeCost, sameType != 0), free != 0);
+}
+
+// @ts-ignore: decorator
+@inline function min3<T>(a: T, b: T, chained: T): T {
+  const ab = select<T>(a, b, a < b);
+  return select<T>(ab, chained, ab < chained);
+}
+
+// A keyroot pair where one keyroot is a leaf: the forest table is one line (the column
+// fd[·][1] when j is the leaf, the row fd[1][·] when i is), run on a running value without
+// the table. The line walks the other keyroot's subtree w = lw..kw (postorder, lld at
+// walkLld); `walkCost` consumes a walked node (delete for A, insert for B), `leafCost`
+// consumes the leaf. Cell w: min(previous + walkCost, diagonal, border + leafCost) with
+// border = (w − lw + 1)·walkCost, diagonal = the substitution leaf ↔ w when w is on the
+// path (then the cell is td of the pair), else (lld(w) − lw)·walkCost + td of the pair.
+// td of (leaf, w) is at tdStart + w·tdStep cells.
+// @ts-ignore: decorator
+@inline function leafLine<T>(
+  lw: i32, kw: i32, walkLld: usize, walkOff: i32, leafGlobal: i32, walkCost: T, leafCost: T,
+  labels: usize, types: usize, values: usize, typeCost: T, valueCost: T, tolerance: f64,
+  tdStart: usize, tdStep: usize,
+): void {
+  const SH = alignof<T>();
+  let cell: T = leafCost; // the empty walked forest against the leaf
+  let border: T = <T>0;
+  for (let w = lw; w <= kw; w++) {
+    const lx = load<i32>(walkLld + (<usize>w << 2));
+    const tdAt = tdStart + ((<usize>w * tdStep) << SH);
+    const onPath = lx == lw;
+    const diagonal = select<T>(
+      border + substitute<T>(labels, types, values, walkOff + w, leafGlobal, typeCost, valueCost, tolerance),
+      <T>(lx - lw) * walkCost + load<T>(tdAt),
+      onPath,
+    );
+    border += walkCost;
+    cell = min3<T>(border + leafCost, diagonal, cell + walkCost);
+    if (onPath) store<T>(tdAt, cell);
   }
 }
 
 // The forest distances of keyroot pair (i, j); writes td[x][y] for x on i's leftmost path
 // and y on j's leftmost path.
 // @ts-ignore: decorator
-@inline function keyrootPair(
+@inline function keyrootPair<T>(
   i: i32, j: i32, offA: i32, offB: i32, nB: i32, lldA: usize, lldB: usize,
   labels: usize, types: usize, values: usize,
-  insertCost: f64, deleteCost: f64, typeCost: f64, valueCost: f64, tolerance: f64,
+  insertCost: T, deleteCost: T, typeCost: T, valueCost: T, tolerance: f64,
   td: usize, fd: usize,
 ): void {
+  const SH = alignof<T>(); // log2 of the cell size
   const li = load<i32>(lldA + (<usize>i << 2));
   const lj = load<i32>(lldB + (<usize>j << 2));
   const rows = i - li + 2;
   const width = j - lj + 2;
-  const stride = <usize>width << 3;
+  const stride = <usize>width << SH;
   // row 0: the empty A forest against B's forests lj..y (insertions only)
-  store<f64>(fd, 0);
-  for (let b = 1; b < width; b++) store<f64>(fd + (<usize>b << 3), <f64>b * insertCost);
-  const lldBj = lldB + (<usize>lj << 2); // lld of B's node lj + b − 1 is at lldBj + 4(b − 1)
+  let acc: T = <T>0;
+  store<T>(fd, acc);
+  for (let b = 1; b < width; b++) {
+    acc += insertCost;
+    store<T>(fd + (<usize>b << SH), acc);
+  }
+  const lldBj = lldB + (<usize>lj << 2) - 4; // lld of B's node lj + b − 1 is at lldBj + 4b
+  // columns of the tree term: fd row r at column lld(y) − lj is at rowPtr + (lld(y) << SH) − colBias
+  const colBias = <usize>lj << SH;
+  let left: T = <T>0;
   for (let a = 1; a < rows; a++) {
     const x = li + a - 1;
     const lx = load<i32>(lldA + (<usize>x << 2));
     const row = fd + <usize>a * stride;
     const prev = row - stride;
-    const tdRow = td + ((<usize>x * <usize>nB) << 3);
-    let left = <f64>a * deleteCost; // fd[a][0]
-    store<f64>(row, left);
+    // td[x][lj + b − 1] is at tdRow + (b << SH) (tdRow itself may sit one cell before td: b >= 1)
+    const tdRow = td + ((<usize>x * <usize>nB + <usize>lj) << SH) - (<usize>1 << SH);
+    left += deleteCost; // fd[a][0] = a · delete
+    store<T>(row, left);
+    let cell = left;
     if (lx == li) {
-      // x is on i's leftmost path: forest A[li..x] is the tree of x whenever y's forest is a tree too
+      // x is on i's leftmost path: where y is on j's too, forest A[li..x] vs B[lj..y] is a
+      // tree pair, so the diagonal term is a substitution and the cell is td[x][y]
       const gx = offA + x;
       for (let b = 1; b < width; b++) {
-        const y = lj + b - 1;
-        const ly = load<i32>(lldBj + (<usize>(b - 1) << 2));
-        const del = load<f64>(prev + (<usize>b << 3)) + deleteCost;
-        const ins = left + insertCost;
-        let cell: f64;
-        if (ly == lj) {
-          const sub = load<f64>(prev + (<usize>(b - 1) << 3)) +
-            substitute(labels, types, values, gx, offB + y, typeCost, valueCost, tolerance);
-          cell = min(min(del, ins), sub);
-          store<f64>(tdRow + (<usize>y << 3), cell);
-        } else {
-          // row 0 because lld(x) − 1 − (li − 1) = 0 for x on the path
-          const tree = load<f64>(fd + (<usize>(ly - lj) << 3)) + load<f64>(tdRow + (<usize>y << 3));
-          cell = min(min(del, ins), tree);
-        }
-        store<f64>(row + (<usize>b << 3), cell);
-        left = cell;
+        const gy = offB + lj + b - 1;
+        const ly = load<i32>(lldBj + (<usize>b << 2));
+        const onPath = ly == lj;
+        const tdAt = tdRow + (<usize>b << SH);
+        const tdOld = load<T>(tdAt);
+        const sub = substitute<T>(labels, types, values, gx, gy, typeCost, valueCost, tolerance);
+        const diagonal = select<T>(
+          load<T>(prev + (<usize>(b - 1) << SH)) + sub,
+          load<T>(fd + (<usize>ly << SH) - colBias) + tdOld,
+          onPath,
+        );
+        cell = min3<T>(load<T>(prev + (<usize>b << SH)) + deleteCost, diagonal, cell + insertCost);
+        store<T>(row + (<usize>b << SH), cell);
+        store<T>(tdAt, select<T>(cell, tdOld, onPath));
       }
     } else {
       // x is off the path: its subtree is a finished tree; match it whole against y's subtree
-      const base = fd + <usize>(lx - li) * stride; // the row of forest A[li..lld(x) − 1]
+      const base = fd + <usize>(lx - li) * stride - colBias; // the row of forest A[li..lld(x) − 1]
       for (let b = 1; b < width; b++) {
-        const y = lj + b - 1;
-        const ly = load<i32>(lldBj + (<usize>(b - 1) << 2));
-        const del = load<f64>(prev + (<usize>b << 3)) + deleteCost;
-        const ins = left + insertCost;
-        const tree = load<f64>(base + (<usize>(ly - lj) << 3)) + load<f64>(tdRow + (<usize>y << 3));
-        const cell = min(min(del, ins), tree);
-        store<f64>(row + (<usize>b << 3), cell);
-        left = cell;
+        const ly = load<i32>(lldBj + (<usize>b << 2));
+        const tree = load<T>(base + (<usize>ly << SH)) + load<T>(tdRow + (<usize>b << SH));
+        cell = min3<T>(load<T>(prev + (<usize>b << SH)) + deleteCost, tree, cell + insertCost);
+        store<T>(row + (<usize>b << SH), cell);
       }
     }
   }

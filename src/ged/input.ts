@@ -12,7 +12,7 @@
  */
 import { MathGraph } from '../graph/index';
 import { isNumericType, typeCode, type NodeKey } from './costs';
-import { FlatTree, flattenTreeNode, flattenWith, TreeInputError, type TreeNode } from './tree';
+import { FlatTree, flattenTreeNode, flattenWith, treeNodeReader, TreeInputError, type TreeNode, type TreeReader } from './tree';
 
 export type TreeInput = FlatTree | TreeNode | MathGraph | string;
 
@@ -38,17 +38,32 @@ function parsePolish(text: string, where: string): MathGraph {
   }
 }
 
-export function toFlatTree(input: TreeInput, where: string): FlatTree {
+/** A tree to flatten: a root and how to read it, or an already flat tree. */
+export type TreeSource = FlatTree | { root: unknown; reader: TreeReader<unknown> };
+
+function mathGraphReader(g: MathGraph): TreeReader<number> {
+  return {
+    children: (id) => g.children[id],
+    label: (id) => g.label(id),
+    type: (id) => typeCode(g.types[id]),
+    value: (id) => (isNumericType(typeCode(g.types[id])) ? Number(g.values[id]) : NaN),
+    id: (id) => id,
+  };
+}
+
+export function treeSource(input: TreeInput, where: string): TreeSource {
   if (input instanceof FlatTree) return input;
   if (typeof input === 'string') input = parsePolish(input, where);
-  if (input instanceof MathGraph) {
-    const g = input;
-    return flattenWith<number>(g.root, (id) => g.children[id], (id) => mathGraphKey(g, id), (id) => id);
-  }
+  if (input instanceof MathGraph) return { root: input.root, reader: mathGraphReader(input) as TreeReader<unknown> };
   if (typeof input === 'object' && input !== null && typeof (input as TreeNode).label === 'string') {
-    return flattenTreeNode(input as TreeNode);
+    return { root: input, reader: treeNodeReader as TreeReader<unknown> };
   }
   throw new TreeInputError(`${where}: expected a MathGraph, a Polish string, a tree ({ label, children }) or a FlatTree, got ${describe(input)}`);
+}
+
+export function toFlatTree(input: TreeInput, where: string): FlatTree {
+  const source = treeSource(input, where);
+  return source instanceof FlatTree ? source : flattenWith(source.root, source.reader);
 }
 
 export function toLabelledGraph(input: GraphInput, where: string): LabelledGraph {

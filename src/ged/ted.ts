@@ -18,9 +18,10 @@ import type { Backend } from '../backend/index';
 import { GraphemeError } from '../errors';
 import { defaultGedBackend, withScratch } from './backend';
 import { resolveCosts, substituteCost, type EditCosts } from './costs';
-import { toFlatTree, type TreeInput } from './input';
+import { toFlatTree, treeSource, type TreeInput } from './input';
 import type { EditMapping } from './mapping';
-import type { FlatTree } from './tree';
+import { labelEpoch, TreeArrays, type TreeSlot } from './pack';
+import { FlatTree } from './tree';
 
 /** Which node maps to which, and which are deleted, inserted or relabelled. */
 export type TreeEditMapping = EditMapping;
@@ -57,8 +58,12 @@ function kernelCosts(c: EditCosts): KernelCosts {
 }
 
 /** Left or right path decomposition, whichever fills fewer DP cells. */
+function rightIsCheaper(a: { leftWork: number; rightWork: number }, b: { leftWork: number; rightWork: number }): boolean {
+  return a.leftWork * b.leftWork > a.rightWork * b.rightWork;
+}
+
 function oriented(a: FlatTree, b: FlatTree): [FlatTree, FlatTree] {
-  return a.leftWork * b.leftWork <= a.rightWork * b.rightWork ? [a, b] : [a.mirror(), b.mirror()];
+  return rightIsCheaper(a, b) ? [a.mirror(), b.mirror()] : [a, b];
 }
 
 interface Packed {
@@ -73,29 +78,65 @@ interface Packed {
   out: number;
 }
 
+/** Shared arrays every batch packs into (reused: no per-tree garbage). */
+const batchArrays = new TreeArrays();
+
 /**
- * Copies the trees of `pairs` into the step arena in the kernel's layout. A tree object used
- * by several pairs is copied once.
+ * Flattens the trees of `pairs` into the shared arrays, each distinct input once (and its
+ * mirror once, if a pair runs along right paths), then copies them into the step arena in
+ * the kernel's layout.
  */
-function pack(backend: Backend, pairs: ReadonlyArray<readonly [FlatTree, FlatTree]>): Packed {
-  const slot = new Map<FlatTree, number>();
-  const trees: FlatTree[] = [];
-  let nodes = 0;
-  let keyroots = 0;
+function pack(backend: Backend, pairs: ReadonlyArray<readonly [TreeInput, TreeInput]>): Packed {
+  const arrays = batchArrays;
+  const chosen = new Int32Array(pairs.length * 2);
+  let slots: TreeSlot[] = [];
+  for (;;) {
+    const epoch = labelEpoch();
+    arrays.clear();
+    slots = [];
+    const slotOf = new Map<unknown, number>();
+    const mirrorOf: number[] = [];
+    const slotFor = (t: TreeInput, where: string): number => {
+      let s = slotOf.get(t);
+      if (s === undefined) {
+        const source = treeSource(t, where);
+        slots.push(source instanceof FlatTree ? source.appendTo(arrays) : arrays.appendTree(source.root, source.reader));
+        mirrorOf.push(-1);
+        s = slots.length - 1;
+        slotOf.set(t, s);
+      }
+      return s;
+    };
+    const mirrored = (s: number): number => {
+      if (mirrorOf[s] < 0) {
+        slots.push(arrays.appendMirror(slots[s]));
+        mirrorOf.push(-1);
+        mirrorOf[s] = slots.length - 1;
+      }
+      return mirrorOf[s];
+    };
+    for (let i = 0; i < pairs.length; i++) {
+      let sa = slotFor(pairs[i][0], `pairs[${i}][0]`);
+      let sb = slotFor(pairs[i][1], `pairs[${i}][1]`);
+      if (rightIsCheaper(slots[sa], slots[sb])) {
+        sa = mirrored(sa);
+        sb = mirrored(sb);
+      }
+      chosen[2 * i] = sa;
+      chosen[2 * i + 1] = sb;
+    }
+    // the label table restarted halfway (after 2^20 distinct labels): ids are mixed, pack again
+    if (epoch === labelEpoch()) break;
+  }
   let maxTd = 1;
   let maxFd = 1;
-  for (const [a, b] of pairs) {
-    for (const t of [a, b]) {
-      if (!slot.has(t)) {
-        slot.set(t, trees.length);
-        trees.push(t);
-        nodes += t.size;
-        keyroots += t.keyroots.length;
-      }
-    }
-    maxTd = Math.max(maxTd, a.size * b.size);
-    maxFd = Math.max(maxFd, (a.size + 1) * (b.size + 1));
+  for (let i = 0; i < pairs.length; i++) {
+    const na = slots[chosen[2 * i]].size;
+    const nb = slots[chosen[2 * i + 1]].size;
+    maxTd = Math.max(maxTd, na * nb);
+    maxFd = Math.max(maxFd, (na + 1) * (nb + 1));
   }
+  const nodes = arrays.nodeCount;
   const heap = backend.heap;
   const p: Packed = {
     pairs: heap.allocStep(pairs.length * 32),
@@ -103,40 +144,25 @@ function pack(backend: Backend, pairs: ReadonlyArray<readonly [FlatTree, FlatTre
     types: heap.allocStep(nodes * 4),
     values: heap.allocStep(nodes * 8),
     llds: heap.allocStep(nodes * 4),
-    keyroots: heap.allocStep(keyroots * 4),
+    keyroots: heap.allocStep(arrays.keyrootCount * 4),
     td: heap.allocStep(maxTd * 8),
     fd: heap.allocStep(maxFd * 8),
     out: heap.allocStep(pairs.length * 8),
   };
   const { i32, f64 } = heap; // no allocation below: the views stay valid
-  const nodeOff = new Int32Array(trees.length);
-  const krOff = new Int32Array(trees.length);
-  let n = 0;
-  let k = 0;
-  for (let t = 0; t < trees.length; t++) {
-    const tree = trees[t];
-    nodeOff[t] = n;
-    krOff[t] = k;
-    i32.set(tree.labelIds, (p.labels >>> 2) + n);
-    i32.set(tree.types, (p.types >>> 2) + n);
-    f64.set(tree.values, (p.values >>> 3) + n);
-    i32.set(tree.lld, (p.llds >>> 2) + n);
-    i32.set(tree.keyroots, (p.keyroots >>> 2) + k);
-    n += tree.size;
-    k += tree.keyroots.length;
-  }
+  i32.set(arrays.ids.subarray(0, nodes), p.labels >>> 2);
+  i32.set(arrays.types.subarray(0, nodes), p.types >>> 2);
+  f64.set(arrays.values.subarray(0, nodes), p.values >>> 3);
+  i32.set(arrays.lld.subarray(0, nodes), p.llds >>> 2);
+  i32.set(arrays.keyroots.subarray(0, arrays.keyrootCount), p.keyroots >>> 2);
   let r = p.pairs >>> 2;
-  for (const [a, b] of pairs) {
-    const sa = slot.get(a) as number;
-    const sb = slot.get(b) as number;
-    i32[r++] = nodeOff[sa];
-    i32[r++] = a.size;
-    i32[r++] = krOff[sa];
-    i32[r++] = a.keyroots.length;
-    i32[r++] = nodeOff[sb];
-    i32[r++] = b.size;
-    i32[r++] = krOff[sb];
-    i32[r++] = b.keyroots.length;
+  for (let i = 0; i < pairs.length; i++) {
+    for (const s of [slots[chosen[2 * i]], slots[chosen[2 * i + 1]]]) {
+      i32[r++] = s.nodeStart;
+      i32[r++] = s.size;
+      i32[r++] = s.keyrootStart;
+      i32[r++] = s.keyrootCount;
+    }
   }
   return p;
 }
@@ -180,16 +206,8 @@ export function treeEditDistanceBatch(
 ): Float64Array {
   const kc = kernelCosts(resolveCosts(costs));
   const backend = options.backend ?? defaultGedBackend();
-  const flat = new Map<object, FlatTree>(); // each distinct input object flattened once
-  const treeOf = (t: TreeInput, where: string): FlatTree => {
-    if (typeof t !== 'object' || t === null) return toFlatTree(t, where);
-    let f = flat.get(t);
-    if (f === undefined) flat.set(t, (f = toFlatTree(t, where)));
-    return f;
-  };
-  const oriented_ = pairs.map(([a, b], i) => oriented(treeOf(a, `pairs[${i}][0]`), treeOf(b, `pairs[${i}][1]`)));
   return withScratch(backend, () => {
-    const p = pack(backend, oriented_);
+    const p = pack(backend, pairs);
     runKernel(backend, p, pairs.length, kc);
     return backend.heap.f64.slice(p.out >>> 3, (p.out >>> 3) + pairs.length);
   });

@@ -1,22 +1,12 @@
 /**
- * Ordered labelled trees flattened for the Zhang–Shasha dynamic program.
- *
- * A `FlatTree` lists its nodes in postorder (children left to right, then the parent) and
- * keeps, per postorder index i:
- *   - lld[i]: the postorder index of i's leftmost leaf descendant (i itself for a leaf), so
- *     the subtree of i is exactly the postorder range [lld[i], i];
- *   - the node's label id (interned Polish token), type code and numeric value;
- *   - parent[i] (−1 for the root) and sourceId[i], the node's id in the caller's structure
- *     (MathGraph node id, or preorder index = Polish token index for nested objects).
- * keyroots are the root and every node that is not a first child, ascending: the roots of
- * the leftmost paths that decompose the tree (Zhang & Shasha 1989, section 3).
- *
- * Flattening is iterative, so 10 000-deep trees do not overflow the call stack.
+ * FlatTree: one ordered labelled tree in postorder arrays (the layout of ./pack.ts), kept
+ * with its label strings so costs and mappings can be reported. Single-pair TED and the
+ * mapping recovery work on FlatTrees; batches pack trees straight into shared arrays.
  */
-import { GraphemeError } from '../errors';
 import { isNumericType, typeCode, TYPE_OTHER, type NodeKey } from './costs';
+import { internLabel, labelEpoch, TreeArrays, TreeInputError, type TreeReader, type TreeSlot } from './pack';
 
-export class TreeInputError extends GraphemeError {}
+export { TreeInputError, type TreeReader } from './pack';
 
 /** A tree as nested objects; type and value are optional (label-only trees). */
 export interface TreeNode {
@@ -26,50 +16,48 @@ export interface TreeNode {
   children?: readonly TreeNode[];
 }
 
-/**
- * Label ids shared by every FlatTree, so packing a batch is array copies. The table is
- * bounded: past `LABEL_LIMIT` labels it starts over with a new epoch and trees built in an
- * older epoch re-intern their labels when next used (`FlatTree.labelIds`).
- */
-const LABEL_LIMIT = 1 << 20;
-let labelTable = new Map<string, number>();
-let labelEpoch = 0;
-
-function internLabel(label: string): number {
-  let id = labelTable.get(label);
-  if (id === undefined) {
-    if (labelTable.size >= LABEL_LIMIT) {
-      labelTable = new Map();
-      labelEpoch++;
-    }
-    id = labelTable.size;
-    labelTable.set(label, id);
-  }
-  return id;
-}
-
 export class FlatTree {
-  private ids: Int32Array;
   private idsEpoch: number;
   private mirrorCache: FlatTree | null = null;
 
-  constructor(
+  private constructor(
     readonly labels: readonly string[],
+    private ids: Int32Array,
     readonly types: Int32Array,
     readonly values: Float64Array,
-    readonly parent: Int32Array,
+    /** leftmost leaf descendant: the subtree of i is the postorder range [lld[i], i] */
     readonly lld: Int32Array,
-    readonly keyroots: Int32Array,
+    readonly pre: Int32Array,
+    readonly parent: Int32Array,
     readonly sourceIds: Int32Array,
-    /**
-     * Zhang–Shasha work when this tree is decomposed by leftmost paths: the sum of the
-     * keyroot subtree sizes (the DP fills Σ_A × Σ_B cells), and the same by rightmost paths.
-     */
+    /** the root and every node that is not a first child, ascending */
+    readonly keyroots: Int32Array,
+    /** Zhang–Shasha work along leftmost / rightmost paths (see TreeSlot) */
     readonly leftWork: number,
     readonly rightWork: number,
+    epoch: number,
   ) {
-    this.ids = new Int32Array(labels.length);
-    this.idsEpoch = -1;
+    this.idsEpoch = epoch;
+  }
+
+  /** Copies a tree out of shared arrays. */
+  static fromArrays(arrays: TreeArrays, slot: TreeSlot, labels: readonly string[], epoch: number): FlatTree {
+    const a = slot.nodeStart;
+    const b = a + slot.size;
+    return new FlatTree(
+      labels,
+      arrays.ids.slice(a, b),
+      arrays.types.slice(a, b),
+      arrays.values.slice(a, b),
+      arrays.lld.slice(a, b),
+      arrays.pre.slice(a, b),
+      arrays.parent.slice(a, b),
+      arrays.source.slice(a, b),
+      arrays.keyroots.slice(slot.keyrootStart, slot.keyrootStart + slot.keyrootCount),
+      slot.leftWork,
+      slot.rightWork,
+      epoch,
+    );
   }
 
   get size(): number {
@@ -78,12 +66,9 @@ export class FlatTree {
 
   /** Label ids in the current interning epoch (re-interned after the table starts over). */
   get labelIds(): Int32Array {
-    if (this.idsEpoch !== labelEpoch) {
-      const epoch = labelEpoch;
+    while (this.idsEpoch !== labelEpoch()) {
+      this.idsEpoch = labelEpoch();
       for (let i = 0; i < this.labels.length; i++) this.ids[i] = internLabel(this.labels[i]);
-      // interning may itself have started a new epoch halfway; then intern again
-      this.idsEpoch = epoch === labelEpoch ? epoch : -1;
-      if (this.idsEpoch === -1) return this.labelIds;
     }
     return this.ids;
   }
@@ -99,133 +84,65 @@ export class FlatTree {
     return out;
   }
 
+  /** Appends this tree to shared arrays (for packing a batch). */
+  appendTo(arrays: TreeArrays): TreeSlot {
+    const at = arrays.nodeCount;
+    const n = this.size;
+    arrays.reserve(n);
+    arrays.ids.set(this.labelIds, at);
+    arrays.types.set(this.types, at);
+    arrays.values.set(this.values, at);
+    arrays.lld.set(this.lld, at);
+    arrays.pre.set(this.pre, at);
+    arrays.parent.set(this.parent, at);
+    arrays.source.set(this.sourceIds, at);
+    arrays.keyroots.set(this.keyroots, arrays.keyrootCount);
+    const slot = { nodeStart: at, size: n, keyrootStart: arrays.keyrootCount, keyrootCount: this.keyroots.length, leftWork: this.leftWork, rightWork: this.rightWork };
+    arrays.nodeCount += n;
+    arrays.keyrootCount += this.keyroots.length;
+    return slot;
+  }
+
   /**
-   * The same tree with every node's children reversed. TED(A, B) = TED(mirror A, mirror B)
-   * (a mapping preserves ancestry and sibling order in both or in neither), and the leftmost
-   * paths of the mirror are the rightmost paths of the tree: the cheap way to run
-   * Zhang–Shasha along right paths when they are the cheaper decomposition.
+   * The same tree with every node's children reversed (see TreeArrays.appendMirror): the
+   * cheap way to run Zhang–Shasha along rightmost paths. Node ids are kept.
    */
   mirror(): FlatTree {
     if (this.mirrorCache) return this.mirrorCache;
-    const kids = this.children();
-    const root = this.size - 1;
-    const m = flattenWith<number>(
-      root,
-      (i) => kids[i].slice().reverse(),
-      (i) => ({ label: this.labels[i], type: this.types[i], value: this.values[i] }),
-      (i) => this.sourceIds[i],
-    );
+    scratch.clear();
+    const epoch = labelEpoch();
+    const slot = scratch.appendMirror(this.appendTo(scratch));
+    const labels = new Array<string>(this.size);
+    for (let i = 0; i < this.size; i++) labels[this.size - 1 - this.pre[i]] = this.labels[i];
+    const m = FlatTree.fromArrays(scratch, slot, labels, epoch);
     m.mirrorCache = this;
     this.mirrorCache = m;
     return m;
   }
 }
 
-/**
- * Flattens any ordered tree: `childrenOf` gives a node's children in order, `keyOf` its
- * label, type and value, `idOf` (optional) its id; without `idOf` ids are preorder indices.
- */
-export function flattenWith<N>(
-  root: N,
-  childrenOf: (node: N) => readonly N[],
-  keyOf: (node: N) => NodeKey,
-  idOf?: (node: N, preorder: number) => number,
-): FlatTree {
-  const labels: string[] = [];
-  const typesList: number[] = [];
-  const valuesList: number[] = [];
-  const lldList: number[] = [];
-  const sourceList: number[] = [];
-  const parentOfPost: number[] = [];
-  // explicit DFS stack: node, its children, next child, its preorder id, its first child's postorder index
-  const stackNode: N[] = [root];
-  const stackKids: (readonly N[])[] = [childrenOf(root)];
-  const stackNext: number[] = [0];
-  const stackId: number[] = [idOf ? idOf(root, 0) : 0];
-  const stackFirstPost: number[] = [-1];
-  const stackChildPosts: number[][] = [[]];
-  let preorder = 1;
-  let leftWork = 0;
-  let rightWork = 0;
-  while (stackNode.length > 0) {
-    const top = stackNode.length - 1;
-    const kids = stackKids[top];
-    const next = stackNext[top];
-    if (next < kids.length) {
-      stackNext[top] = next + 1;
-      const child = kids[next];
-      stackNode.push(child);
-      stackKids.push(childrenOf(child));
-      stackNext.push(0);
-      stackId.push(idOf ? idOf(child, preorder) : preorder);
-      stackFirstPost.push(-1);
-      stackChildPosts.push([]);
-      preorder++;
-      continue;
-    }
-    // all children done: emit the node in postorder
-    const node = stackNode.pop() as N;
-    stackKids.pop();
-    stackNext.pop();
-    const id = stackId.pop() as number;
-    const firstPost = stackFirstPost.pop() as number;
-    const childPosts = stackChildPosts.pop() as number[];
-    const post = labels.length;
-    const key = keyOf(node);
-    if (typeof key.label !== 'string') throw new TreeInputError(`tree node ${id}: label must be a string, got ${typeof key.label}`);
-    labels.push(key.label);
-    typesList.push(key.type);
-    valuesList.push(key.value);
-    sourceList.push(id);
-    const lld = firstPost < 0 ? post : lldList[firstPost];
-    lldList.push(lld);
-    parentOfPost.push(-1);
-    for (const c of childPosts) parentOfPost[c] = post;
-    const size = post - lld + 1;
-    const parentTop = stackNode.length - 1;
-    if (parentTop >= 0) {
-      const siblings = stackKids[parentTop];
-      const position = stackNext[parentTop] - 1;
-      if (position === 0) stackFirstPost[parentTop] = post;
-      else leftWork += size; // not a first child: a left keyroot
-      if (position !== siblings.length - 1) rightWork += size; // not a last child: a right keyroot
-      stackChildPosts[parentTop].push(post);
-    } else {
-      leftWork += size;
-      rightWork += size;
-    }
-  }
-  const n = labels.length;
-  const lld = Int32Array.from(lldList);
-  const parent = Int32Array.from(parentOfPost);
-  // keyroots: for each distinct lld value, the highest node having it (the top of that leftmost path)
-  const topOfPath = new Int32Array(n).fill(-1);
-  for (let i = 0; i < n; i++) topOfPath[lld[i]] = i;
-  const keyroots: number[] = [];
-  for (let l = 0; l < n; l++) if (topOfPath[l] >= 0) keyroots.push(topOfPath[l]);
-  keyroots.sort((x, y) => x - y);
-  return new FlatTree(
-    labels,
-    Int32Array.from(typesList),
-    Float64Array.from(valuesList),
-    parent,
-    lld,
-    Int32Array.from(keyroots),
-    Int32Array.from(sourceList),
-    leftWork,
-    rightWork,
-  );
-}
+const scratch = new TreeArrays();
 
-function nodeKeyOf(node: TreeNode): NodeKey {
-  const type = typeCode(node.type);
-  const value = isNumericType(type) ? Number(node.value ?? Number(node.label)) : NaN;
-  return { label: node.label, type: node.type === undefined ? TYPE_OTHER : type, value };
+/** Flattens any ordered tree read through `reader`. */
+export function flattenWith<N>(root: N, reader: TreeReader<N>): FlatTree {
+  scratch.clear();
+  const epoch = labelEpoch();
+  const labels: string[] = [];
+  const slot = scratch.appendTree(root, reader, labels);
+  // ids made across a restart of the label table are stale: mark them so (epoch −1)
+  return FlatTree.fromArrays(scratch, slot, labels, epoch === labelEpoch() ? epoch : -1);
 }
 
 const NO_KIDS: readonly TreeNode[] = [];
 
+export const treeNodeReader: TreeReader<TreeNode> = {
+  children: (n) => n.children ?? NO_KIDS,
+  label: (n) => n.label,
+  type: (n) => (n.type === undefined ? TYPE_OTHER : typeCode(n.type)),
+  value: (n) => (n.type !== undefined && isNumericType(typeCode(n.type)) ? Number(n.value ?? Number(n.label)) : NaN),
+};
+
 /** Flattens nested `{ label, type?, value?, children? }` objects; ids are preorder indices. */
 export function flattenTreeNode(root: TreeNode): FlatTree {
-  return flattenWith<TreeNode>(root, (n) => n.children ?? NO_KIDS, nodeKeyOf);
+  return flattenWith(root, treeNodeReader);
 }

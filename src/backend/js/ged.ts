@@ -4,7 +4,8 @@ import type { Heap } from '../heap';
 
 /**
  * Tree edit distance of `pairCount` packed pairs (Zhang & Shasha 1989); see assembly/ged.ts
- * for the layout. For keyroots i of A and j of B (ascending), the forest distance
+ * for the layout. Always on f64 cells: where the wasm kernel switches to scaled i32 cells
+ * the costs are dyadic and every sum is exact in f64 too, so both give the same numbers. For keyroots i of A and j of B (ascending), the forest distance
  *   fd[a][b] = min( fd[a−1][b] + delete,  fd[a][b−1] + insert,
  *                   fd[a−1][b−1] + substitute(x, y)              when x and y are on the leftmost paths of i and j
  *                   fd[lld(x)−lld(i)][lld(y)−lld(j)] + td[x][y]   otherwise )
@@ -41,12 +42,13 @@ export function tedBatch(
           const lj = I[lld + offB + j];
           const width = j - lj + 2;
           const at = (a: number, b: number) => D + a * width + b;
+          // borders accumulate (b·insert as a running sum) exactly as the wasm kernel does
           F[at(0, 0)] = 0;
-          for (let b = 1; b < width; b++) F[at(0, b)] = b * insertCost;
+          for (let b = 1; b < width; b++) F[at(0, b)] = F[at(0, b - 1)] + insertCost;
           for (let a = 1; a < i - li + 2; a++) {
             const x = li + a - 1;
             const lx = I[lld + offA + x];
-            F[at(a, 0)] = a * deleteCost;
+            F[at(a, 0)] = F[at(a - 1, 0)] + deleteCost;
             for (let b = 1; b < width; b++) {
               const y = lj + b - 1;
               const ly = I[lld + offB + y];
