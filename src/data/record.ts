@@ -37,9 +37,9 @@ export function roundTo3(value: number): number {
 }
 
 export function resultGraphOf(result: Answer): MathGraphJSON {
-  if (result.kind === 'symbolic') return MathGraph.fromExpr(result.expr).toJSON();
+  if (result.kind === 'symbolic') return MathGraph.jsonOf(result.expr);
   const v = result.value;
-  if (isExact(v) && v.isInteger) return MathGraph.fromExpr({ type: 'int', value: v.num }).toJSON();
+  if (isExact(v) && v.isInteger) return MathGraph.jsonOf({ type: 'int', value: v.num });
   return { nodes: [{ id: 0, type: 'float', value: roundTo3(toNumber(v)) }], edges: [] };
 }
 
@@ -49,7 +49,7 @@ export function buildRecord(id: string, level: Level, expr: Expr, bindings: Reco
     level,
     polish: print(expr),
     bindings,
-    graph: MathGraph.fromExpr(expr).toJSON(),
+    graph: MathGraph.jsonOf(expr),
     result_numeric: result.kind === 'numeric' ? toNumber(result.value) : null,
     result_symbolic: result.kind === 'symbolic' ? print(result.expr) : null,
     result_graph: resultGraphOf(result),

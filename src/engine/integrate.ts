@@ -103,7 +103,7 @@ class PieceHeap {
 export function quadrature(f: NumericFunction, a: number, b: number, options: QuadratureOptions = {}): { value: number; errorEstimate: number } {
   const relTol = options.relTol ?? 1e-11;
   const absTol = options.absTol ?? 1e-13;
-  const maxIntervals = options.maxIntervals ?? 500;
+  const maxIntervals = options.maxIntervals ?? 200;
   if (a === b) return { value: 0, errorEstimate: 0 };
   if (!Number.isFinite(a) || !Number.isFinite(b)) throw new IntegrationError('integration bounds must be finite');
   for (let i = 1; i < 32; i++) {

@@ -5,6 +5,7 @@ import {
   type NodeType,
   OP_ARITY,
   type OpName,
+  foldExpr,
   formatFloat,
   isConstant,
   isFnName,
@@ -134,6 +135,38 @@ export class MathGraph {
       }
     }
     return new MathGraph(types, values, children, 0);
+  }
+
+  /**
+   * The dataset JSON of an expression in one pass (what fromExpr(expr).toJSON() gives, without
+   * the intermediate graph): node ids in pre-order, edges grouped by parent in child order.
+   */
+  static jsonOf(expr: Expr): MathGraphJSON {
+    const nodes: GraphNodeJSON[] = [];
+    const edges: GraphEdgeJSON[] = [];
+    const stack: Expr[] = [expr];
+    // Each node's id is known when it is visited; its children's ids follow from subtree sizes.
+    const sizes = new Map<Expr, number>();
+    foldExpr<number>(expr, (node, kids) => {
+      let size = 1;
+      for (const k of kids) size += k;
+      if (kids.length > 0) sizes.set(node, size);
+      return size;
+    });
+    while (stack.length > 0) {
+      const node = stack.pop()!;
+      const id = nodes.length;
+      nodes.push({ id, type: node.type, value: node.type === 'int' ? intGraphValue(node.value) : node.value });
+      if (node.type === 'op' || node.type === 'fn') {
+        let childId = id + 1;
+        for (const child of node.children) {
+          edges.push({ from: id, to: childId });
+          childId += child.type === 'op' || child.type === 'fn' ? sizes.get(child)! : 1;
+        }
+        for (let i = node.children.length - 1; i >= 0; i--) stack.push(node.children[i]);
+      }
+    }
+    return { nodes, edges };
   }
 
   static fromPolish(text: string): MathGraph {

@@ -135,6 +135,7 @@ describe('polish <-> graph round trip (property)', () => {
         const back = MathGraph.fromJSON(JSON.parse(JSON.stringify(g.toJSON())));
         expect(back.toPolish()).toBe(text);
         expect(back.toJSON()).toEqual(g.toJSON());
+        expect(MathGraph.jsonOf(e)).toEqual(g.toJSON());
         expect(g.size).toBe(g.toJSON().nodes.length);
         expect(g.depth).toBe(Math.max(...Array.from(g.depths())));
       }),
