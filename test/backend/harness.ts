@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
 import { createBackend, type Backend, type Kernels } from '../../src/backend/index';
+import { Prng } from '../../src/util/prng';
 
 export type HostArray = Float32Array | Int32Array;
 export type Buffers = Record<string, HostArray>;
@@ -69,25 +70,22 @@ export function runKernel<R>(
   return { result, out };
 }
 
-/** A small seeded generator (mulberry32) so every run of the suite sees the same inputs. */
+/** The project's seeded PRNG with the array helpers the kernel tests draw inputs from. */
 export class TestRandom {
-  private state: number;
+  private readonly prng: Prng;
   constructor(seed: number) {
-    this.state = seed >>> 0;
+    this.prng = new Prng(seed);
   }
   /** uniform in [0, 1) */
   next(): number {
-    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return this.prng.nextFloat();
   }
   uniform(lo: number, hi: number): number {
     return lo + (hi - lo) * this.next();
   }
   /** integer in [lo, hi] */
   int(lo: number, hi: number): number {
-    return lo + Math.floor(this.next() * (hi - lo + 1));
+    return this.prng.int(lo, hi);
   }
   f32(n: number, lo = -1, hi = 1): Float32Array {
     const a = new Float32Array(n);
