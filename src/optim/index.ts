@@ -1,6 +1,6 @@
 // Optimizers (DESIGN principle 6: explicit flat state, one fused kernel pass per update),
 // gradient clipping and accumulation.
-export { Optimizer, type BaseOptions, type ParamGroup, type ParamGroupSpec, type ParamsArg, type OptimizerState } from './optimizer';
+export { Optimizer, type LrControl, type BaseOptions, type ParamGroup, type ParamGroupSpec, type ParamsArg, type OptimizerState } from './optimizer';
 export { SGD, type SGDOptions } from './sgd';
 export { Adam, AdamW, type AdamOptions } from './adam';
 export { RMSprop, type RMSpropOptions } from './rmsprop';

@@ -49,6 +49,16 @@ export interface OptimizerState {
   state: { size: number; buffers: Record<string, ArrayLike<number>> }[];
 }
 
+/** What a learning-rate scheduler needs of an optimizer (every Optimizer has it). */
+export interface LrControl {
+  readonly kind: string;
+  getLr(group?: number): number;
+  getLrs(): number[];
+  setLr(lr: number, group?: number): void;
+  getMomentum(group?: number): number | undefined;
+  setMomentum(momentum: number, group?: number): void;
+}
+
 /**
  * The optimizer contract (DESIGN principle 6: optimizers as explicit state), shaped like
  * torch.optim so PyTorch users feel at home:
@@ -65,7 +75,7 @@ export interface OptimizerState {
  * Parameters whose `requiresGrad` is false (frozen) are left alone, like PyTorch skips
  * parameters without a gradient.
  */
-export abstract class Optimizer<O extends BaseOptions> {
+export abstract class Optimizer<O extends BaseOptions> implements LrControl {
   readonly backend: Backend;
   /** the hyperparameters groups start from */
   readonly defaults: Readonly<O>;

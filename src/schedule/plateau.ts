@@ -1,4 +1,4 @@
-import type { BaseOptions, Optimizer } from '../optim/optimizer';
+import type { LrControl } from '../optim/optimizer';
 import { OptimizerConfigError, StateDictError } from '../optim/errors';
 import { checkChoice, checkKnownKeys, checkNumber } from '../optim/validate';
 
@@ -132,7 +132,7 @@ export class ReduceLrOnPlateau {
   private options: PlateauOptions;
   private state: PlateauState = { ...initialPlateauState };
 
-  constructor(readonly optimizer: Optimizer<BaseOptions>, options: PlateauOptions = {}) {
+  constructor(readonly optimizer: LrControl, options: PlateauOptions = {}) {
     resolvePlateauOptions(options, optimizer.getLrs().length); // validate now, not at the first step
     this.options = { ...options };
   }

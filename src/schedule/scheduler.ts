@@ -1,4 +1,4 @@
-import type { Optimizer, BaseOptions } from '../optim/optimizer';
+import type { LrControl } from '../optim/optimizer';
 import { OptimizerConfigError, StateDictError } from '../optim/errors';
 import { checkNumber } from '../optim/validate';
 import { scheduleFromConfig } from './config';
@@ -29,7 +29,7 @@ export class LrScheduler {
   private steps = 0;
   private baseLrs: number[];
 
-  constructor(readonly optimizer: Optimizer<BaseOptions>, schedule: Schedule) {
+  constructor(readonly optimizer: LrControl, schedule: Schedule) {
     if (!schedule || typeof schedule.lr !== 'function') throw new OptimizerConfigError('schedule', 'expected a Schedule');
     this.schedule = schedule;
     this.baseLrs = optimizer.getLrs();

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Parameter } from '../../src/autograd/parameter';
 import { createBackend, type Backend } from '../../src/backend/index';
-import { Adam, OptimizerConfigError, SGD, StateDictError, type Optimizer, type BaseOptions } from '../../src/optim/index';
+import { Adagrad, Adam, OptimizerConfigError, SGD, StateDictError, type LrControl } from '../../src/optim/index';
 import {
   chained,
   constant,
@@ -99,9 +99,9 @@ function relError(a: number, b: number): number {
   return Math.abs(a - b) / Math.abs(b);
 }
 
-async function optimizerFor(backend: Backend, c: SchedCase): Promise<Optimizer<BaseOptions>> {
+async function optimizerFor(backend: Backend, c: SchedCase): Promise<LrControl> {
   const groups = c.base_lrs.map((lr) => ({ params: [new Parameter(backend, [1])], lr }));
-  return (c.optimizer === 'Adam' ? new Adam(groups, { betas: [0.9, 0.999] }) : new SGD(groups, { lr: c.base_lrs[0], momentum: 0.9 })) as unknown as Optimizer<BaseOptions>;
+  return c.optimizer === 'Adam' ? new Adam(groups, { betas: [0.9, 0.999] }) : new SGD(groups, { lr: c.base_lrs[0], momentum: 0.9 });
 }
 
 const summary: string[] = [];
@@ -250,10 +250,12 @@ describe('schedule contract', () => {
     expect(() => exponential({ gamma: 0.9 }).lr(-1, 0.1)).toThrow(ScheduleRangeError);
     expect(() => exponential({ gamma: 0.9 }).lr(1.5, 0.1)).toThrow(ScheduleRangeError);
     const backend = await createBackend('js');
-    const adagradLike = new SGD([new Parameter(backend, [1])], { lr: 0.1 });
+    const noMomentum = new SGD([new Parameter(backend, [1])], { lr: 0.1 });
     // one-cycle cycles momentum: SGD without momentum has a momentum of 0 but no buffer
-    expect(() => new LrScheduler(adagradLike as unknown as Optimizer<BaseOptions>, oneCycle({ totalSteps: 10 }))).toThrow(OptimizerConfigError);
-    const opt = new SGD([new Parameter(backend, [1])], { lr: 0.1, momentum: 0.9 }) as unknown as Optimizer<BaseOptions>;
+    expect(() => new LrScheduler(noMomentum, oneCycle({ totalSteps: 10 }))).toThrow(OptimizerConfigError);
+    expect(() => new LrScheduler(new Adagrad([new Parameter(backend, [1])]), oneCycle({ totalSteps: 10 }))).toThrow(/cycles momentum, which Adagrad does not have/);
+    expect(new LrScheduler(new Adagrad([new Parameter(backend, [1])]), oneCycle({ totalSteps: 10, cycleMomentum: false })).getLastLr()[0]).toBeCloseTo(0.01 / 25, 15);
+    const opt = new SGD([new Parameter(backend, [1])], { lr: 0.1, momentum: 0.9 });
     const sched = new LrScheduler(opt, cosine({ totalSteps: 10 }));
     expect(() => sched.loadStateDict({ schedule: { kind: 'cosine', totalSteps: 10 }, step: 3, baseLrs: [0.1, 0.2] })).toThrow(StateDictError);
     expect(() => sched.loadStateDict({ schedule: { kind: 'cosine', totalSteps: -1 }, step: 3, baseLrs: [0.1] })).toThrow(StateDictError);
