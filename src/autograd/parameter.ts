@@ -16,6 +16,8 @@ export class Parameter {
   /** byte offsets of the values and the gradient in the backend's heap */
   readonly ptr: number;
   readonly gradPtr: number;
+  /** false freezes the parameter: ops stop sending it gradient (its grad stays as it is) */
+  requiresGrad = true;
   private dataView: Float32Array | null = null;
   private gradView: Float32Array | null = null;
   private viewVersion = -1;
