@@ -169,7 +169,7 @@ export class DataGenerator {
         problem = fn('solve', equation, sym('x'));
         // solve() reports how it solved: 'numeric' means not a polynomial of degree <= 2.
         const solved = solve(equation, 'x');
-        if (solved.method === 'numeric') reject('not-polynomial');
+        if (solved.method === 'numeric') reject('not-linear-or-quadratic');
         if (solved.method === 'quadratic' && spec.maxDegree < 2) reject('degree-too-high');
         result = { kind: 'numeric', value: solved.roots[0] };
         break;

@@ -102,6 +102,10 @@ const BASE: Omit<LevelSpec, 'level' | 'task' | 'ops' | 'fns' | 'maxDepth' | 'int
  * 6: (integrate f x a b), f a depth 1-3 tree in x, ints [0, 9], exponents 2-3, a < b in [-3, 3].
  * 7: (solve (= lhs c) x), lhs a depth 1-2 polynomial tree in x (ints [1, 9], `^` 2, `/` by literals),
  *    c = lhs(r) for an integer r in [-10, 10], degree <= 2; the answer is the smallest real root.
+ * Everywhere: (- a a) and (/ a a) with symbols in a are rejected as degenerate; numeric answers
+ * are int nodes when exact integers, else float nodes rounded to 3 decimals.
+ * Level 6's table row allows symbolic output; this generator emits definite integrals with
+ * numeric answers only (no antiderivatives).
  */
 export const DEFAULT_SPECS: Readonly<Record<Level, LevelSpec>> = {
   1: { ...BASE, level: 1, task: 'evaluate', ops: ['+', '-'], fns: [], maxDepth: 1, intRange: [0, 99] },
