@@ -1,5 +1,6 @@
 // grapheme-train: the public surface. The core (everything exported here) imports no
-// runtime-specific modules, so the same bundle serves Node, browsers and edge runtimes.
+// runtime-specific modules, so the same bundle serves Node, browsers and edge runtimes;
+// Node-only helpers (streaming JSONL files, the CLI) are imported from their own paths.
 export { GraphemeError } from './errors';
 export {
   createBackend,
@@ -14,4 +15,10 @@ export {
   type Kernels,
   type KernelName,
 } from './backend/index';
-export { Parameter, ShapeError } from './autograd/parameter';
+export * from './autograd/index';
+export * from './engine/index';
+export * from './graph/index';
+export * from './data/index';
+export * from './optim/index';
+export * from './schedule/index';
+export { Prng } from './util/prng';
