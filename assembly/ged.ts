@@ -31,6 +31,8 @@
 // Not vectorised: that serial chain runs along every row. The inner loops are branch-free
 // (compare-and-select) so the irregular on-path/off-path pattern costs no mispredictions.
 
+import { expF32x4, loadPartial, storePartial } from "./vector-math";
+
 // @ts-ignore: decorator
 @inline const MAX_SCALE_STEPS: i32 = 20;
 // @ts-ignore: decorator
@@ -324,4 +326,287 @@ export function lsapSolve(n: i32, cost: usize, rowToCol: usize, scratch: usize):
     total += load<f64>(cost + ((<usize>r * <usize>n + <usize>(j - 1)) << 3));
   }
   return total;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The differentiable GED loss (src/ged/loss.ts states what it bounds). For a batch of graphs,
+// each a set of predicted node slots against a target graph under a FIXED node mapping:
+//   e_p = σ(exist_p)               node p exists        (1 when existLogits == 0)
+//   π_p = softmax(typeLogits_p)    its type             (K classes)
+//   λ_p = softmax(labelLogits_p)   its label            (L classes)
+//   a_pq = σ(edgeLogits_g[p][q])   edge p → q exists, given both ends do
+// and the expected cost of the edit script the mapping induces,
+//   loss_g = α·[ Σ_{p ↦ t} ( e_p·S(p, t) + (1 − e_p)·cIns ) + Σ_{p unmapped} e_p·cDel + Σ_{t unmapped} cIns ]
+//          + β·[ Σ_{p ≠ q} cEdel·s_pq + Σ_{target edges t1→t2} ( mapped: cEins·(1 − s) − cEdel·s ; else cEins ) ]
+//   S(p, t) = cType·(1 − π_p[type_t]) + π_p[type_t]·V(p, t)
+//   V(p, t) = cValue·(1 − λ_p[label_t])                    when label_t >= 0
+//           = cValue·log2(1 + ((value_p − value_t)/τ)²)    when label_t < 0 (numbers, by value)
+//   s_pq = e_p·e_q·a_pq, p1/p2 the slots mapped to t1/t2.
+// (the edge part is skipped when edgeLogits == 0).
+// Layout: graphs i32 × 8 per graph: slotStart, slotCount, targetStart, targetCount,
+// edgeLogitStart (element index of the graph's slotCount² block), targetEdgeStart (pair
+// index), targetEdgeCount, 0. Slot rows: typeLogits [slot][K], labelLogits [slot][L], values
+// and existLogits [slot]. Targets: targetTypes, targetLabels i32, targetValues f32; target
+// edges as (from, to) local i32 pairs. map[slot] = local target or −1; inverse[target] = local
+// slot or −1. costs f32 × 9: nodeInsert, nodeDelete, nodeType, nodeValue, edgeInsert,
+// edgeDelete, alpha, beta, tau. scratch: ≥ 2·(max slotCount + 4) f32.
+
+// @ts-ignore: decorator
+@inline function sigmoidF(x: f32): f32 {
+  return <f32>1 / (<f32>1 + Mathf.exp(-x));
+}
+
+// @ts-ignore: decorator
+@inline function sigmoidF32x4(x: v128): v128 {
+  return f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), expF32x4(f32x4.neg(x))));
+}
+
+// softmax(row)[k] for one k (max-shifted; sums in f64)
+// @ts-ignore: decorator
+@inline function softmaxAt(row: usize, n: i32, k: i32): f64 {
+  let m: f32 = load<f32>(row);
+  for (let c = 1; c < n; c++) m = max(m, load<f32>(row + (<usize>c << 2)));
+  let total: f64 = 0;
+  for (let c = 0; c < n; c++) total += Math.exp(<f64>(load<f32>(row + (<usize>c << 2)) - m));
+  return Math.exp(<f64>(load<f32>(row + (<usize>k << 2)) - m)) / total;
+}
+
+// The per-node pieces of S(p, t) (see above): type probability, V, and V's derivative
+// with respect to the value (numbers) — the caller knows which case applies from label_t.
+// Written to the static `piece` slots to return three numbers without allocating.
+const piece: usize = memory.data(24, 8);
+
+// @ts-ignore: decorator
+@inline function nodePieces(
+  slot: i32, target: i32, typeLogits: usize, K: i32, labelLogits: usize, L: i32, values: usize,
+  targetTypes: usize, targetLabels: usize, targetValues: usize, cValue: f64, tau: f64,
+): void {
+  const pType = softmaxAt(typeLogits + (<usize>(slot * K) << 2), K, load<i32>(targetTypes + (<usize>target << 2)));
+  const label = load<i32>(targetLabels + (<usize>target << 2));
+  let v: f64;
+  let dv: f64 = 0;
+  if (label >= 0) {
+    v = cValue * (1 - softmaxAt(labelLogits + (<usize>(slot * L) << 2), L, label));
+  } else {
+    const r = (<f64>load<f32>(values + (<usize>slot << 2)) - <f64>load<f32>(targetValues + (<usize>target << 2))) / tau;
+    v = cValue * Math.log2(1 + r * r);
+    dv = cValue * 2 * r / ((1 + r * r) * Math.LN2 * tau);
+  }
+  store<f64>(piece, pType);
+  store<f64>(piece, v, 8);
+  store<f64>(piece, dv, 16);
+}
+
+// e_p for the graph's slots into scratch (1 when there are no exist logits).
+// @ts-ignore: decorator
+@inline function existence(existLogits: usize, slotStart: i32, P: i32, e: usize): void {
+  for (let p = 0; p < P; p++) {
+    store<f32>(e + (<usize>p << 2), existLogits == 0 ? <f32>1 : sigmoidF(load<f32>(existLogits + (<usize>(slotStart + p) << 2))));
+  }
+}
+
+export function gedLossForward(
+  graphCount: i32, graphs: usize, typeLogits: usize, K: i32, labelLogits: usize, L: i32, values: usize,
+  existLogits: usize, edgeLogits: usize, targetTypes: usize, targetLabels: usize, targetValues: usize,
+  targetEdges: usize, map: usize, inverse: usize, costs: usize, scratch: usize, out: usize,
+): void {
+  const cIns = <f64>load<f32>(costs), cDel = <f64>load<f32>(costs, 4), cType = <f64>load<f32>(costs, 8);
+  const cValue = <f64>load<f32>(costs, 12), cEins = <f64>load<f32>(costs, 16), cEdel = <f64>load<f32>(costs, 20);
+  const alpha = <f64>load<f32>(costs, 24), beta = <f64>load<f32>(costs, 28), tau = <f64>load<f32>(costs, 32);
+  const e = scratch;
+  for (let g = 0; g < graphCount; g++) {
+    const rec = graphs + (<usize>g << 5);
+    const slotStart = load<i32>(rec), P = load<i32>(rec, 4);
+    const targetStart = load<i32>(rec, 8), T = load<i32>(rec, 12);
+    const edgeStart = load<i32>(rec, 16), tEdgeStart = load<i32>(rec, 20), tEdgeCount = load<i32>(rec, 24);
+    existence(existLogits, slotStart, P, e);
+    let nodes: f64 = 0;
+    for (let p = 0; p < P; p++) {
+      const ep = <f64>load<f32>(e + (<usize>p << 2));
+      const t = load<i32>(map + (<usize>(slotStart + p) << 2));
+      if (t < 0) {
+        nodes += ep * cDel;
+      } else {
+        nodePieces(slotStart + p, targetStart + t, typeLogits, K, labelLogits, L, values, targetTypes, targetLabels, targetValues, cValue, tau);
+        const pType = load<f64>(piece), v = load<f64>(piece, 8);
+        nodes += ep * (cType * (1 - pType) + pType * v) + (1 - ep) * cIns;
+      }
+    }
+    for (let t = 0; t < T; t++) if (load<i32>(inverse + (<usize>(targetStart + t) << 2)) < 0) nodes += cIns;
+    let edges: f64 = 0;
+    if (edgeLogits != 0) {
+      const block = edgeLogits + (<usize>edgeStart << 2);
+      const rowBytes = <usize>P << 2;
+      const vecBytes = rowBytes & ~(<usize>15);
+      // Σ_{p ≠ q} e_p e_q a_pq, rows vectorised over q
+      let all: f64 = 0;
+      for (let p = 0; p < P; p++) {
+        const row = block + <usize>p * rowBytes;
+        let acc = f32x4.splat(0);
+        let q: usize = 0;
+        for (; q < vecBytes; q += 16) acc = f32x4.add(acc, f32x4.mul(v128.load(e + q), sigmoidF32x4(v128.load(row + q))));
+        if (q < rowBytes) {
+          const left = (rowBytes - q) >> 2;
+          acc = f32x4.add(acc, f32x4.mul(loadPartial(e + q, left), sigmoidF32x4(loadPartial(row + q, left))));
+        }
+        const ep = <f64>load<f32>(e + (<usize>p << 2));
+        const rowSum = <f64>f32x4.extract_lane(acc, 0) + <f64>f32x4.extract_lane(acc, 1) + <f64>f32x4.extract_lane(acc, 2) + <f64>f32x4.extract_lane(acc, 3);
+        const diagonal = <f64>load<f32>(e + (<usize>p << 2)) * <f64>sigmoidF(load<f32>(row + (<usize>p << 2)));
+        all += ep * (rowSum - diagonal); // q = p is not an edge
+      }
+      edges = cEdel * all;
+      for (let k = 0; k < tEdgeCount; k++) {
+        const pair = targetEdges + (<usize>(tEdgeStart + k) << 3);
+        const p1 = load<i32>(inverse + (<usize>(targetStart + load<i32>(pair)) << 2));
+        const p2 = load<i32>(inverse + (<usize>(targetStart + load<i32>(pair, 4)) << 2));
+        if (p1 >= 0 && p2 >= 0) {
+          const s = <f64>load<f32>(e + (<usize>p1 << 2)) * <f64>load<f32>(e + (<usize>p2 << 2)) *
+            <f64>sigmoidF(load<f32>(block + (<usize>(p1 * P + p2) << 2)));
+          edges += cEins * (1 - s) - cEdel * s;
+        } else {
+          edges += cEins;
+        }
+      }
+    }
+    store<f32>(out + (<usize>g << 2), <f32>(alpha * nodes + beta * edges));
+  }
+}
+
+// dst[k] += scale · ∂p_target/∂z_k = scale · p_target·(δ_{k,target} − p_k), p = softmax(row).
+// @ts-ignore: decorator
+@inline function addSoftmaxGradient(dst: usize, row: usize, n: i32, target: i32, scale: f64): void {
+  let m: f32 = load<f32>(row);
+  for (let c = 1; c < n; c++) m = max(m, load<f32>(row + (<usize>c << 2)));
+  let total: f64 = 0;
+  for (let c = 0; c < n; c++) total += Math.exp(<f64>(load<f32>(row + (<usize>c << 2)) - m));
+  const pt = Math.exp(<f64>(load<f32>(row + (<usize>target << 2)) - m)) / total;
+  // d p_target / d z_k = p_target·(δ_{k,target} − p_k)
+  for (let c = 0; c < n; c++) {
+    const pk = Math.exp(<f64>(load<f32>(row + (<usize>c << 2)) - m)) / total;
+    const d = pt * ((c == target ? 1.0 : 0.0) - pk);
+    const at = dst + (<usize>c << 2);
+    store<f32>(at, load<f32>(at) + <f32>(scale * d));
+  }
+}
+
+export function gedLossBackward(
+  graphCount: i32, graphs: usize, typeLogits: usize, K: i32, labelLogits: usize, L: i32, values: usize,
+  existLogits: usize, edgeLogits: usize, targetTypes: usize, targetLabels: usize, targetValues: usize,
+  targetEdges: usize, map: usize, inverse: usize, costs: usize, scratch: usize, dOut: usize,
+  dTypeLogits: usize, dLabelLogits: usize, dValues: usize, dExistLogits: usize, dEdgeLogits: usize,
+): void {
+  const cIns = <f64>load<f32>(costs), cDel = <f64>load<f32>(costs, 4), cType = <f64>load<f32>(costs, 8);
+  const cValue = <f64>load<f32>(costs, 12), cEins = <f64>load<f32>(costs, 16), cEdel = <f64>load<f32>(costs, 20);
+  const alpha = <f64>load<f32>(costs, 24), beta = <f64>load<f32>(costs, 28), tau = <f64>load<f32>(costs, 32);
+  for (let g = 0; g < graphCount; g++) {
+    const rec = graphs + (<usize>g << 5);
+    const slotStart = load<i32>(rec), P = load<i32>(rec, 4);
+    const targetStart = load<i32>(rec, 8);
+    const edgeStart = load<i32>(rec, 16), tEdgeStart = load<i32>(rec, 20), tEdgeCount = load<i32>(rec, 24);
+    const u = <f64>load<f32>(dOut + (<usize>g << 2));
+    const e = scratch;
+    const dE = scratch + ((<usize>P + 4) << 2); // d loss / d e_p, summed over nodes and edges
+    existence(existLogits, slotStart, P, e);
+    for (let p = 0; p < P; p++) {
+      const slot = slotStart + p;
+      const ep = <f64>load<f32>(e + (<usize>p << 2));
+      const t = load<i32>(map + (<usize>slot << 2));
+      if (t < 0) {
+        store<f32>(dE + (<usize>p << 2), <f32>(alpha * cDel));
+        continue;
+      }
+      const target = targetStart + t;
+      nodePieces(slot, target, typeLogits, K, labelLogits, L, values, targetTypes, targetLabels, targetValues, cValue, tau);
+      const pType = load<f64>(piece), v = load<f64>(piece, 8), dv = load<f64>(piece, 16);
+      store<f32>(dE + (<usize>p << 2), <f32>(alpha * (cType * (1 - pType) + pType * v - cIns)));
+      // S = cType − pType·(cType − V): dS/dpType = V − cType, dS/dV = pType
+      if (dTypeLogits != 0) {
+        addSoftmaxGradient(dTypeLogits + (<usize>(slot * K) << 2), typeLogits + (<usize>(slot * K) << 2), K,
+          load<i32>(targetTypes + (<usize>target << 2)), u * alpha * ep * (v - cType));
+      }
+      const label = load<i32>(targetLabels + (<usize>target << 2));
+      if (label >= 0) {
+        // V = cValue·(1 − λ_label): dV/dλ_label = −cValue
+        if (dLabelLogits != 0) {
+          addSoftmaxGradient(dLabelLogits + (<usize>(slot * L) << 2), labelLogits + (<usize>(slot * L) << 2), L,
+            label, -u * alpha * ep * pType * cValue);
+        }
+      } else if (dValues != 0) {
+        const at = dValues + (<usize>slot << 2);
+        store<f32>(at, load<f32>(at) + <f32>(u * alpha * ep * pType * dv));
+      }
+    }
+    if (edgeLogits != 0) {
+      const block = edgeLogits + (<usize>edgeStart << 2);
+      const dBlock = dEdgeLogits + (<usize>edgeStart << 2);
+      const rowBytes = <usize>P << 2;
+      const vecBytes = rowBytes & ~(<usize>15);
+      // base term: every predicted edge p ≠ q is charged cEdel·s_pq:
+      //   d/dy_pq = β·cEdel·e_p·e_q·a(1 − a),  d/de_p += β·cEdel·e_q·a_pq,  d/de_q += β·cEdel·e_p·a_pq
+      // the d/de_q part is gathered by columns: colAcc[q] = Σ_p e_p·a_pq, kept in the dE slots as we go
+      const base = beta * cEdel;
+      const vBase = f32x4.splat(<f32>base);
+      const vdyScale = f32x4.splat(<f32>(u * base));
+      for (let p = 0; p < P; p++) {
+        const row = block + <usize>p * rowBytes;
+        const dRow = dBlock + <usize>p * rowBytes;
+        const ep = load<f32>(e + (<usize>p << 2));
+        const vep = f32x4.splat(ep);
+        let rowAcc = f32x4.splat(0);
+        let q: usize = 0;
+        for (; q < rowBytes; q += 16) {
+          const count = min<usize>(4, (rowBytes - q) >> 2);
+          const full = count == 4;
+          const y = full ? v128.load(row + q) : loadPartial(row + q, count);
+          const eq = full ? v128.load(e + q) : loadPartial(e + q, count);
+          const a = sigmoidF32x4(y);
+          const ea = f32x4.mul(eq, a);
+          rowAcc = f32x4.add(rowAcc, ea);
+          // column part: dE[q] += base·e_p·a_pq
+          const dEq = full ? v128.load(dE + q) : loadPartial(dE + q, count);
+          const dEqNew = f32x4.add(dEq, f32x4.mul(vBase, f32x4.mul(vep, a)));
+          if (dEdgeLogits != 0) {
+            const dy = f32x4.mul(f32x4.mul(vdyScale, f32x4.mul(vep, ea)), f32x4.sub(f32x4.splat(1), a));
+            const dOld = full ? v128.load(dRow + q) : loadPartial(dRow + q, count);
+            if (full) v128.store(dRow + q, f32x4.add(dOld, dy));
+            else storePartial(dRow + q, f32x4.add(dOld, dy), count);
+          }
+          if (full) v128.store(dE + q, dEqNew);
+          else storePartial(dE + q, dEqNew, count);
+        }
+        // row part: dE[p] += base·Σ_q e_q·a_pq
+        const rowSum = f32x4.extract_lane(rowAcc, 0) + f32x4.extract_lane(rowAcc, 1) + f32x4.extract_lane(rowAcc, 2) + f32x4.extract_lane(rowAcc, 3);
+        const atP = dE + (<usize>p << 2);
+        // the diagonal (q = p) was included in both the row and the column part and in dy: take it back
+        const app = sigmoidF(load<f32>(row + (<usize>p << 2)));
+        store<f32>(atP, load<f32>(atP) + <f32>base * (rowSum - <f32>2 * ep * app));
+        if (dEdgeLogits != 0) {
+          const at = dRow + (<usize>p << 2);
+          store<f32>(at, load<f32>(at) - <f32>(u * base) * ep * ep * app * (<f32>1 - app));
+        }
+      }
+      // target edges mapped onto (p1, p2): their s is charged −(cEins + cEdel)·s on top of the base
+      const corr = -beta * (cEins + cEdel);
+      for (let k = 0; k < tEdgeCount; k++) {
+        const pair = targetEdges + (<usize>(tEdgeStart + k) << 3);
+        const p1 = load<i32>(inverse + (<usize>(targetStart + load<i32>(pair)) << 2));
+        const p2 = load<i32>(inverse + (<usize>(targetStart + load<i32>(pair, 4)) << 2));
+        if (p1 < 0 || p2 < 0) continue;
+        const e1 = <f64>load<f32>(e + (<usize>p1 << 2)), e2 = <f64>load<f32>(e + (<usize>p2 << 2));
+        const at = <usize>(p1 * P + p2) << 2;
+        const a = <f64>sigmoidF(load<f32>(block + at));
+        if (dEdgeLogits != 0) store<f32>(dBlock + at, load<f32>(dBlock + at) + <f32>(u * corr * e1 * e2 * a * (1 - a)));
+        const d1 = dE + (<usize>p1 << 2), d2 = dE + (<usize>p2 << 2);
+        store<f32>(d1, load<f32>(d1) + <f32>(corr * e2 * a));
+        store<f32>(d2, load<f32>(d2) + <f32>(corr * e1 * a));
+      }
+    }
+    if (dExistLogits != 0 && existLogits != 0) {
+      for (let p = 0; p < P; p++) {
+        const ep = <f64>load<f32>(e + (<usize>p << 2));
+        const at = dExistLogits + (<usize>(slotStart + p) << 2);
+        store<f32>(at, load<f32>(at) + <f32>(u * <f64>load<f32>(dE + (<usize>p << 2)) * ep * (1 - ep)));
+      }
+    }
+  }
 }

@@ -139,3 +139,169 @@ export function lsapSolve(h: Heap, n: number, cost: number, rowToCol: number, sc
   }
   return total;
 }
+
+// ---------------------------------------------------------------------------------------------
+// The differentiable GED loss: formulas and layout in assembly/ged.ts, meaning in src/ged/loss.ts.
+// Plain float64 reference (the wasm kernel sums the edge block in f32 lanes).
+
+const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+
+/** softmax of f32 row [at, at + n) as float64 */
+function softmax(f: Float32Array, at: number, n: number): number[] {
+  let m = -Infinity;
+  for (let c = 0; c < n; c++) m = Math.max(m, f[at + c]);
+  const ex: number[] = [];
+  let total = 0;
+  for (let c = 0; c < n; c++) {
+    ex.push(Math.exp(f[at + c] - m));
+    total += ex[c];
+  }
+  return ex.map((x) => x / total);
+}
+
+interface LossGraph {
+  slotStart: number;
+  P: number;
+  targetStart: number;
+  T: number;
+  edgeStart: number;
+  tEdgeStart: number;
+  tEdgeCount: number;
+}
+
+function lossGraph(I: Int32Array, graphs: number, g: number): LossGraph {
+  const r = (graphs >>> 2) + 8 * g;
+  return { slotStart: I[r], P: I[r + 1], targetStart: I[r + 2], T: I[r + 3], edgeStart: I[r + 4], tEdgeStart: I[r + 5], tEdgeCount: I[r + 6] };
+}
+
+function lossCosts(F: Float32Array, costs: number) {
+  const c = costs >>> 2;
+  return { cIns: F[c], cDel: F[c + 1], cType: F[c + 2], cValue: F[c + 3], cEins: F[c + 4], cEdel: F[c + 5], alpha: F[c + 6], beta: F[c + 7], tau: F[c + 8] };
+}
+
+/**
+ * S(p, t) = cType·(1 − π[type_t]) + π[type_t]·V, V = cValue·(1 − λ[label_t]) or
+ * cValue·log2(1 + r²), r = (value_p − value_t)/τ; also dV/dvalue for numbers.
+ */
+function nodeTerms(
+  h: Heap, slot: number, target: number, typeLogits: number, K: number, labelLogits: number, L: number, values: number,
+  targetTypes: number, targetLabels: number, targetValues: number, cValue: number, tau: number,
+) {
+  const F = h.f32, I = h.i32;
+  const type = I[(targetTypes >>> 2) + target];
+  const label = I[(targetLabels >>> 2) + target];
+  const pi = softmax(F, (typeLogits >>> 2) + slot * K, K);
+  if (label >= 0) {
+    const lambda = softmax(F, (labelLogits >>> 2) + slot * L, L);
+    return { type, label, pi, lambda, v: cValue * (1 - lambda[label]), dv: 0 };
+  }
+  const r = (F[(values >>> 2) + slot] - F[(targetValues >>> 2) + target]) / tau;
+  return { type, label, pi, lambda: [], v: cValue * Math.log2(1 + r * r), dv: (cValue * 2 * r) / ((1 + r * r) * Math.LN2 * tau) };
+}
+
+export function gedLossForward(
+  h: Heap, graphCount: number, graphs: number, typeLogits: number, K: number, labelLogits: number, L: number, values: number,
+  existLogits: number, edgeLogits: number, targetTypes: number, targetLabels: number, targetValues: number,
+  targetEdges: number, map: number, inverse: number, costs: number, _scratch: number, out: number,
+): void {
+  const F = h.f32, I = h.i32;
+  const c = lossCosts(F, costs);
+  for (let g = 0; g < graphCount; g++) {
+    const G = lossGraph(I, graphs, g);
+    const e = Array.from({ length: G.P }, (_, p) => (existLogits === 0 ? 1 : sigmoid(F[(existLogits >>> 2) + G.slotStart + p])));
+    let nodes = 0;
+    for (let p = 0; p < G.P; p++) {
+      const t = I[(map >>> 2) + G.slotStart + p];
+      if (t < 0) nodes += e[p] * c.cDel;
+      else {
+        const n = nodeTerms(h, G.slotStart + p, G.targetStart + t, typeLogits, K, labelLogits, L, values, targetTypes, targetLabels, targetValues, c.cValue, c.tau);
+        const pType = n.pi[n.type];
+        nodes += e[p] * (c.cType * (1 - pType) + pType * n.v) + (1 - e[p]) * c.cIns;
+      }
+    }
+    for (let t = 0; t < G.T; t++) if (I[(inverse >>> 2) + G.targetStart + t] < 0) nodes += c.cIns;
+    let edges = 0;
+    if (edgeLogits !== 0) {
+      const a = (p: number, q: number) => sigmoid(F[(edgeLogits >>> 2) + G.edgeStart + p * G.P + q]);
+      for (let p = 0; p < G.P; p++) for (let q = 0; q < G.P; q++) if (p !== q) edges += c.cEdel * e[p] * e[q] * a(p, q);
+      for (let k = 0; k < G.tEdgeCount; k++) {
+        const pr = (targetEdges >>> 2) + 2 * (G.tEdgeStart + k);
+        const p1 = I[(inverse >>> 2) + G.targetStart + I[pr]];
+        const p2 = I[(inverse >>> 2) + G.targetStart + I[pr + 1]];
+        if (p1 >= 0 && p2 >= 0) {
+          const s = e[p1] * e[p2] * a(p1, p2);
+          edges += c.cEins * (1 - s) - c.cEdel * s;
+        } else edges += c.cEins;
+      }
+    }
+    F[(out >>> 2) + g] = c.alpha * nodes + c.beta * edges;
+  }
+}
+
+/** Gradients of the loss above times dOut[g], ACCUMULATED into every non-zero gradient pointer. */
+export function gedLossBackward(
+  h: Heap, graphCount: number, graphs: number, typeLogits: number, K: number, labelLogits: number, L: number, values: number,
+  existLogits: number, edgeLogits: number, targetTypes: number, targetLabels: number, targetValues: number,
+  targetEdges: number, map: number, inverse: number, costs: number, _scratch: number, dOut: number,
+  dTypeLogits: number, dLabelLogits: number, dValues: number, dExistLogits: number, dEdgeLogits: number,
+): void {
+  const F = h.f32, I = h.i32;
+  const c = lossCosts(F, costs);
+  const add = (ptr: number, index: number, value: number) => {
+    F[(ptr >>> 2) + index] += value;
+  };
+  for (let g = 0; g < graphCount; g++) {
+    const G = lossGraph(I, graphs, g);
+    const u = F[(dOut >>> 2) + g];
+    const e = Array.from({ length: G.P }, (_, p) => (existLogits === 0 ? 1 : sigmoid(F[(existLogits >>> 2) + G.slotStart + p])));
+    const dE = new Array<number>(G.P).fill(0); // d loss / d e_p
+    for (let p = 0; p < G.P; p++) {
+      const slot = G.slotStart + p;
+      const t = I[(map >>> 2) + slot];
+      if (t < 0) {
+        dE[p] = c.alpha * c.cDel;
+        continue;
+      }
+      const n = nodeTerms(h, slot, G.targetStart + t, typeLogits, K, labelLogits, L, values, targetTypes, targetLabels, targetValues, c.cValue, c.tau);
+      const pType = n.pi[n.type];
+      dE[p] = c.alpha * (c.cType * (1 - pType) + pType * n.v - c.cIns);
+      // ∂pType/∂z_k = pType·(δ_{k,type} − π_k); ∂S/∂pType = V − cType
+      if (dTypeLogits !== 0) {
+        for (let k = 0; k < K; k++) add(dTypeLogits, slot * K + k, u * c.alpha * e[p] * (n.v - c.cType) * pType * ((k === n.type ? 1 : 0) - n.pi[k]));
+      }
+      if (n.label >= 0) {
+        const lt = n.lambda[n.label];
+        if (dLabelLogits !== 0) {
+          for (let l = 0; l < L; l++) add(dLabelLogits, slot * L + l, -u * c.alpha * e[p] * pType * c.cValue * lt * ((l === n.label ? 1 : 0) - n.lambda[l]));
+        }
+      } else if (dValues !== 0) {
+        add(dValues, slot, u * c.alpha * e[p] * pType * n.dv);
+      }
+    }
+    if (edgeLogits !== 0) {
+      const a = (p: number, q: number) => sigmoid(F[(edgeLogits >>> 2) + G.edgeStart + p * G.P + q]);
+      // ∂loss/∂s_pq: β·cEdel for every p ≠ q, −β·(cEins + cEdel) more where a target edge is mapped
+      const gs = new Map<number, number>();
+      for (let k = 0; k < G.tEdgeCount; k++) {
+        const pr = (targetEdges >>> 2) + 2 * (G.tEdgeStart + k);
+        const p1 = I[(inverse >>> 2) + G.targetStart + I[pr]];
+        const p2 = I[(inverse >>> 2) + G.targetStart + I[pr + 1]];
+        if (p1 >= 0 && p2 >= 0) gs.set(p1 * G.P + p2, (gs.get(p1 * G.P + p2) ?? 0) - c.beta * (c.cEins + c.cEdel));
+      }
+      for (let p = 0; p < G.P; p++) {
+        for (let q = 0; q < G.P; q++) {
+          if (p === q) continue;
+          const gpq = c.beta * c.cEdel + (gs.get(p * G.P + q) ?? 0);
+          const apq = a(p, q);
+          // s = e_p·e_q·a: ∂s/∂y = e_p·e_q·a(1 − a), ∂s/∂e_p = e_q·a, ∂s/∂e_q = e_p·a
+          if (dEdgeLogits !== 0) add(dEdgeLogits, G.edgeStart + p * G.P + q, u * gpq * e[p] * e[q] * apq * (1 - apq));
+          dE[p] += gpq * e[q] * apq;
+          dE[q] += gpq * e[p] * apq;
+        }
+      }
+    }
+    if (dExistLogits !== 0 && existLogits !== 0) {
+      for (let p = 0; p < G.P; p++) add(dExistLogits, G.slotStart + p, u * dE[p] * e[p] * (1 - e[p]));
+    }
+  }
+}
