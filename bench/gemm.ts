@@ -7,8 +7,9 @@
  * is what a caller of tfjs pays for a product it reads). Reports GFLOP/s = 2·n³ / seconds, then
  * the ratios wasm/tfjs-wasm and wasm/js per size, also as rows (unit "x").
  *
- * wasm and tfjs-wasm are measured in alternating rounds (median of the round medians), so a
- * burst of load from another process hits both alike.
+ * wasm and tfjs-wasm are measured in alternating short rounds, so a burst of load from another
+ * process hits both alike: their GFLOP/s are medians over rounds, and wasm/tfjs-wasm is the
+ * median of the per-round ratios.
  */
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
@@ -121,10 +122,11 @@ export const run: Suite = async (opts: SuiteOptions) => {
     const wantWasm = matches(opts, NAME, 'wasm', n);
     const wantTfjs = matches(opts, NAME, 'tfjs-wasm', n);
     const wantJs = matches(opts, NAME, 'js', n);
-    // alternate wasm and tfjs-wasm in rounds; each round is measureSync's median of `reps`
-    const rounds = quick ? 1 : 3;
-    const reps = quick ? 3 : 7;
-    const minMs = quick ? 5 : 60;
+    // alternate wasm and tfjs-wasm in many short rounds (each measureSync's median of `reps`):
+    // a burst of load from another process lands in few rounds and hits both contenders alike
+    const rounds = quick ? 1 : 15;
+    const reps = 3;
+    const minMs = quick ? 5 : 25;
     const wasmRounds: number[] = [];
     const tfjsRounds: number[] = [];
     for (let r = 0; r < rounds; r++) {
@@ -144,7 +146,8 @@ export const run: Suite = async (opts: SuiteOptions) => {
     if (wantTfjs) reporter.add({ ...row, backend: 'tfjs-wasm', value: gflops(n, tfjsSeconds) });
     ratios.push({
       n,
-      vsTfjs: wantWasm && wantTfjs ? tfjsSeconds / wasmSeconds : undefined,
+      // paired: each round's two figures were taken back to back, under the same load
+      vsTfjs: wantWasm && wantTfjs ? median(tfjsRounds.map((t, r) => t / wasmRounds[r])) : undefined,
       vsJs: wantWasm && wantJs ? jsSeconds / wasmSeconds : undefined,
     });
     wasm.heap.resetStep();
