@@ -1,0 +1,15 @@
+// After `npm run build:dist`: the bundle imports on its own (no tsx, no sources) and trains
+// a parameter one Adam step on the wasm backend; the CLI bundle answers --help.
+import { execFileSync } from 'node:child_process';
+import { createBackend, Parameter, Adam, MathGraph } from '../dist/index.js';
+
+const backend = await createBackend('wasm');
+const p = new Parameter(backend, [4], 'w', [1, 2, 3, 4]);
+p.grad.set([1, -1, 1, -1]);
+new Adam([p], { lr: 0.5 }).step();
+const expected = [0.5, 2.5, 2.5, 4.5];
+if (p.data.some((v, i) => Math.abs(v - expected[i]) > 1e-6)) throw new Error(`dist smoke: Adam step gave ${Array.from(p.data)}`);
+if (MathGraph.fromPolish('(+ (* 2 3) 4)').size !== 5) throw new Error('dist smoke: MathGraph');
+const help = execFileSync(process.execPath, [new URL('../bin/grapheme-train.js', import.meta.url).pathname, '--help'], { encoding: 'utf8' });
+if (!help.includes('generate')) throw new Error('dist smoke: CLI help lacks generate');
+console.log('dist smoke: bundle imports, trains one Adam step on wasm, CLI answers');
