@@ -37,6 +37,10 @@
  * decoded argmax prediction. Edge child positions are not part of the loss (the slot order
  * of the decoder carries them), so for ordered targets the bound holds for edgeSubstitute = 0.
  */
+import { ShapeError } from '../autograd/parameter';
+import type { Reduction } from '../autograd/ops/losses';
+import type { Tape } from '../autograd/tape';
+import { shapeOf, type Tensor, type TensorLike } from '../autograd/tensor';
 import type { Backend } from '../backend/index';
 import { GraphemeError } from '../errors';
 import { resolveCosts, type EditCosts } from './costs';
@@ -230,4 +234,92 @@ export function mappingFromEdit(slots: number, slotOf: ArrayLike<number>, mappin
     map[s] = t;
   }
   return map;
+}
+
+/** The model's heads as tape tensors; rows are the predicted slots of all graphs, in order. */
+export interface GedLossHeads {
+  /** slots × K */
+  typeLogits: TensorLike;
+  /** slots × L (required when any target node has a label class) */
+  labelLogits?: TensorLike;
+  /** slots × 1 (required when any target node is compared by value) */
+  values?: TensorLike;
+  /** slots × 1; absent: every slot exists */
+  existLogits?: TensorLike;
+  /** Σ_g slots_g² values (any shape), graph g's slots × slots block after graph g − 1's; absent: no edge term */
+  edgeLogits?: TensorLike;
+}
+
+export interface GedLossOptions {
+  costs?: Partial<LossCosts>;
+  /** mean (default) or sum over graphs */
+  reduction?: Reduction;
+}
+
+/**
+ * The GED loss as a tape op: a 1×1 tensor, the mean (or sum) over graphs of loss_g (header
+ * comment). Backward accumulates into the heads' gradients through `gedLossBackward`.
+ */
+export function gedLoss(tape: Tape, heads: GedLossHeads, graphs: readonly LossGraphSpec[], options: GedLossOptions = {}): Tensor {
+  const reduction = options.reduction ?? 'mean';
+  if (reduction !== 'mean' && reduction !== 'sum') throw new GedLossError(`gedLoss: reduction must be 'mean' or 'sum', got '${String(reduction)}'`);
+  const named = Object.entries(heads).filter(([, t]) => t !== undefined) as Array<[keyof GedLossHeads, TensorLike]>;
+  for (const [, t] of named) tape.check(t, 'gedLoss');
+  const slots = graphs.reduce((s, g) => s + g.slots, 0);
+  const cells = graphs.reduce((s, g) => s + g.slots * g.slots, 0);
+  const want = (name: keyof GedLossHeads, rows: number, cols: number | null) => {
+    const t = heads[name];
+    if (t === undefined) return;
+    if (cols === null ? t.size !== rows : t.rows !== rows || t.cols !== cols) {
+      throw new ShapeError(`gedLoss: ${name} is ${shapeOf(t)}, expected ${cols === null ? `${rows} values` : `${rows}×${cols}`}`);
+    }
+  };
+  want('typeLogits', slots, heads.typeLogits.cols);
+  want('labelLogits', slots, heads.labelLogits?.cols ?? 0);
+  want('values', slots, 1);
+  want('existLogits', slots, 1);
+  want('edgeLogits', cells, null);
+  const anyLabel = graphs.some((g) => g.target.nodes.some((n) => n.label >= 0));
+  const anyValue = graphs.some((g) => g.target.nodes.some((n) => n.label < 0));
+  if (anyLabel && !heads.labelLogits) throw new GedLossError('gedLoss: targets have label classes but there is no labelLogits head');
+  if (anyValue && !heads.values) throw new GedLossError('gedLoss: targets are compared by value but there is no values head');
+  const backend = tape.backend;
+  const packed = packGedLoss(backend, graphs, options.costs, heads.typeLogits.cols, heads.labelLogits?.cols ?? 0);
+  const pred: LossPredictions = {
+    typeLogits: heads.typeLogits.ptr,
+    types: heads.typeLogits.cols,
+    labelLogits: heads.labelLogits?.ptr ?? 0,
+    labels: heads.labelLogits?.cols ?? 0,
+    values: heads.values?.ptr ?? 0,
+    existLogits: heads.existLogits?.ptr ?? 0,
+    edgeLogits: heads.edgeLogits?.ptr ?? 0,
+  };
+  const heap = tape.heap;
+  const perGraph = heap.allocStep(graphs.length * 4);
+  gedLossForward(backend, packed, pred, perGraph);
+  const factor = reduction === 'mean' ? 1 / Math.max(1, graphs.length) : 1;
+  const requiresGrad = named.some(([, t]) => t.requiresGrad);
+  const loss = tape.result(1, 1, requiresGrad);
+  let total = 0;
+  for (let g = 0; g < graphs.length; g++) total += heap.f32[(perGraph >>> 2) + g];
+  heap.f32[loss.ptr >>> 2] = total * factor;
+  if (requiresGrad) {
+    tape.record(loss, () => {
+      const dOut = heap.allocStep(graphs.length * 4);
+      heap.f32.fill(heap.f32[loss.gradPtr >>> 2] * factor, dOut >>> 2, (dOut >>> 2) + graphs.length);
+      const grad = (name: keyof GedLossHeads) => {
+        const t = heads[name];
+        return t !== undefined && t.requiresGrad ? tape.grad(t) : 0;
+      };
+      const grads: LossGradients = {
+        typeLogits: grad('typeLogits'),
+        labelLogits: grad('labelLogits'),
+        values: grad('values'),
+        existLogits: grad('existLogits'),
+        edgeLogits: grad('edgeLogits'),
+      };
+      gedLossBackward(backend, packed, pred, dOut, grads);
+    });
+  }
+  return loss;
 }

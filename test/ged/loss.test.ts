@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Backend } from '../../src/backend/index';
-import { gedLossBackward, gedLossForward, identityMapping, mappingFromEdit, packGedLoss, type LossCosts, type LossGraphSpec, type LossPredictions } from '../../src/ged/loss';
+import { gradCheck, ops, Tape } from '../../src/autograd/index';
+import { gedLoss, gedLossBackward, gedLossForward, identityMapping, mappingFromEdit, packGedLoss, type LossCosts, type LossGraphSpec, type LossPredictions } from '../../src/ged/loss';
 import { backendOf, rng, type BackendName } from './helpers';
 
 const K = 5;
@@ -175,6 +176,52 @@ describe.each<BackendName>(['wasm', 'js'])('GED loss on %s', (name) => {
     }
     expect(checked).toBeGreaterThan(300);
     console.log(`GED loss gradient check on ${name}: ${checked} partials, worst relative error ${worst.toExponential(2)}`);
+  });
+});
+
+describe.each<BackendName>(['wasm', 'js'])('gedLoss on the tape (%s)', (name) => {
+  it('passes gradCheck (Richardson central differences through the tape)', async () => {
+    const backend = await backendOf(name);
+    const random = rng(name === 'wasm' ? 131 : 132);
+    const pr = randomProblem(random, 3);
+    const slots = pr.values.length;
+    const result = gradCheck(
+      backend,
+      [
+        { rows: slots, cols: K, data: pr.typeLogits },
+        { rows: slots, cols: L, data: pr.labelLogits },
+        { rows: slots, cols: 1, data: pr.values },
+        { rows: slots, cols: 1, data: pr.existLogits, parameter: true },
+        { rows: 1, cols: pr.edgeLogits.length, data: pr.edgeLogits },
+      ],
+      (tape, [typeLogits, labelLogits, values, existLogits, edgeLogits]) =>
+        gedLoss(tape, { typeLogits, labelLogits, values, existLogits, edgeLogits }, pr.graphs, { costs: COSTS }),
+      {
+        step: 1e-2,
+        // the loss is a float32 sum of O(10): differences over 2h carry ~1e-5 of rounding noise,
+        // so gradients below 1e-2 are compared absolutely (1e-3 · 1e-2)
+        floor: 1e-2,
+        referenceForward: (xs) => {
+          const q = { ...pr, typeLogits: xs[0], labelLogits: xs[1], values: xs[2], existLogits: xs[3], edgeLogits: xs[4] };
+          const per = referenceLoss(q, COSTS);
+          return [per.reduce((a, b) => a + b, 0) / per.length];
+        },
+      },
+    );
+    const worstAbs = Math.max(...(result.finiteDifference ?? []).map((c) => c.maxAbsError));
+    console.log(`gedLoss gradCheck on ${name}: max relative error ${result.maxRelError.toExponential(2)}, max absolute ${worstAbs.toExponential(2)}`);
+    expect(result.maxRelError).toBeLessThan(1e-3);
+  });
+
+  it('names the missing head and the wrong shape', async () => {
+    const backend = await backendOf(name);
+    const tape = new Tape(backend);
+    const graphs = [{ slots: 2, target: { nodes: [{ type: 0, label: 1, value: 0 }], edges: [] }, map: [0, -1] }];
+    const typeLogits = ops.variable(tape, new Float32Array(2 * K), 2, K);
+    expect(() => gedLoss(tape, { typeLogits }, graphs)).toThrow(/no labelLogits head/);
+    const labelLogits = ops.variable(tape, new Float32Array(3 * L), 3, L);
+    expect(() => gedLoss(tape, { typeLogits, labelLogits }, graphs)).toThrow(/labelLogits is 3×6, expected 2×6/);
+    tape.reset();
   });
 });
 
