@@ -7,6 +7,7 @@ import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
+import { Dataset } from './dataset';
 import { DatasetError, parseRecordLine, serializeRecord } from './jsonl';
 import type { DatasetRecord } from './record';
 
@@ -49,6 +50,12 @@ export async function loadJsonl(path: string, options: ReadJsonlOptions = {}): P
   const skipped: DatasetError[] = [];
   for await (const r of readJsonl(path, { ...options, onSkip: (e) => { skipped.push(e); options.onSkip?.(e); } })) records.push(r);
   return { records, skipped };
+}
+
+/** A whole JSONL file as a Dataset (for files that fit in memory). */
+export async function loadDataset(path: string, options: ReadJsonlOptions = {}): Promise<{ dataset: Dataset; skipped: DatasetError[] }> {
+  const { records, skipped } = await loadJsonl(path, options);
+  return { dataset: new Dataset(records), skipped };
 }
 
 /** Writes records one by one (with back-pressure) to path.tmp-PID, then renames to path. */

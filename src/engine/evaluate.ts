@@ -1,6 +1,6 @@
 import { derive } from './derive';
 import { EvalError, UnboundSymbolError } from './errors';
-import { CONSTANTS, type Expr, isConstant } from './expr';
+import { CONSTANTS, type ElementaryFn, type Expr, isConstant } from './expr';
 import { integrate } from './integrate';
 import { Rational } from './rational';
 import { solve } from './solve';
@@ -78,7 +78,7 @@ export function evaluate(expr: Expr, bindings: Bindings = {}): Value {
     nodes.pop();
     nextChild.pop();
     if (node.type === 'fn') {
-      values.push(applyFn(node.value as 'sin', values.pop()!));
+      values.push(applyFn(node.value as ElementaryFn, values.pop()!));
       continue;
     }
     const b = values.pop()!;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BatchIterator, DataGenerator, Dataset, DatasetError, checkRecord, parseJsonl, parseRecordLine, serializeRecord, toJsonl } from '../../src/data/index';
-import { loadJsonl, readJsonl, writeJsonl } from '../../src/data/jsonl-node';
+import { loadDataset, loadJsonl, readJsonl, writeJsonl } from '../../src/data/jsonl-node';
 
 const records = new DataGenerator({ seed: 'jsonl' }).take(4, 40);
 const dirs: string[] = [];
@@ -70,6 +70,8 @@ describe('JSONL', () => {
     await expect(loadJsonl(path)).rejects.toMatchObject({ name: 'DatasetError', line: records.length + 1 });
     const { records: kept, skipped } = await loadJsonl(path, { skipMalformed: true });
     expect([kept.length, skipped.length]).toEqual([records.length, 1]);
+    const { dataset } = await loadDataset(path, { skipMalformed: true });
+    expect(dataset.records).toEqual(records);
   });
 });
 
