@@ -54,6 +54,8 @@ export function tedBatch(
   td: usize, fd: usize, out: usize,
 ): void {
   const scale = integerScale(insertCost, deleteCost, typeCost, valueCost);
+  // substitute reduces to "labels differ ? typeCost : 0" when types cost like values and no tolerance applies
+  const labelOnly = typeCost == valueCost && !(tolerance >= 0);
   const maxCost = max(max(insertCost, deleteCost), max(typeCost, valueCost)) * scale;
   let lastIntegral = false;
   for (let p = 0; p < pairCount; p++) {
@@ -64,14 +66,17 @@ export function tedBatch(
     if (nA == 0) result = <f64>nB * insertCost;
     else if (nB == 0) result = <f64>nA * deleteCost;
     else if (scale != 0 && <f64>(nA + nB) * maxCost < I32_LIMIT) {
-      result = <f64>pairDistance<i32>(
-        rec, labels, types, values, llds, keyroots,
-        <i32>(insertCost * scale), <i32>(deleteCost * scale), <i32>(typeCost * scale), <i32>(valueCost * scale),
-        tolerance, td, fd,
-      ) / scale;
+      const ins = <i32>(insertCost * scale), del = <i32>(deleteCost * scale);
+      const typ = <i32>(typeCost * scale), val = <i32>(valueCost * scale);
+      const d = labelOnly
+        ? pairDistance<i32, LabelOnly>(rec, labels, types, values, llds, keyroots, ins, del, typ, val, tolerance, td, fd)
+        : pairDistance<i32, FullCost>(rec, labels, types, values, llds, keyroots, ins, del, typ, val, tolerance, td, fd);
+      result = <f64>d / scale;
       lastIntegral = true;
     } else {
-      result = pairDistance<f64>(rec, labels, types, values, llds, keyroots, insertCost, deleteCost, typeCost, valueCost, tolerance, td, fd);
+      result = labelOnly
+        ? pairDistance<f64, LabelOnly>(rec, labels, types, values, llds, keyroots, insertCost, deleteCost, typeCost, valueCost, tolerance, td, fd)
+        : pairDistance<f64, FullCost>(rec, labels, types, values, llds, keyroots, insertCost, deleteCost, typeCost, valueCost, tolerance, td, fd);
       lastIntegral = false;
     }
     store<f64>(out + (<usize>p << 3), result);
@@ -85,9 +90,8 @@ export function tedBatch(
   }
 }
 
-// One pair's distance on cells of type T (i32 scaled, or f64).
-// @ts-ignore: decorator
-@inline function pairDistance<T>(
+// One pair's distance on cells of type T (i32 scaled, or f64), cost mode M.
+function pairDistance<T, M>(
   rec: usize, labels: usize, types: usize, values: usize, llds: usize, keyroots: usize,
   insertCost: T, deleteCost: T, typeCost: T, valueCost: T, tolerance: f64, td: usize, fd: usize,
 ): T {
@@ -111,15 +115,15 @@ export function tedBatch(
       if (load<i32>(lldB + (<usize>j << 2)) == j) {
         // column: walk A's subtree of i against leaf j; td[x][j]
         const li = load<i32>(lldA + (<usize>i << 2));
-        leafLine<T>(li, i, lldA, offA, offB + j, deleteCost, insertCost, labels, types, values, typeCost, valueCost, tolerance,
+        leafLine<T, M>(li, i, lldA, offA, offB + j, deleteCost, insertCost, labels, types, values, typeCost, valueCost, tolerance,
           td + (<usize>j << alignof<T>()), <usize>nB);
       } else if (iLeaf) {
         // row: walk B's subtree of j against leaf i; td[i][y]
         const lj = load<i32>(lldB + (<usize>j << 2));
-        leafLine<T>(lj, j, lldB, offB, offA + i, insertCost, deleteCost, labels, types, values, typeCost, valueCost, tolerance,
+        leafLine<T, M>(lj, j, lldB, offB, offA + i, insertCost, deleteCost, labels, types, values, typeCost, valueCost, tolerance,
           td + ((<usize>i * <usize>nB) << alignof<T>()), 1);
       } else {
-        keyrootPair<T>(
+        keyrootPair<T, M>(
           i, j, offA, offB, nB, lldA, lldB, labels, types, values,
           insertCost, deleteCost, typeCost, valueCost, tolerance, td, fd,
         );
@@ -129,11 +133,19 @@ export function tedBatch(
   return load<T>(td + ((<usize>(nA - 1) * <usize>nB + <usize>(nB - 1)) << alignof<T>()));
 }
 
+// Compile-time cost modes (M): LabelOnly when substitute(x, y) is just "labels differ ?
+// typeCost : 0" (typeCost = valueCost, no tolerance: the default unit costs), FullCost otherwise.
+type LabelOnly = u8;
+type FullCost = u16;
+
 // substitute(x, y) of the header, without branches (& and | on conditions, not && and ||).
 // @ts-ignore: decorator
-@inline function substitute<T>(
+@inline function substitute<T, M>(
   labels: usize, types: usize, values: usize, gx: i32, gy: i32, typeCost: T, valueCost: T, tolerance: f64,
 ): T {
+  if (sizeof<M>() == 1) {
+    return select<T>(<T>0, typeCost, load<i32>(labels + (<usize>gx << 2)) == load<i32>(labels + (<usize>gy << 2)));
+  }
   const typeX = load<i32>(types + (<usize>gx << 2));
   const sameType = <i32>(typeX == load<i32>(types + (<usize>gy << 2)));
   const numeric = <i32>(<u32>typeX <= 1);
@@ -157,7 +169,7 @@ export function tedBatch(
 // path (then the cell is td of the pair), else (lld(w) − lw)·walkCost + td of the pair.
 // td of (leaf, w) is at tdStart + w·tdStep cells.
 // @ts-ignore: decorator
-@inline function leafLine<T>(
+@inline function leafLine<T, M>(
   lw: i32, kw: i32, walkLld: usize, walkOff: i32, leafGlobal: i32, walkCost: T, leafCost: T,
   labels: usize, types: usize, values: usize, typeCost: T, valueCost: T, tolerance: f64,
   tdStart: usize, tdStep: usize,
@@ -170,7 +182,7 @@ export function tedBatch(
     const tdAt = tdStart + ((<usize>w * tdStep) << SH);
     const onPath = lx == lw;
     const diagonal = select<T>(
-      border + substitute<T>(labels, types, values, walkOff + w, leafGlobal, typeCost, valueCost, tolerance),
+      border + substitute<T, M>(labels, types, values, walkOff + w, leafGlobal, typeCost, valueCost, tolerance),
       <T>(lx - lw) * walkCost + load<T>(tdAt),
       onPath,
     );
@@ -183,7 +195,7 @@ export function tedBatch(
 // The forest distances of keyroot pair (i, j); writes td[x][y] for x on i's leftmost path
 // and y on j's leftmost path.
 // @ts-ignore: decorator
-@inline function keyrootPair<T>(
+@inline function keyrootPair<T, M>(
   i: i32, j: i32, offA: i32, offB: i32, nB: i32, lldA: usize, lldB: usize,
   labels: usize, types: usize, values: usize,
   insertCost: T, deleteCost: T, typeCost: T, valueCost: T, tolerance: f64,
@@ -226,7 +238,7 @@ export function tedBatch(
         const onPath = ly == lj;
         const tdAt = tdRow + (<usize>b << SH);
         const tdOld = load<T>(tdAt);
-        const sub = substitute<T>(labels, types, values, gx, gy, typeCost, valueCost, tolerance);
+        const sub = substitute<T, M>(labels, types, values, gx, gy, typeCost, valueCost, tolerance);
         const diagonal = select<T>(
           load<T>(prev + (<usize>(b - 1) << SH)) + sub,
           load<T>(fd + (<usize>ly << SH) - colBias) + tdOld,
