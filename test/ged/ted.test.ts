@@ -51,18 +51,27 @@ describe.each<BackendName>(['wasm', 'js'])('treeEditDistance on %s', (name) => {
     }
   });
 
-  it('handles weighted, asymmetric costs (checked against the recursion)', async () => {
+  it('handles weighted, asymmetric costs on every kernel path (checked against the recursion)', async () => {
     const backend = await backendOf(name);
     const random = rng(31);
-    const costs = { nodeInsert: 0.7, nodeDelete: 1.3, nodeType: 2.5, nodeValue: 2.5, alpha: 0.5 };
-    const oracleCosts: UnitCosts = { ins: 0.35, del: 0.65, sub: (x, y) => (x === y ? 0 : 1.25) };
-    for (let t = 0; t < 100; t++) {
-      const a = randomTree(random, 1 + Math.floor(random() * 10), ALPHABET);
-      const b = randomTree(random, 1 + Math.floor(random() * 10), ALPHABET);
-      const { distance, mapping } = treeEditDistance(a, b, costs, { backend });
-      expect(distance).toBeCloseTo(forestDistance(a, b, oracleCosts), 10);
-      expect(isTreeMapping(a, b, mapping.pairs)).toBe(true);
-      expect(plainMappingCost(a, b, mapping.pairs, oracleCosts)).toBeCloseTo(distance, 10);
+    // f64 cells with full costs; f64 cells, label-only; scaled i32 cells (dyadic costs); f64 again because
+    // the largest distance would overflow the i32 range
+    const configs: Array<[Parameters<typeof treeEditDistance>[2], UnitCosts]> = [
+      [{ nodeInsert: 0.7, nodeDelete: 1.3, nodeType: 2.5, nodeValue: 2.5, alpha: 0.5 }, { ins: 0.35, del: 0.65, sub: (x, y) => (x === y ? 0 : 1.25) }],
+      [{ nodeInsert: 0.3, nodeDelete: 0.7, nodeType: 1.1, nodeValue: 1.1 }, { ins: 0.3, del: 0.7, sub: (x, y) => (x === y ? 0 : 1.1) }],
+      [{ nodeInsert: 0.25, nodeDelete: 1.5, nodeType: 0.75, nodeValue: 0.75 }, { ins: 0.25, del: 1.5, sub: (x, y) => (x === y ? 0 : 0.75) }],
+      [{ nodeInsert: 2 ** 26, nodeDelete: 2 ** 26, nodeType: 2 ** 25, nodeValue: 2 ** 25 }, { ins: 2 ** 26, del: 2 ** 26, sub: (x, y) => (x === y ? 0 : 2 ** 25) }],
+    ];
+    for (const [costs, oracleCosts] of configs) {
+      for (let t = 0; t < 40; t++) {
+        const a = randomTree(random, 1 + Math.floor(random() * 10), ALPHABET);
+        const b = randomTree(random, 1 + Math.floor(random() * 10), ALPHABET);
+        const { distance, mapping } = treeEditDistance(a, b, costs, { backend });
+        const want = forestDistance(a, b, oracleCosts);
+        expect(Math.abs(distance - want)).toBeLessThanOrEqual(1e-12 * Math.max(1, want));
+        expect(isTreeMapping(a, b, mapping.pairs)).toBe(true);
+        expect(Math.abs(plainMappingCost(a, b, mapping.pairs, oracleCosts) - distance)).toBeLessThanOrEqual(1e-12 * Math.max(1, want));
+      }
     }
   });
 
