@@ -16,7 +16,7 @@
  * costs), both of which are real scripts.
  */
 import type { Backend } from '../backend/index';
-import { assignmentMatrix, editPathCost, type GraphIndex, type ScaledCosts } from './graph';
+import { assignmentMatrices, editPathCost, type GraphIndex, type ScaledCosts } from './graph';
 import { solveAssignment } from './lsap';
 
 export interface GedBounds {
@@ -37,8 +37,9 @@ export function bipartiteBounds(backend: Backend, a: GraphIndex, b: GraphIndex, 
   const rows = Array.from({ length: a.n }, (_, u) => u);
   const cols = Array.from({ length: b.n }, (_, v) => v);
   const size = a.n + b.n;
-  const half = solveAssignment(backend, size, assignmentMatrix(a, b, rows, cols, null, c, 0.5));
-  const full = solveAssignment(backend, size, assignmentMatrix(a, b, rows, cols, null, c, 1));
+  const [halfMatrix, fullMatrix] = assignmentMatrices(a, b, rows, cols, null, c, [0.5, 1]);
+  const half = solveAssignment(backend, size, halfMatrix);
+  const full = solveAssignment(backend, size, fullMatrix);
   const mapHalf = mappingOfAssignment(a.n, b.n, half.rowToCol);
   const mapFull = mappingOfAssignment(a.n, b.n, full.rowToCol);
   const ubHalf = editPathCost(a, b, mapHalf, c);

@@ -119,18 +119,18 @@ function labelMatchingCost(p: number, q: number, shared: number, c: ScaledCosts)
   return (paired - shared) * Math.min(c.edgeSubstitute, c.edgeDelete + c.edgeInsert) + (p - paired) * c.edgeDelete + (q - paired) * c.edgeInsert;
 }
 
-/** Size of the multiset intersection of two small lists of positions. */
-function sharedCount(x: readonly number[], y: readonly number[]): number {
-  if (x.length === 0 || y.length === 0) return 0;
-  const counts = new Map<number, number>();
-  for (const k of x) counts.set(k, (counts.get(k) ?? 0) + 1);
+/** Size of the multiset intersection of two ascending lists of positions (a merge). */
+function sharedCount(x: Int32Array, y: Int32Array): number {
+  let i = 0;
+  let j = 0;
   let shared = 0;
-  for (const k of y) {
-    const have = counts.get(k) ?? 0;
-    if (have > 0) {
+  while (i < x.length && j < y.length) {
+    if (x[i] === y[j]) {
       shared++;
-      counts.set(k, have - 1);
-    }
+      i++;
+      j++;
+    } else if (x[i] < y[j]) i++;
+    else j++;
   }
   return shared;
 }
@@ -145,13 +145,13 @@ export interface PartialMapping {
   usedB: Uint8Array;
 }
 
-/** Labels of `u`'s out- and in-edges whose other endpoint satisfies `keep`. */
-function edgeLabels(g: GraphIndex, u: number, keep: (w: number) => boolean): { out: number[]; inn: number[] } {
+/** Labels (ascending) of `u`'s out- and in-edges whose other endpoint satisfies `keep`. */
+function edgeLabels(g: GraphIndex, u: number, keep: (w: number) => boolean): { out: Int32Array; inn: Int32Array } {
   const out: number[] = [];
   const inn: number[] = [];
   for (const [w, k] of g.out[u]) if (keep(w)) out.push(k);
   for (const [w, k] of g.inn[u]) if (keep(w)) inn.push(k);
-  return { out, inn };
+  return { out: Int32Array.from(out).sort(), inn: Int32Array.from(inn).sort() };
 }
 
 /**
@@ -174,10 +174,18 @@ export function assignmentMatrix(
   a: GraphIndex, b: GraphIndex, rows: readonly number[], cols: readonly number[],
   state: PartialMapping | null, c: ScaledCosts, edgeFactor: number,
 ): Float64Array {
+  return assignmentMatrices(a, b, rows, cols, state, c, [edgeFactor])[0];
+}
+
+/** The matrices of several edge factors at once (they share every term but the factor). */
+export function assignmentMatrices(
+  a: GraphIndex, b: GraphIndex, rows: readonly number[], cols: readonly number[],
+  state: PartialMapping | null, c: ScaledCosts, edgeFactors: readonly number[],
+): Float64Array[] {
   const r = rows.length;
   const s = cols.length;
   const size = r + s;
-  const m = new Float64Array(size * size);
+  const ms = edgeFactors.map(() => new Float64Array(size * size).fill(Infinity));
   const freeA = (w: number) => state === null || state.mapA[w] === -2;
   const freeB = (w: number) => state === null || !state.usedB[w];
   const labelsA = rows.map((u) => edgeLabels(a, u, freeA));
@@ -185,29 +193,33 @@ export function assignmentMatrix(
   // cross edges: a's edges from u to decided nodes, b's edges from v to used nodes
   const crossA = rows.map((u) => (state === null ? [] : crossEdges(a, u, (w) => state.mapA[w] !== -2)));
   const crossB = cols.map((v) => (state === null ? [] : crossEdges(b, v, (w) => state.usedB[w] === 1)));
+  const keysB = cols.map((v) => b.keys[v]);
   for (let i = 0; i < r; i++) {
     const u = rows[i];
+    const keyA = a.keys[u];
+    const { out: outA, inn: innA } = labelsA[i];
     for (let j = 0; j < s; j++) {
-      const v = cols[j];
+      const { out: outB, inn: innB } = labelsB[j];
       const local =
-        labelMatchingCost(labelsA[i].out.length, labelsB[j].out.length, sharedCount(labelsA[i].out, labelsB[j].out), c) +
-        labelMatchingCost(labelsA[i].inn.length, labelsB[j].inn.length, sharedCount(labelsA[i].inn, labelsB[j].inn), c);
-      const cross = state === null ? 0 : crossCost(a, b, u, v, crossA[i], crossB[j], state, c);
-      m[i * size + j] = c.sub(a.keys[u], b.keys[v]) + cross + edgeFactor * local;
+        labelMatchingCost(outA.length, outB.length, sharedCount(outA, outB), c) +
+        labelMatchingCost(innA.length, innB.length, sharedCount(innA, innB), c);
+      const fixed = c.sub(keyA, keysB[j]) + (state === null ? 0 : crossCost(a, b, u, cols[j], crossA[i], crossB[j], state, c));
+      for (let f = 0; f < ms.length; f++) ms[f][i * size + j] = fixed + edgeFactors[f] * local;
     }
-    for (let k = 0; k < r; k++) {
-      const d = labelsA[i].out.length + labelsA[i].inn.length;
-      m[i * size + s + k] = k === i ? c.nodeDelete + crossA[i].length * c.edgeDelete + edgeFactor * d * c.edgeDelete : Infinity;
+    const degree = outA.length + innA.length;
+    for (let f = 0; f < ms.length; f++) {
+      ms[f][i * size + s + i] = c.nodeDelete + crossA[i].length * c.edgeDelete + edgeFactors[f] * degree * c.edgeDelete;
     }
   }
   for (let k = 0; k < s; k++) {
-    const d = labelsB[k].out.length + labelsB[k].inn.length;
-    for (let j = 0; j < s; j++) {
-      m[(r + k) * size + j] = k === j ? c.nodeInsert + crossB[k].length * c.edgeInsert + edgeFactor * d * c.edgeInsert : Infinity;
+    const degree = labelsB[k].out.length + labelsB[k].inn.length;
+    for (let f = 0; f < ms.length; f++) {
+      const m = ms[f];
+      m[(r + k) * size + k] = c.nodeInsert + crossB[k].length * c.edgeInsert + edgeFactors[f] * degree * c.edgeInsert;
+      m.fill(0, (r + k) * size + s, (r + k + 1) * size); // the ε–ε block
     }
-    // ε–ε block stays 0
   }
-  return m;
+  return ms;
 }
 
 /** Edges between u and nodes satisfying `decided`: [other end, position, u is the source]. */
