@@ -10,6 +10,7 @@ export {
   checkDerivativeNumerically,
   resultGraphOf,
   roundTo3,
+  roundRationalTo3,
   fixedPanelQuadrature,
 } from './record';
 export { splitOf, SPLITS, DEFAULT_SPLIT_FRACTIONS, type Split, type SplitFractions } from './split';

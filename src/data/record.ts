@@ -2,6 +2,7 @@ import {
   type Answer,
   type Bindings,
   type Expr,
+  type Rational,
   answer,
   compileNumeric,
   exprDepth,
@@ -30,9 +31,23 @@ export interface DatasetRecord {
   result_graph: MathGraphJSON;
 }
 
-/** DESIGN evaluation protocol: floats are compared after rounding to 3 decimals. */
+/**
+ * DESIGN evaluation protocol: floats are compared after rounding to 3 decimals. Ties round
+ * half away from zero (symmetric for negative answers).
+ */
 export function roundTo3(value: number): number {
-  const r = Math.round(value * 1000) / 1000;
+  const r = (Math.sign(value) * Math.round(Math.abs(value) * 1000)) / 1000;
+  return r === 0 ? 0 : r;
+}
+
+/**
+ * roundTo3 of an exact rational, decided exactly: -127/80 = -1.5875 is a tie and becomes
+ * -1.588, where rounding the nearest double could fall either side of the tie.
+ */
+export function roundRationalTo3(value: Rational): number {
+  const scaled = value.num * 1000n;
+  const magnitude = (2n * (scaled < 0n ? -scaled : scaled) + value.den) / (2n * value.den);
+  const r = Number(scaled < 0n ? -magnitude : magnitude) / 1000;
   return r === 0 ? 0 : r;
 }
 
@@ -40,7 +55,7 @@ export function resultGraphOf(result: Answer): MathGraphJSON {
   if (result.kind === 'symbolic') return MathGraph.jsonOf(result.expr);
   const v = result.value;
   if (isExact(v) && v.isInteger) return MathGraph.jsonOf({ type: 'int', value: v.num });
-  return { nodes: [{ id: 0, type: 'float', value: roundTo3(toNumber(v)) }], edges: [] };
+  return { nodes: [{ id: 0, type: 'float', value: isExact(v) ? roundRationalTo3(v) : roundTo3(v) }], edges: [] };
 }
 
 export function buildRecord(id: string, level: Level, expr: Expr, bindings: Record<string, number>, result: Answer): DatasetRecord {

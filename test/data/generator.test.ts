@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { exprDepth, parse } from '../../src/engine/index';
-import { DataGenerator, DEFAULT_SPECS, LEVELS, LEVEL_CONTRACT, type Level, checkRecord, resolveSpec, splitOf } from '../../src/data/index';
+import { answer, exprDepth, parse } from '../../src/engine/index';
+import { DataGenerator, DEFAULT_SPECS, LEVELS, LEVEL_CONTRACT, type Level, checkRecord, resolveSpec, resultGraphOf, roundTo3, splitOf } from '../../src/data/index';
 
 describe('DataGenerator', () => {
   it('is deterministic per seed, and level streams are independent', () => {
@@ -77,6 +77,20 @@ describe('DataGenerator', () => {
     expect(ones / 400).toBeGreaterThan(0.68);
     expect(ones / 400).toBeLessThan(0.82);
     expect(() => generator.nextMixed({})).toThrow(RangeError);
+  });
+});
+
+describe('result graphs (DESIGN evaluation protocol)', () => {
+  it('exact integers are int nodes; everything else a float rounded to 3 decimals, ties away from zero', () => {
+    const value = (text: string) => resultGraphOf(answer(parse(text))).nodes[0];
+    expect(value('(- 0.1 0.1)')).toEqual({ id: 0, type: 'int', value: 0 });
+    expect(value('(/ 1 3)')).toEqual({ id: 0, type: 'float', value: 0.333 });
+    expect(value('(/ -127 80)')).toEqual({ id: 0, type: 'float', value: -1.588 }); // -1.5875 exactly
+    expect(value('(/ 2001 2000)')).toEqual({ id: 0, type: 'float', value: 1.001 }); // 1.0005 exactly
+    expect(value('(/ -1 4000)')).toEqual({ id: 0, type: 'float', value: 0 });
+    expect(value('(integrate (/ 1 x) x 1 e)')).toEqual({ id: 0, type: 'float', value: 1 });
+    expect(roundTo3(-2.0005000001)).toBe(-2.001);
+    expect(roundTo3(2.0004999)).toBe(2);
   });
 });
 
