@@ -21,4 +21,5 @@ export * from './graph/index';
 export * from './data/index';
 export * from './optim/index';
 export * from './schedule/index';
+export * from './ged/index';
 export { Prng } from './util/prng';
