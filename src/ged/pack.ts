@@ -77,15 +77,34 @@ function grown<T extends Int32Array | Float64Array | Uint8Array>(a: T, need: num
   return b;
 }
 
-// The DFS stack of appendTree, reused: node, its children, next child, first child's
-// postorder index, preorder index. Not re-entrant: a reader must not flatten trees itself.
-let stackNodes: unknown[] = [];
-let stackKids: (readonly unknown[])[] = [];
-let stackNext = new Int32Array(64);
-let stackFirstPost = new Int32Array(64);
-let stackPre = new Int32Array(64);
-let postOfPre = new Int32Array(64);
+// Scratch of appendTree, reused (not re-entrant: a reader must not flatten trees itself):
+// the DFS stack of nodes, and per preorder index: parent, depth, position flags, label id,
+// type, value, id, and subtree size.
+let stack: unknown[] = [];
+let stackParent = new Int32Array(64);
+let stackFlags = new Uint8Array(64);
+let preParent = new Int32Array(64);
+let preDepth = new Int32Array(64);
+let preFlags = new Uint8Array(64); // bit 0: first child, bit 1: last child (the root is both)
+let preIds = new Int32Array(64);
+let preTypes = new Int32Array(64);
+let preValues = new Float64Array(64);
+let preSource = new Int32Array(64);
+let preSize = new Int32Array(64);
 let mirrorKeyroot = new Uint8Array(64);
+const FIRST = 1;
+const LAST = 2;
+
+function growPreorder(n: number): void {
+  preParent = grown(preParent, n);
+  preDepth = grown(preDepth, n);
+  preFlags = grown(preFlags, n);
+  preIds = grown(preIds, n);
+  preTypes = grown(preTypes, n);
+  preValues = grown(preValues, n);
+  preSource = grown(preSource, n);
+  preSize = grown(preSize, n);
+}
 
 export class TreeArrays {
   ids = new Int32Array(256);
@@ -120,88 +139,89 @@ export class TreeArrays {
   }
 
   /**
-   * Appends the tree under `root` (iterative DFS: 10 000-deep trees are fine). When `labels`
-   * is given, the node labels are pushed onto it in postorder.
+   * Appends the tree under `root`. When `labels` is given, the node labels are pushed onto it
+   * in postorder. One iterative preorder pass (10 000-deep trees are fine) reads the nodes;
+   * the postorder layout then follows by arithmetic: with depth d(v) and subtree size s(v),
+   *   post(v) = pre(v) − d(v) + s(v) − 1   (nodes finished before v: the earlier non-ancestors and v's descendants)
+   *   lld(v)  = post(v) − s(v) + 1         (the subtree is a postorder range ending at v)
    */
   appendTree<N>(root: N, reader: TreeReader<N>, labels?: string[]): TreeSlot {
+    const nodes = stack as N[];
+    nodes[0] = root;
+    stackParent[0] = -1;
+    stackFlags[0] = FIRST | LAST;
+    let top = 1;
+    let n = 0;
+    while (top > 0) {
+      top--;
+      const node = nodes[top];
+      nodes[top] = undefined as N; // let the caller's nodes be collected
+      if (n >= preParent.length) growPreorder(n + 1);
+      const parent = stackParent[top];
+      preParent[n] = parent;
+      preDepth[n] = parent < 0 ? 0 : preDepth[parent] + 1;
+      preFlags[n] = stackFlags[top];
+      const label = reader.label(node);
+      if (typeof label !== 'string') throw new TreeInputError(`tree node ${n} (preorder): label must be a string, got ${typeof label}`);
+      if (labels) labels.push(label);
+      preIds[n] = internLabel(label);
+      preTypes[n] = reader.type(node);
+      preValues[n] = reader.value(node);
+      preSource[n] = reader.id ? reader.id(node, n) : n;
+      preSize[n] = 1;
+      // children go on the stack last-first, so the first child is popped (visited) next
+      const kids = reader.children(node);
+      const k = kids.length;
+      if (top + k > stackParent.length) {
+        stackParent = grown(stackParent, top + k);
+        stackFlags = grown(stackFlags, top + k);
+      }
+      for (let c = k - 1; c >= 0; c--) {
+        nodes[top] = kids[c];
+        stackParent[top] = n;
+        stackFlags[top] = (c === 0 ? FIRST : 0) | (c === k - 1 ? LAST : 0);
+        top++;
+      }
+      n++;
+    }
+    if (labels) {
+      // labels were pushed in preorder: put them in postorder
+      const pre = labels.splice(labels.length - n, n);
+      for (let v = 0; v < n; v++) labels.push('');
+      const base = labels.length - n;
+      for (let v = n - 1; v >= 1; v--) preSize[preParent[v]] += preSize[v];
+      for (let v = 0; v < n; v++) labels[base + v - preDepth[v] + preSize[v] - 1] = pre[v];
+    } else {
+      for (let v = n - 1; v >= 1; v--) preSize[preParent[v]] += preSize[v];
+    }
+    this.reserve(n);
     const nodeStart = this.nodeCount;
     const keyrootStart = this.keyrootCount;
-    const nodes = stackNodes as N[];
-    const kidsStack = stackKids as (readonly N[])[];
-    nodes[0] = root;
-    kidsStack[0] = reader.children(root);
-    stackNext[0] = 0;
-    stackFirstPost[0] = -1;
-    stackPre[0] = 0;
-    let top = 0;
-    let preorder = 1;
-    let post = 0;
-    let keyroots = 0;
+    const { ids, types, values, lld, pre, parent, source } = this;
     let leftWork = 0;
     let rightWork = 0;
-    while (top >= 0) {
-      const kids = kidsStack[top];
-      const next = stackNext[top];
-      if (next < kids.length) {
-        stackNext[top] = next + 1;
-        const child = kids[next];
-        top++;
-        if (top >= stackNext.length) {
-          stackNext = grown(stackNext, top + 1);
-          stackFirstPost = grown(stackFirstPost, top + 1);
-          stackPre = grown(stackPre, top + 1);
-        }
-        nodes[top] = child;
-        kidsStack[top] = reader.children(child);
-        stackNext[top] = 0;
-        stackFirstPost[top] = -1;
-        stackPre[top] = preorder++;
-        continue;
-      }
-      // all children done: emit the node in postorder
-      if (nodeStart + post >= this.ids.length) this.reserve(post + 1);
-      const node = nodes[top];
+    for (let v = 0; v < n; v++) {
+      const size = preSize[v];
+      const post = v - preDepth[v] + size - 1;
       const at = nodeStart + post;
-      const pre = stackPre[top];
-      const label = reader.label(node);
-      if (typeof label !== 'string') throw new TreeInputError(`tree node ${pre} (preorder): label must be a string, got ${typeof label}`);
-      if (labels) labels.push(label);
-      this.ids[at] = internLabel(label);
-      this.types[at] = reader.type(node);
-      this.values[at] = reader.value(node);
-      this.source[at] = reader.id ? reader.id(node, pre) : pre;
-      this.pre[at] = pre;
-      const firstPost = stackFirstPost[top];
-      const lld = firstPost < 0 ? post : this.lld[nodeStart + firstPost];
-      this.lld[at] = lld;
-      const size = post - lld + 1;
-      nodes[top] = undefined as N; // let the caller's nodes be collected
-      kidsStack[top] = undefined as unknown as readonly N[];
-      top--;
-      if (top >= 0) {
-        const position = stackNext[top] - 1;
-        if (position === 0) stackFirstPost[top] = post;
-        else {
-          leftWork += size;
-          this.keyroots[keyrootStart + keyroots++] = post;
-        }
-        if (position !== kidsStack[top].length - 1) rightWork += size;
-        this.parent[at] = -2 - stackPre[top]; // the parent's preorder index, turned into its postorder index below
-      } else {
-        leftWork += size;
-        rightWork += size;
-        this.keyroots[keyrootStart + keyroots++] = post;
-        this.parent[at] = -1;
-      }
-      post++;
+      ids[at] = preIds[v];
+      types[at] = preTypes[v];
+      values[at] = preValues[v];
+      source[at] = preSource[v];
+      pre[at] = v;
+      lld[at] = post - size + 1;
+      const p = preParent[v];
+      parent[at] = p < 0 ? -1 : p - preDepth[p] + preSize[p] - 1;
+      const flags = preFlags[v];
+      if (!(flags & FIRST) || p < 0) leftWork += size;
+      if (!(flags & LAST) || p < 0) rightWork += size;
     }
-    // parents were recorded by preorder index (the parent is emitted after its children)
-    const n = post;
-    postOfPre = grown(postOfPre, n);
-    for (let i = 0; i < n; i++) postOfPre[this.pre[nodeStart + i]] = i;
+    // keyroots ascending in postorder: the root and every node that is not a first child
+    // (its lld differs from its parent's)
+    let keyroots = 0;
     for (let i = 0; i < n; i++) {
-      const p = this.parent[nodeStart + i];
-      if (p <= -2) this.parent[nodeStart + i] = postOfPre[-2 - p];
+      const p = parent[nodeStart + i];
+      if (p < 0 || lld[nodeStart + p] !== lld[nodeStart + i]) this.keyroots[keyrootStart + keyroots++] = i;
     }
     this.nodeCount += n;
     this.keyrootCount += keyroots;

@@ -96,21 +96,31 @@ function pack(backend: Backend, pairs: ReadonlyArray<readonly [TreeInput, TreeIn
     slots = [];
     const slotOf = new Map<unknown, number>();
     const mirrorOf: number[] = [];
+    const flatOf: (FlatTree | null)[] = [];
     const slotFor = (t: TreeInput, where: string): number => {
       let s = slotOf.get(t);
       if (s === undefined) {
         const source = treeSource(t, where);
-        slots.push(source instanceof FlatTree ? source.appendTo(arrays) : arrays.appendTree(source.root, source.reader));
+        if (source instanceof FlatTree) {
+          slots.push(source.appendTo(arrays));
+          flatOf.push(source);
+        } else {
+          slots.push(arrays.appendTree(source.root, source.reader));
+          flatOf.push(null);
+        }
         mirrorOf.push(-1);
         s = slots.length - 1;
         slotOf.set(t, s);
       }
       return s;
     };
+    // a FlatTree keeps its mirror, so repeated targets are mirrored once, not once per batch
     const mirrored = (s: number): number => {
       if (mirrorOf[s] < 0) {
-        slots.push(arrays.appendMirror(slots[s]));
+        const flat = flatOf[s];
+        slots.push(flat ? flat.mirror().appendTo(arrays) : arrays.appendMirror(slots[s]));
         mirrorOf.push(-1);
+        flatOf.push(null);
         mirrorOf[s] = slots.length - 1;
       }
       return mirrorOf[s];

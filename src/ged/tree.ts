@@ -40,20 +40,36 @@ export class FlatTree {
     this.idsEpoch = epoch;
   }
 
-  /** Copies a tree out of shared arrays. */
+  /**
+   * Copies a tree out of shared arrays into ONE ArrayBuffer (values f64, then the i32 fields,
+   * as views): thousands of live FlatTrees then cost the garbage collector thousands of
+   * buffers, not tens of thousands.
+   */
   static fromArrays(arrays: TreeArrays, slot: TreeSlot, labels: readonly string[], epoch: number): FlatTree {
+    const n = slot.size;
     const a = slot.nodeStart;
-    const b = a + slot.size;
+    const k = slot.keyrootCount;
+    const buffer = new ArrayBuffer(8 * n + 4 * (6 * n + k));
+    const values = new Float64Array(buffer, 0, n);
+    const ints = new Int32Array(buffer, 8 * n, 6 * n + k);
+    values.set(arrays.values.subarray(a, a + n));
+    const field = (index: number, from: Int32Array) => {
+      const view = ints.subarray(index * n, (index + 1) * n);
+      view.set(from.subarray(a, a + n));
+      return view;
+    };
+    const keyroots = ints.subarray(6 * n, 6 * n + k);
+    keyroots.set(arrays.keyroots.subarray(slot.keyrootStart, slot.keyrootStart + k));
     return new FlatTree(
       labels,
-      arrays.ids.slice(a, b),
-      arrays.types.slice(a, b),
-      arrays.values.slice(a, b),
-      arrays.lld.slice(a, b),
-      arrays.pre.slice(a, b),
-      arrays.parent.slice(a, b),
-      arrays.source.slice(a, b),
-      arrays.keyroots.slice(slot.keyrootStart, slot.keyrootStart + slot.keyrootCount),
+      field(0, arrays.ids),
+      field(1, arrays.types),
+      values,
+      field(2, arrays.lld),
+      field(3, arrays.pre),
+      field(4, arrays.parent),
+      field(5, arrays.source),
+      keyroots,
       slot.leftWork,
       slot.rightWork,
       epoch,
