@@ -1,0 +1,113 @@
+/**
+ * `npm run bench -- train-step [--json] [--filter TEXT] [--quick]`
+ *
+ * Samples/s of one DagNN training step — forward + loss + backward + Adam update — for
+ * batch 64, hidden 64, on the same model (same seed) and the same batches:
+ *   - `mixed L1-4`: records of levels 1–4 drawn evenly by the data generator;
+ *   - `nodes N`: random expression trees of exactly N = 10, 50, 200 nodes (+ − * / sin,
+ *     digits), to see how the cost per node changes with graph size.
+ * Plans are built once outside the timed step (the data pipeline, not the model; its own
+ * cost is a row: `plan` µs per batch). Backends are measured in alternating short rounds so
+ * load from other processes hits both alike; figures are medians over rounds.
+ *
+ * Rows: samples/s per backend, µs per node, and the ratios wasm/js (unit "x").
+ * Peers (tfjs cpu/wasm, PyTorch eager in bench/peers/) are not in this suite yet.
+ */
+import { Tape } from '../src/autograd/index';
+import { createBackend, type Backend, type BackendName } from '../src/backend/index';
+import { DataGenerator } from '../src/data/index';
+import { MathGraph } from '../src/graph/index';
+import { buildPlan, DagNN, numericLoss, numericTarget, planInput, type BatchPlan, type NumericTarget, type PlanInput } from '../src/model/index';
+import { Adam } from '../src/optim/index';
+import { Prng } from '../src/util/prng';
+import { matches, measureSync, median, Reporter, type Suite, type SuiteOptions } from './util';
+
+const SUITE = 'train-step';
+const BATCH = 64;
+const HIDDEN = 64;
+const NODE_SIZES = [10, 50, 200];
+const BACKENDS: BackendName[] = ['wasm', 'js'];
+
+interface Workload {
+  name: string;
+  inputs: PlanInput[][];
+  targets: NumericTarget[][];
+  nodesPerBatch: number;
+}
+
+/** A random tree of exactly n nodes over + − * / (binary) and sin (unary), digit leaves. */
+function randomTree(prng: Prng, n: number): string {
+  if (n === 1) return String(prng.int(0, 9));
+  if (n === 2 || prng.chance(0.15)) return `(sin ${randomTree(prng, n - 1)})`;
+  const left = prng.int(1, n - 2);
+  return `(${prng.pick(['+', '-', '*', '/'])} ${randomTree(prng, left)} ${randomTree(prng, n - 1 - left)})`;
+}
+
+function mixedWorkload(batches: number): Workload {
+  const gen = new DataGenerator({ seed: 'train-step bench' });
+  const records = Array.from({ length: batches }, () => gen.mixedBatch({ 1: 1, 2: 1, 3: 1, 4: 1 }, BATCH));
+  const inputs = records.map((b) => b.map(planInput));
+  const nodes = inputs.flat().reduce((s, i) => s + (i.graph as MathGraph).size, 0) / batches;
+  return { name: 'mixed L1-4', inputs, targets: records.map((b) => b.map(numericTarget)), nodesPerBatch: nodes };
+}
+
+function sizedWorkload(size: number, batches: number): Workload {
+  const prng = new Prng(`train-step bench nodes ${size}`);
+  const inputs = Array.from({ length: batches }, () => Array.from({ length: BATCH }, () => ({ graph: MathGraph.fromPolish(randomTree(prng, size)) })));
+  // targets only drive the loss here; any finite value exercises the same kernels
+  const targets = inputs.map((b) => b.map((_, i) => ({ type: 0 as const, value: i % 10 })));
+  return { name: `nodes ${size}`, inputs, targets, nodesPerBatch: size * BATCH };
+}
+
+/** One training step per call, cycling through the workload's pre-built plans. */
+function trainer(backend: Backend, plans: BatchPlan[], targets: NumericTarget[][]): () => void {
+  const model = new DagNN(backend, { hidden: HIDDEN, seed: 'train-step bench' });
+  const optimizer = new Adam(model.parameters(), { lr: 1e-3 });
+  const tape = new Tape(backend);
+  let i = 0;
+  return () => {
+    const k = i++ % plans.length;
+    const out = model.forward(tape, plans[k]);
+    const { loss } = numericLoss(tape, out, targets[k]);
+    optimizer.zeroGrad();
+    tape.backward(loss);
+    optimizer.step();
+    tape.reset();
+  };
+}
+
+export const run: Suite = async (opts: SuiteOptions) => {
+  const reporter = new Reporter(opts);
+  const rounds = opts.quick ? 2 : 7;
+  const sampleMs = opts.quick ? 20 : 150;
+  const batches = opts.quick ? 2 : 8;
+  const backends = Object.fromEntries(await Promise.all(BACKENDS.map(async (b) => [b, await createBackend(b)] as const))) as Record<BackendName, Backend>;
+  const workloads = [mixedWorkload(batches), ...NODE_SIZES.map((n) => sizedWorkload(n, batches))].filter((w) => matches(opts, w.name));
+  const perNode: Record<string, Record<string, number>> = {};
+  for (const w of workloads) {
+    let plans: BatchPlan[] = [];
+    const planSeconds = measureSync(() => (plans = w.inputs.map(buildPlan)), rounds, sampleMs) / w.inputs.length;
+    const steps = Object.fromEntries(BACKENDS.map((b) => [b, trainer(backends[b], plans, w.targets)])) as Record<BackendName, () => void>;
+    const seconds: Record<string, number[]> = { wasm: [], js: [] };
+    for (const b of BACKENDS) steps[b](); // warm-up
+    for (let r = 0; r < rounds; r++) for (const b of BACKENDS) seconds[b].push(measureSync(steps[b], 1, sampleMs));
+    const size = `${w.nodesPerBatch / BATCH} nodes/graph`;
+    reporter.add({ suite: SUITE, name: `${w.name} plan`, backend: 'host', size, value: planSeconds * 1e6, unit: 'µs/batch' });
+    for (const b of BACKENDS) {
+      const s = median(seconds[b]);
+      reporter.add({ suite: SUITE, name: w.name, backend: b, size, value: BATCH / s, unit: 'samples/s' });
+      reporter.add({ suite: SUITE, name: `${w.name} per node`, backend: b, size, value: (s / w.nodesPerBatch) * 1e6, unit: 'µs/node' });
+      (perNode[b] ??= {})[w.name] = s / w.nodesPerBatch;
+    }
+    const ratios = seconds.js.map((t, r) => t / seconds.wasm[r]);
+    reporter.add({ suite: SUITE, name: `${w.name} wasm/js`, backend: 'wasm', size, value: median(ratios), unit: 'x' });
+  }
+  for (const b of BACKENDS) {
+    const p = perNode[b];
+    if (p?.['nodes 10'] !== undefined && p['nodes 200'] !== undefined) {
+      reporter.add({ suite: SUITE, name: 'per-node cost 200 vs 10 nodes', backend: b, size: '200/10', value: p['nodes 200'] / p['nodes 10'], unit: 'x' });
+    }
+  }
+  reporter.printTable(`train-step: DagNN forward + loss + backward + Adam, batch ${BATCH}, hidden ${HIDDEN}`);
+  return reporter.rows;
+};
