@@ -1,3 +1,4 @@
+import { GraphemeError } from '../errors';
 import {
   type Answer,
   type Expr,
@@ -35,7 +36,7 @@ export interface LevelStats {
 }
 
 /** Raised when a spec is so narrow that no valid problem turns up. */
-export class GeneratorError extends Error {
+export class GeneratorError extends GraphemeError {
   override name = 'GeneratorError';
 }
 

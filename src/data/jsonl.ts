@@ -1,3 +1,4 @@
+import { GraphemeError } from '../errors';
 import { type DatasetRecord, checkRecordShape } from './record';
 
 /**
@@ -5,7 +6,7 @@ import { type DatasetRecord, checkRecordShape } from './record';
  * math: that is `checkRecord`) and reports the first problem with its line number and field.
  */
 
-export class DatasetError extends Error {
+export class DatasetError extends GraphemeError {
   constructor(
     /** 1-based line number in the JSONL text (0 when not from a file). */
     readonly line: number,

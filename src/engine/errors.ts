@@ -1,6 +1,7 @@
+import { GraphemeError } from '../errors';
 /** Typed errors of the math engine. Every message says where (column) or what (symbol, value). */
 
-export class EngineError extends Error {
+export class EngineError extends GraphemeError {
   constructor(message: string) {
     super(message);
     this.name = new.target.name;

@@ -1,3 +1,4 @@
+import { GraphemeError } from '../errors';
 import {
   type Expr,
   FN_ARITY,
@@ -38,7 +39,7 @@ export interface MathGraphJSON {
 }
 
 /** A graph JSON that breaks the contract; `field` names the offending part (`nodes[3].value`). */
-export class GraphError extends Error {
+export class GraphError extends GraphemeError {
   constructor(
     readonly field: string,
     readonly detail: string,
