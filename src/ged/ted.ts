@@ -139,12 +139,12 @@ function pack(backend: Backend, pairs: ReadonlyArray<readonly [TreeInput, TreeIn
     if (epoch === labelEpoch()) break;
   }
   let maxTd = 1;
-  let maxFd = 1;
+  let fdBytes = 8;
   for (let i = 0; i < pairs.length; i++) {
-    const na = slots[chosen[2 * i]].size;
-    const nb = slots[chosen[2 * i + 1]].size;
-    maxTd = Math.max(maxTd, na * nb);
-    maxFd = Math.max(maxFd, (na + 1) * (nb + 1));
+    const a = slots[chosen[2 * i]];
+    const b = slots[chosen[2 * i + 1]];
+    maxTd = Math.max(maxTd, a.size * b.size);
+    fdBytes = Math.max(fdBytes, 8 * (a.size + 1) * (b.size + 1)); // one keyroot pair's forest table
   }
   const nodes = arrays.nodeCount;
   const heap = backend.heap;
@@ -156,7 +156,7 @@ function pack(backend: Backend, pairs: ReadonlyArray<readonly [TreeInput, TreeIn
     llds: heap.allocStep(nodes * 4),
     keyroots: heap.allocStep(arrays.keyrootCount * 4),
     td: heap.allocStep(maxTd * 8),
-    fd: heap.allocStep(maxFd * 8),
+    fd: heap.allocStep(fdBytes),
     out: heap.allocStep(pairs.length * 8),
   };
   const { i32, f64 } = heap; // no allocation below: the views stay valid
