@@ -270,63 +270,114 @@ type FullCost = u16;
 // grows the alternating tree, keeping minv[j] = the least reduced cost of reaching column j.
 // Invariants: u[r] + v[c] <= cost[r][c] for every row r already placed and every column c,
 // with equality on the matched cells, so the matching stays optimal for the rows placed.
-// Scratch (caller-allocated, ≥ 40·(n + 1) bytes): u, v, minv f64[n + 1]; p, way, used i32[n + 1].
 // Arrays are 1-based; column 0 is the virtual start column (p[0] = the row being placed).
+// Scratch (caller-allocated, ≥ 48·(n + 1) bytes): u, v, minv f64[n + 1]; used, way i64[n + 1]
+// (lane-wide masks and column numbers, so the column sweep runs two columns per f64x2);
+// p i32[n + 1]; tree i32[n + 1] (the columns in the alternating tree, in the order they joined).
+// The sweep keeps the first least column per lane and merges the two lanes by value then
+// column, so it picks the same column as a plain ascending scan; potentials change by the
+// same subtractions, so the results are those of the scalar twin, bit for bit.
 export function lsapSolve(n: i32, cost: usize, rowToCol: usize, scratch: usize): f64 {
   if (n <= 0) return 0;
   const len = <usize>(n + 1);
   const u = scratch;
   const v = u + (len << 3);
   const minv = v + (len << 3);
-  const p = minv + (len << 3);
-  const way = p + (len << 2);
-  const used = way + (len << 2);
+  const used = minv + (len << 3);
+  const way = used + (len << 3);
+  const p = way + (len << 3);
+  const tree = p + (len << 2);
   memory.fill(u, 0, len << 4); // u and v
   memory.fill(p, 0, len << 2);
+  const pairsEnd = <usize>(n & ~1); // columns 1..pairsEnd in f64x2 steps, then one more if n is odd
   for (let i = 1; i <= n; i++) {
     store<i32>(p, i);
     let j0: i32 = 0;
     for (let j: usize = 0; j < len; j++) {
       store<f64>(minv + (j << 3), Infinity);
-      store<i32>(used + (j << 2), 0);
+      store<i64>(used + (j << 3), 0);
     }
+    let treeSize = 0;
     do {
-      store<i32>(used + (<usize>j0 << 2), 1);
+      store<i64>(used + (<usize>j0 << 3), -1);
+      store<i32>(tree + (<usize>treeSize << 2), j0);
+      treeSize++;
       const i0 = load<i32>(p + (<usize>j0 << 2));
       const ui0 = load<f64>(u + (<usize>i0 << 3));
       const row = cost + (<usize>(i0 - 1) * <usize>n << 3) - 8; // row[j] for j = 1..n
-      let delta: f64 = Infinity;
-      let j1: i32 = -1;
-      for (let j = 1; j <= n; j++) {
-        const jj = <usize>j;
-        if (load<i32>(used + (jj << 2)) != 0) continue;
-        const cur = load<f64>(row + (jj << 3)) - ui0 - load<f64>(v + (jj << 3));
-        let m = load<f64>(minv + (jj << 3));
-        if (cur < m) {
-          m = cur;
-          store<f64>(minv + (jj << 3), cur);
-          store<i32>(way + (jj << 2), j0);
-        }
-        if (m < delta) {
-          delta = m;
-          j1 = j;
+      const vui0 = f64x2.splat(ui0);
+      const vj0 = i64x2.splat(j0);
+      let bestValue = f64x2.splat(Infinity);
+      let bestColumn = i64x2.splat(-1);
+      let column = i64x2(1, 2);
+      const two = i64x2.splat(2);
+      for (let j: usize = 1; j <= pairsEnd; j += 2) {
+        const at = j << 3;
+        const isUsed = v128.load(used + at);
+        const cur = f64x2.sub(f64x2.sub(v128.load(row + at), vui0), v128.load(v + at));
+        const old = v128.load(minv + at);
+        const better = v128.andnot(f64x2.lt(cur, old), isUsed);
+        const m = v128.bitselect(cur, old, better);
+        v128.store(minv + at, m);
+        v128.store(way + at, v128.bitselect(vj0, v128.load(way + at), better));
+        // a used column never wins: its candidate is +Infinity
+        const candidate = v128.bitselect(f64x2.splat(Infinity), m, isUsed);
+        const take = f64x2.lt(candidate, bestValue);
+        bestValue = v128.bitselect(candidate, bestValue, take);
+        bestColumn = v128.bitselect(column, bestColumn, take);
+        column = i64x2.add(column, two);
+      }
+      let delta = f64x2.extract_lane(bestValue, 0);
+      let j1 = <i32>i64x2.extract_lane(bestColumn, 0);
+      const value1 = f64x2.extract_lane(bestValue, 1);
+      const column1 = <i32>i64x2.extract_lane(bestColumn, 1);
+      if (value1 < delta || (value1 == delta && column1 >= 0 && column1 < j1)) {
+        delta = value1;
+        j1 = column1;
+      }
+      if (pairsEnd < <usize>n) {
+        // the last column of an odd n, scalar
+        const j = <usize>n;
+        if (load<i64>(used + (j << 3)) == 0) {
+          const cur = load<f64>(row + (j << 3)) - ui0 - load<f64>(v + (j << 3));
+          let m = load<f64>(minv + (j << 3));
+          if (cur < m) {
+            m = cur;
+            store<f64>(minv + (j << 3), cur);
+            store<i64>(way + (j << 3), j0);
+          }
+          if (m < delta) {
+            delta = m;
+            j1 = <i32>j;
+          }
         }
       }
-      if (j1 < 0) return Infinity; // every column left is forbidden for this row
-      for (let j: usize = 0; j < len; j++) {
-        if (load<i32>(used + (j << 2)) != 0) {
-          const r = <usize>load<i32>(p + (j << 2));
-          store<f64>(u + (r << 3), load<f64>(u + (r << 3)) + delta);
-          store<f64>(v + (j << 3), load<f64>(v + (j << 3)) - delta);
-        } else {
-          store<f64>(minv + (j << 3), load<f64>(minv + (j << 3)) - delta);
-        }
+      if (j1 < 0 || delta == Infinity) return Infinity; // every column left is forbidden for this row
+      // potentials: rows of the tree gain delta, its columns lose it, the rest of minv drops by it
+      for (let k = 0; k < treeSize; k++) {
+        const r = <usize>load<i32>(p + (<usize>load<i32>(tree + (<usize>k << 2)) << 2));
+        store<f64>(u + (r << 3), load<f64>(u + (r << 3)) + delta);
+      }
+      store<f64>(v, load<f64>(v) - delta); // column 0 is always in the tree
+      const vdelta = f64x2.splat(delta);
+      for (let j: usize = 1; j <= pairsEnd; j += 2) {
+        const at = j << 3;
+        const isUsed = v128.load(used + at);
+        const vv = v128.load(v + at);
+        const mm = v128.load(minv + at);
+        v128.store(v + at, v128.bitselect(f64x2.sub(vv, vdelta), vv, isUsed));
+        v128.store(minv + at, v128.bitselect(mm, f64x2.sub(mm, vdelta), isUsed));
+      }
+      if (pairsEnd < <usize>n) {
+        const at = <usize>n << 3;
+        if (load<i64>(used + at) != 0) store<f64>(v + at, load<f64>(v + at) - delta);
+        else store<f64>(minv + at, load<f64>(minv + at) - delta);
       }
       j0 = j1;
     } while (load<i32>(p + (<usize>j0 << 2)) != 0);
     // augment along the alternating path back to the virtual column 0
     do {
-      const j1 = load<i32>(way + (<usize>j0 << 2));
+      const j1 = <i32>load<i64>(way + (<usize>j0 << 3));
       store<i32>(p + (<usize>j0 << 2), load<i32>(p + (<usize>j1 << 2)));
       j0 = j1;
     } while (j0 != 0);

@@ -26,7 +26,7 @@ export function solveAssignment(backend: Backend, size: number, matrix: Float64A
     const heap = backend.heap;
     const costPtr = heap.allocStep(size * size * 8);
     const rowPtr = heap.allocStep(size * 4);
-    const scratch = heap.allocStep(40 * (size + 1));
+    const scratch = heap.allocStep(48 * (size + 1));
     heap.f64.set(matrix, costPtr >>> 3);
     const cost = backend.kernels.lsapSolve(size, costPtr, rowPtr, scratch);
     return { cost, rowToCol: heap.i32.slice(rowPtr >>> 2, (rowPtr >>> 2) + size) };

@@ -204,6 +204,20 @@ describe('lsapSolve', () => {
     }
   });
 
+  it('picks the same assignment on wasm and js when costs tie (odd and even sizes, forbidden cells)', async () => {
+    const random = rng(83);
+    const [w, j] = await Promise.all([backendOf('wasm'), backendOf('js')]);
+    for (const n of [1, 2, 3, 7, 8, 31, 64]) {
+      const m = Float64Array.from({ length: n * n }, () => (random() < 0.1 ? Infinity : Math.floor(random() * 3)));
+      for (let i = 0; i < n; i++) m[i * n + i] = Math.floor(random() * 3); // keep a finite permutation
+      const rw = solveAssignment(w, n, m);
+      const rj = solveAssignment(j, n, m);
+      expect(Number.isFinite(rw.cost)).toBe(true);
+      expect(rw.cost).toBe(rj.cost);
+      expect(Array.from(rw.rowToCol)).toEqual(Array.from(rj.rowToCol));
+    }
+  });
+
   it('agrees between wasm and js on 100×100 matrices', async () => {
     const random = rng(82);
     const n = 100;

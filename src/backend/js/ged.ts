@@ -75,7 +75,8 @@ export function tedBatch(
  * Linear sum assignment: the permutation σ minimising Σ_i cost[i][σ(i)] (n × n f64,
  * +Infinity forbids a cell), written to rowToCol; returns the minimum, Infinity when no
  * finite assignment exists. Hungarian method by shortest augmenting paths with potentials
- * u (rows), v (columns), 1-based, column 0 virtual; see assembly/ged.ts. Scratch ≥ 40·(n+1) bytes.
+ * u (rows), v (columns), 1-based, column 0 virtual; see assembly/ged.ts. Scratch ≥ 48·(n+1) bytes
+ * (this twin uses the first 36·(n+1)).
  */
 export function lsapSolve(h: Heap, n: number, cost: number, rowToCol: number, scratch: number): number {
   if (n <= 0) return 0;
