@@ -102,7 +102,7 @@ function pack(backend: Backend, pairs: ReadonlyArray<readonly [TreeInput, TreeIn
       if (s === undefined) {
         const source = treeSource(t, where);
         if (source instanceof FlatTree) {
-          slots.push(source.appendTo(arrays));
+          slots.push(source.appendTo(arrays, true));
           flatOf.push(source);
         } else {
           slots.push(arrays.appendTree(source.root, source.reader));
@@ -118,7 +118,7 @@ function pack(backend: Backend, pairs: ReadonlyArray<readonly [TreeInput, TreeIn
     const mirrored = (s: number): number => {
       if (mirrorOf[s] < 0) {
         const flat = flatOf[s];
-        slots.push(flat ? flat.mirror().appendTo(arrays) : arrays.appendMirror(slots[s]));
+        slots.push(flat ? flat.mirror().appendTo(arrays, true) : arrays.appendMirror(slots[s]));
         mirrorOf.push(-1);
         flatOf.push(null);
         mirrorOf[s] = slots.length - 1;

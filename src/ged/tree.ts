@@ -100,8 +100,13 @@ export class FlatTree {
     return out;
   }
 
-  /** Appends this tree to shared arrays (for packing a batch). */
-  appendTo(arrays: TreeArrays): TreeSlot {
+  /**
+   * Appends this tree to shared arrays (for packing a batch). `kernelOnly` copies just what
+   * the tedBatch kernel reads (label ids, types, values, lld, keyroots); the preorder,
+   * parent and id columns are then left stale, so TreeArrays.appendMirror must not be used
+   * on the slot (a FlatTree mirrors itself: `mirror()`).
+   */
+  appendTo(arrays: TreeArrays, kernelOnly = false): TreeSlot {
     const at = arrays.nodeCount;
     const n = this.size;
     arrays.reserve(n);
@@ -109,9 +114,11 @@ export class FlatTree {
     arrays.types.set(this.types, at);
     arrays.values.set(this.values, at);
     arrays.lld.set(this.lld, at);
-    arrays.pre.set(this.pre, at);
-    arrays.parent.set(this.parent, at);
-    arrays.source.set(this.sourceIds, at);
+    if (!kernelOnly) {
+      arrays.pre.set(this.pre, at);
+      arrays.parent.set(this.parent, at);
+      arrays.source.set(this.sourceIds, at);
+    }
     arrays.keyroots.set(this.keyroots, arrays.keyrootCount);
     const slot = { nodeStart: at, size: n, keyrootStart: arrays.keyrootCount, keyrootCount: this.keyroots.length, leftWork: this.leftWork, rightWork: this.rightWork };
     arrays.nodeCount += n;
