@@ -110,16 +110,23 @@ export class FlatTree {
     const at = arrays.nodeCount;
     const n = this.size;
     arrays.reserve(n);
-    arrays.ids.set(this.labelIds, at);
-    arrays.types.set(this.types, at);
-    arrays.values.set(this.values, at);
-    arrays.lld.set(this.lld, at);
+    // plain loops: these arrays are short, and TypedArray.set has a fixed cost per call that
+    // dominated packing batches of 10–20-node trees
+    const { ids, types, values, lld, keyroots } = arrays;
+    const labelIds = this.labelIds;
+    for (let i = 0; i < n; i++) {
+      ids[at + i] = labelIds[i];
+      types[at + i] = this.types[i];
+      values[at + i] = this.values[i];
+      lld[at + i] = this.lld[i];
+    }
     if (!kernelOnly) {
       arrays.pre.set(this.pre, at);
       arrays.parent.set(this.parent, at);
       arrays.source.set(this.sourceIds, at);
     }
-    arrays.keyroots.set(this.keyroots, arrays.keyrootCount);
+    const k0 = arrays.keyrootCount;
+    for (let k = 0; k < this.keyroots.length; k++) keyroots[k0 + k] = this.keyroots[k];
     const slot = { nodeStart: at, size: n, keyrootStart: arrays.keyrootCount, keyrootCount: this.keyroots.length, leftWork: this.leftWork, rightWork: this.rightWork };
     arrays.nodeCount += n;
     arrays.keyrootCount += this.keyroots.length;
