@@ -11,24 +11,41 @@
  *             v = the bound value (constants e, pi: their value; unbound: 0)
  *   kind k    h = tanh([h_c1 | … | h_ca]·W_k + b_k)       W_k: (a·hidden) × hidden, slot s
  *                                                          meets rows [s·hidden, (s+1)·hidden)
- *             v = A + M                                    the arithmetic units, below
+ *             v = Σ_s w_{k,s}·v_s + Σ_j u_{k,j}·unit_j(v_c1 … v_ca)     the value stream, below
+ *
  * THE VALUE STREAM. Exact numeric answers are out of reach of a tanh regression (57 + 38
  * must land within 0.5, a 3-decimal float within 5e-4), so every node also carries a
  * scalar estimate computed from its children's estimates by learned per-kind units, in the
  * spirit of NALU (Trask et al. 2018) and NAU/NMU (Madsen & Johansen, ICLR 2020):
- *   additive unit        A = Σ_s w_{k,s}·v_s        (learns + / − with w → ±1)
- *   multiplicative unit  M = μ_k·Π_s v_s             (learns × with μ → 1; kinds with a ≥ 2)
- * All weights start neutral (small random: w ~ N(0, 0.1²), μ ~ N(0, 0.01²)) and are learned
- * from the loss. The units are SUMMED, not gated: NALU's gate g·A + (1 − g)·M with NMU
- * factors (m·v + c) was tried first and measured stuck on level 1 (accuracy ≤ 5% after
- * 1000 Adam steps, + weights at 0.9, − weights at ±0.5, gates drifting), the known
- * instability of NALU gating that Madsen & Johansen describe. Summed, v is linear in the
- * weights for fixed child values, so each kind's regression is convex at the top level.
- * Division, powers and the elementary functions have no unit yet (see TODO below).
+ *   additive unit   Σ_s w_{k,s}·v_s     (learns + / − with w → ±1)
+ *   primitive units unit_j: for two children [v1·v2, v1/v2, v1^v2], for one child
+ *                   [sin, cos, tan, log, exp, sqrt] (./units.ts, domain-guarded), mixed
+ *                   with learned per-kind weights u_{k,j} (× learns u = [1, 0, 0], …)
+ * All weights start neutral (small random: w ~ N(0, 0.1²), u ~ N(0, 0.01²)) and are learned
+ * from the loss; nothing assigns a primitive to a kind. The units are SUMMED, linear in
+ * the weights for fixed child values, so each kind's top-level regression is convex.
+ * Measured alternatives (level 1 unless said, hidden 16–32, Adam 1e-2–3e-2, ≥ 400 steps):
+ *  - NALU gate g·A + (1 − g)·M with NMU factors (m·v + c): stuck, accuracy ≤ 5% after 1000
+ *    steps (+ weights 0.9, − weights ±0.5, gates drifting) — the known gating instability;
+ *  - softmax selection over [additive, primitives]: stuck at ≤ 1% on levels 1 and 2 (the
+ *    additive weights went to −5, or to −1 under a tanh bound, cancelling the product);
+ *  - additive + product only: level 1 100% by step 450 on 6 seeds (the committed stage-1
+ *    version); adding ratio and power costs level 1 some precision (99.2–99.6% at 1000
+ *    steps on 8 seeds) and buys level 2: trained on depth-1 level-2 problems only, the
+ *    units come out exact (× → product 1.000, / → ratio 1.000) and the model answers 90–92%
+ *    of depth 1–3 level-2 problems; trained on full level 2 from scratch it stays ≤ 4%
+ *    (composition makes the regression non-convex) — a depth curriculum is the way in.
+ *    The residual errors are precision: an additive weight of 4e-6 on a `/` node is
+ *    invisible at depth 1 and 0.2% after two more divisions.
+ *  - level 3 depth 1: the power unit is learned (^ → power 1.000), 59% held-out at 1500
+ *    steps, the other kinds' weights noisier (power features reach 1e6).
+ * Sharing: the value stream is computed on the host (./ops.ts rowMap) for the primitives
+ * — a few scalars per node — while everything hidden-wide runs in kernels.
  *
- * NUMERIC HEAD. On the root: type logits over {int, float} from the root state, and the
- * value = the root's v. Decoding: int → round(v), float → v rounded to 3 decimals (DESIGN
- * evaluation protocol), as a one-node MathGraph.
+ * NUMERIC HEAD. On the root: type logits over {int, float} and the value = the root's v.
+ * The type head reads, by default, the root value's distance to an integer (typeHead
+ * option); decoding: int → round(v), float → v rounded to 3 decimals (DESIGN evaluation
+ * protocol), as a one-node MathGraph.
  *
  * TODO (next sessions):
  *  - Symbolic tree decoder for levels 5–6: top-down, arity-driven. From the root state, a
@@ -39,9 +56,9 @@
  *    loss mapping then from mappingFromEdit on the decoded tree). A pointer head over the
  *    input's node states (attention against H) lets the decoder COPY an input subtree —
  *    derivatives reuse their input — emitted as a "copy row r" action.
- *  - Value units for / (a log-space unit, NALU's exp(Σ w·log|v|), needs log/exp kernels
- *    or host ops on the N × 1 stream), ^ and sin…sqrt (a learned mixture over primitive
- *    functions of the child's value), and the int/float decision from the value itself.
+ *  - Levels 2–4 for real: a depth curriculum (depth 1 first), a precision phase for the
+ *    unit weights (the τ = 1e-3 GED term once the values are close), kernels for the
+ *    primitive units instead of host code, and level 4's functions measured.
  */
 import { ops, Parameter, Tape, type Tensor, type TensorLike } from '../autograd/index';
 import type { Backend } from '../backend/index';
@@ -49,7 +66,8 @@ import { roundTo3 } from '../data/record';
 import { GraphemeError } from '../errors';
 import { MathGraph, type CompactGraph } from '../graph/index';
 import { Prng } from '../util/prng';
-import { blockMatrix, reshape, writeRows } from './ops';
+import { blockMatrix, reshape, rowMap, writeRows } from './ops';
+import { unitsFor } from './units';
 import { buildPlan, KIND_ARITY, KIND_NAMES, KIND_NUMBER, KIND_SYMBOL, SYMBOL_ROWS, type BatchPlan, type PlanGroup, type PlanInput } from './plan';
 
 export class ModelStateError extends GraphemeError {}
@@ -62,6 +80,14 @@ export interface DagNNOptions {
   seed?: number | string;
   /** the value features divide numbers by this (default 100) */
   valueScale?: number;
+  /**
+   * What the int/float head reads: 'value' (default), how far the root value is from an
+   * integer; 'state', the root's hidden state; 'both'. The value feature is a constant for
+   * the gradient (a stop-gradient), which finite differences cannot see: whole-model
+   * gradient checks use 'state'. Measured (level 2, trained on depth 1, tested on depths
+   * 1–3): with 'both' the head keyed on depth-1 cues in the state and called 5.5 an int.
+   */
+  typeHead?: 'state' | 'value' | 'both';
 }
 
 /** The numeric head's output types, in logit order (= TYPE_CODE of int and float). */
@@ -75,8 +101,8 @@ interface KindParams {
   b: Parameter;
   /** additive unit: a × 1 */
   add: Parameter;
-  /** multiplicative unit's coefficient, 1 × 1 (kinds with two or more children) */
-  product: Parameter | null;
+  /** selection logits over [additive, primitive units…] (./units.ts), 1 × (1 + units); null for kinds without */
+  select: Parameter | null;
 }
 
 /** The root outputs of one forward pass, on the tape. */
@@ -111,6 +137,7 @@ export class DagNN {
   /** per kind index (null for the leaf kinds) */
   private readonly kinds: (KindParams | null)[];
   private readonly typeW: Parameter;
+  private readonly typeHead: 'state' | 'value' | 'both';
   private readonly typeB: Parameter;
   private inferenceTape: Tape | null = null;
   private standIns: Map<Parameter, TensorLike> | null = null;
@@ -145,10 +172,13 @@ export class DagNN {
         W: normal(`${name}.W`, [a * hidden, hidden], glorot(a * hidden, hidden)),
         b: zeros(`${name}.b`, [hidden]),
         add: normal(`${name}.add`, [a, 1], 0.1),
-        product: a >= 2 ? normal(`${name}.product`, [1], 0.01) : null,
+        select: unitsFor(a) === null ? null : normal(`${name}.units`, [unitsFor(a)!.outputs, 1], 0.01),
       };
     });
-    this.typeW = normal('head.type.W', [hidden, NUMERIC_TYPES.length], glorot(hidden, NUMERIC_TYPES.length));
+    this.typeHead = options.typeHead ?? 'value';
+    if (!['state', 'value', 'both'].includes(this.typeHead)) throw new ModelOptionError(`DagNN: typeHead must be 'state', 'value' or 'both', got '${String(this.typeHead)}'`);
+    const typeInputs = (this.typeHead === 'value' ? 0 : hidden) + (this.typeHead === 'state' ? 0 : 1);
+    this.typeW = normal('head.type.W', [typeInputs, NUMERIC_TYPES.length], glorot(typeInputs, NUMERIC_TYPES.length));
     this.typeB = zeros('head.type.b', [NUMERIC_TYPES.length]);
   }
 
@@ -225,7 +255,11 @@ export class DagNN {
     }
     const rootStates = ops.gatherRows(tape, states, plan.rootRows);
     const values = ops.gatherRows(tape, nodeValues, plan.rootRows);
-    const typeLogits = ops.linear(tape, rootStates, this.t(this.typeW), this.t(this.typeB));
+    const typeInput =
+      this.typeHead === 'state' ? rootStates
+      : this.typeHead === 'value' ? integrality(tape, values)
+      : ops.concatCols(tape, [rootStates, integrality(tape, values)]);
+    const typeLogits = ops.linear(tape, typeInput, this.t(this.typeW), this.t(this.typeB));
     return { plan, typeLogits, values, rootStates, states, nodeValues };
   }
 
@@ -265,13 +299,11 @@ export class DagNN {
     const children = reshape(tape, ops.gatherRows(tape, states, rows), n, a * this.hidden);
     const h = ops.tanh(tape, ops.linear(tape, children, this.t(p.W), this.t(p.b)));
     const childValues = reshape(tape, ops.gatherRows(tape, nodeValues, rows), n, a);
-    // v = Σ_s w_s·v_s + μ·Π_s v_s: both units linear in their weights (see the header)
-    let v = ops.linear(tape, childValues, this.t(p.add));
-    if (p.product !== null) {
-      let product = ops.sliceCols(tape, childValues, 0, 1);
-      for (let s = 1; s < a; s++) product = ops.mul(tape, product, ops.sliceCols(tape, childValues, s, 1));
-      v = ops.add(tape, v, ops.linear(tape, product, this.t(p.product)));
-    }
+    // v = p_0·Σ_s w_s·v_s + Σ_j p_j·unit_j(children), p = softmax(selection logits)
+    const additive = ops.linear(tape, childValues, this.t(p.add));
+    const units = unitsFor(a);
+    let v = additive;
+    if (p.select !== null && units !== null) v = ops.add(tape, v, ops.linear(tape, rowMap(tape, childValues, units), this.t(p.select)));
     return { h, v };
   }
 
@@ -318,4 +350,18 @@ export function numericGraph(p: NumericPrediction): MathGraph {
   }
   const value = p.type === 'int' ? Math.round(p.value) : roundTo3(p.value);
   return MathGraph.fromJSON({ nodes: [{ id: 0, type: p.type, value: value === 0 ? 0 : value }], edges: [] });
+}
+
+/**
+ * The root value's distance to the nearest integer d, as log10(d + 1e-6)/6 + 1 ∈ [0, 1):
+ * ≈ 0 for integers (d within float32 noise), ≥ 0.5 for d ≥ 1e-3. A constant for the
+ * gradient: int vs float is decided from the value, not trained into it.
+ */
+function integrality(tape: Tape, values: Tensor): Tensor {
+  const v = tape.values(values);
+  const feature = Float32Array.from(v, (x) => {
+    const d = Math.abs(x - Math.round(x));
+    return Number.isFinite(d) ? Math.log10(d + 1e-6) / 6 + 1 : 1;
+  });
+  return ops.constant(tape, feature, v.length, 1);
 }

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { gradCheck, Tape, type TensorLike } from '../../src/autograd/index';
 import { createBackend, type Backend } from '../../src/backend/index';
-import { DataGenerator } from '../../src/data/index';
+import { DataGenerator, type DatasetRecord } from '../../src/data/index';
 import { MathGraph } from '../../src/graph/index';
 import { buildPlan, DagNN, ModelOptionError, ModelStateError, numericLoss, numericTarget, planInput, type NumericTarget } from '../../src/model/index';
 import { Adam } from '../../src/optim/index';
@@ -9,7 +9,9 @@ import { BACKENDS, inputsOf, lossOnce } from './helpers';
 
 // Tiny graphs touching every path: numbers, bound and unbound symbols, constants, binary
 // ops (additive + multiplicative units), a unary function, shared depth levels.
-const TINY = ['(+ 2 3)', '(* (- 1.5 x) y)', '(sin (/ pi 2))', '(- (^ 2 x) 0.5)', '(+ z 1)'];
+// The unary node's input stays well inside the domains of log and sqrt: near 0 their
+// curvature is beyond what central differences resolve.
+const TINY = ['(+ 2 3)', '(* (- 1.5 x) pi)', '(sin (- 3 2))', '(/ (^ 2 x) 0.5)', '(+ z 1)'];
 const TINY_TARGETS: NumericTarget[] = [
   { type: 0, value: 5 },
   { type: 1, value: -0.75 },
@@ -17,7 +19,7 @@ const TINY_TARGETS: NumericTarget[] = [
   { type: 1, value: 3.5 },
   { type: 0, value: 2 },
 ];
-const TINY_BINDINGS = { x: 0.5, y: -1.5 }; // z stays unbound
+const TINY_BINDINGS = { x: 0.5 }; // z stays unbound, pi is a constant
 
 describe.each(BACKENDS)('DagNN on %s', (backendName) => {
   let backend: Backend;
@@ -26,7 +28,8 @@ describe.each(BACKENDS)('DagNN on %s', (backendName) => {
   });
 
   it('passes a whole-model finite-difference gradient check on tiny graphs', () => {
-    const model = new DagNN(backend, { hidden: 3, seed: 'gradcheck' });
+    // typeHead 'state': the default reads the value through a stop-gradient, which finite differences cannot see
+    const model = new DagNN(backend, { hidden: 3, seed: 'gradcheck', typeHead: 'state' });
     const params = model.parameters();
     const inputs = inputsOf(TINY, TINY_BINDINGS);
     const plan = buildPlan(inputs);
@@ -42,6 +45,9 @@ describe.each(BACKENDS)('DagNN on %s', (backendName) => {
           // differentiated fully (its training-time stop-gradient is invisible to finite differences)
           return numericLoss(tape, out, TINY_TARGETS, { auxScale: 1, tau: 1, detachType: false }).loss;
         }),
+      // step 1e-2: the value units (exp, tan, powers) curve too much for the default 3e-2;
+      // floor 3e-3: gradients below it are judged by absolute error (float32 noise ≈ 1e-5)
+      { step: 1e-2, floor: 3e-3 },
     );
     let checked = 0;
     let maxAbs = 0;
@@ -55,7 +61,7 @@ describe.each(BACKENDS)('DagNN on %s', (backendName) => {
       expect(fd.maxRelError, `${p.name}: ${fd.maxRelError} (abs ${fd.maxAbsError})`).toBeLessThan(1e-2);
     });
     expect(checked).toBeGreaterThan(100);
-    console.log(`[${backendName}] whole-model gradcheck: ${checked} parameters reached, max rel error ${result.maxRelError.toExponential(2)} (floor 1e-3), max abs error ${maxAbs.toExponential(2)}`);
+    console.log(`[${backendName}] whole-model gradcheck: ${checked} parameters reached, max rel error ${result.maxRelError.toExponential(2)} (floor 3e-3), max abs error ${maxAbs.toExponential(2)}`);
   });
 
   it('stateDict / loadStateDict round-trip and reject bad names and shapes with typed errors', () => {
@@ -89,31 +95,46 @@ describe.each(BACKENDS)('DagNN on %s', (backendName) => {
 });
 
 describe('wasm and js backends agree', () => {
-  it('give the same losses within float32 tolerance over 30 Adam steps on mixed levels 1–4', async () => {
+  /** Per step: the loss before the update and the gradient of every parameter. */
+  const trajectory = async (name: 'js' | 'wasm', batches: DatasetRecord[][]) => {
+    const backend = await createBackend(name);
+    const model = new DagNN(backend, { hidden: 16, seed: 'parity' });
+    const opt = new Adam(model.parameters(), { lr: 3e-3 });
+    const tape = new Tape(backend);
+    return batches.map((batch) => {
+      const out = model.forward(tape, buildPlan(batch.map(planInput)));
+      const { loss } = numericLoss(tape, out, batch.map(numericTarget));
+      const value = tape.scalar(loss);
+      opt.zeroGrad();
+      tape.backward(loss);
+      const grads = model.parameters().map((p) => p.grad.slice());
+      opt.step();
+      tape.reset();
+      return { loss: value, grads };
+    });
+  };
+  const relativeDiff = (a: number, b: number) => Math.abs(a - b) / Math.max(1e-3, Math.abs(a));
+
+  it('give the same loss and gradients on a mixed level 1–4 batch, and the same losses over 30 Adam steps on level 1', async () => {
     const gen = new DataGenerator({ seed: 'parity' });
-    const batches = Array.from({ length: 30 }, () => gen.mixedBatch({ 1: 1, 2: 1, 3: 1, 4: 1 }, 16));
-    const run = async (name: 'js' | 'wasm') => {
-      const backend = await createBackend(name);
-      const model = new DagNN(backend, { hidden: 16, seed: 'parity' });
-      const opt = new Adam(model.parameters(), { lr: 3e-3 });
-      const tape = new Tape(backend);
-      return batches.map((batch) => {
-        const out = model.forward(tape, buildPlan(batch.map(planInput)));
-        const { loss } = numericLoss(tape, out, batch.map(numericTarget));
-        const value = tape.scalar(loss);
-        opt.zeroGrad();
-        tape.backward(loss);
-        opt.step();
-        tape.reset();
-        return value;
-      });
-    };
-    const js = await run('js');
-    const wasm = await run('wasm');
-    let worst = 0;
-    js.forEach((l, i) => (worst = Math.max(worst, Math.abs(l - wasm[i]) / Math.max(1e-3, Math.abs(l)))));
-    console.log(`js vs wasm over 30 steps: first loss ${js[0].toFixed(5)} / ${wasm[0].toFixed(5)}, last ${js[29].toFixed(5)} / ${wasm[29].toFixed(5)}, max rel diff ${worst.toExponential(2)}`);
-    expect(js[0]).toBeGreaterThan(0);
+    const mixed = [gen.mixedBatch({ 1: 1, 2: 1, 3: 1, 4: 1 }, 32)];
+    const [js] = await trajectory('js', mixed);
+    const [wasm] = await trajectory('wasm', mixed);
+    expect(js.loss).toBeGreaterThan(0);
+    expect(relativeDiff(js.loss, wasm.loss)).toBeLessThan(1e-5);
+    let worstGrad = 0;
+    js.grads.forEach((g, i) => {
+      let scale = 0;
+      for (const x of g) scale = Math.max(scale, Math.abs(x));
+      for (let j = 0; j < g.length; j++) worstGrad = Math.max(worstGrad, Math.abs(g[j] - wasm.grads[i][j]) / Math.max(scale, 1e-6));
+    });
+    expect(worstGrad).toBeLessThan(1e-4);
+
+    const level1 = Array.from({ length: 30 }, () => gen.take(1, 32));
+    const js1 = await trajectory('js', level1);
+    const wasm1 = await trajectory('wasm', level1);
+    const worst = Math.max(...js1.map((s, i) => relativeDiff(s.loss, wasm1[i].loss)));
+    console.log(`js vs wasm: mixed L1-4 loss ${js.loss.toFixed(6)} / ${wasm.loss.toFixed(6)}, worst gradient diff ${worstGrad.toExponential(2)} of each parameter's largest; level 1 over 30 steps max loss rel diff ${worst.toExponential(2)}`);
     expect(worst).toBeLessThan(1e-4);
   });
 });

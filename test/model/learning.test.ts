@@ -19,7 +19,7 @@ describe('level-1 learning check', () => {
     expect(test.length).toBeGreaterThan(400);
 
     const model = new DagNN(backend, { hidden: 16, seed: 1 });
-    const steps = 600;
+    const steps = 1000;
     const batchSize = 64;
     const peak = 3e-2;
     const floor = 1e-4;
@@ -43,7 +43,7 @@ describe('level-1 learning check', () => {
         accuracy = ev.accuracy;
         const sd = model.stateDict();
         const w = (name: string) => Array.from(sd[name], (x) => x.toFixed(4)).join(', ');
-        curve.push(`step ${String(step).padStart(3)}  loss ${losses[step].toExponential(3)}  held-out acc ${(100 * ev.accuracy).toFixed(1)}%  mean GED ${ev.meanGed.toFixed(3)}  +[${w('+.add')}] μ ${w('+.product')}  −[${w('-.add')}] μ ${w('-.product')}`);
+        curve.push(`step ${String(step).padStart(3)}  loss ${losses[step].toExponential(3)}  held-out acc ${(100 * ev.accuracy).toFixed(1)}%  mean GED ${ev.meanGed.toFixed(3)}  +[${w('+.add')}] units[${w('+.units')}]  −[${w('-.add')}] units[${w('-.units')}]`);
       }
     }
     console.log(`level 1, ${train.length} train / ${test.length} held-out records, hidden 16, batch 64, Adam ${peak} → ${floor} cosine\n${curve.join('\n')}`);

@@ -1,0 +1,61 @@
+/**
+ * The primitive arithmetic of the value stream: fixed functions of the children's values,
+ * which every kind mixes with its own learned weights (the kind → primitive assignment is
+ * learned from the loss; nothing tells `/` to use the ratio). In the spirit of NALU, whose
+ * units are a fixed sum and a fixed log-exp product with learned weights.
+ *
+ * Domain guards: a primitive outside its domain (division by ~0, log of a non-positive
+ * number, a fractional power of a negative base, …) or beyond ±CAP gives 0 with zero
+ * gradient, so one wild child value cannot poison a batch with NaN.
+ */
+import type { RowFunction } from './ops';
+
+/** |values| and |derivatives| beyond this count as out of the domain */
+export const CAP = 1e6;
+
+function put(y: Float64Array, jacobian: Float64Array, arity: number, j: number, value: number, ...derivatives: number[]): void {
+  const ok = Number.isFinite(value) && Math.abs(value) <= CAP && derivatives.every((d) => Number.isFinite(d) && Math.abs(d) <= CAP);
+  y[j] = ok ? value : 0;
+  for (let s = 0; s < arity; s++) jacobian[j * arity + s] = ok ? derivatives[s] : 0;
+}
+
+/** [a·b, a/b, a^b] of two children. */
+export const BINARY_UNITS: RowFunction = {
+  arity: 2,
+  outputs: 3,
+  evaluate(x, y, jacobian) {
+    const a = x[0];
+    const b = x[1];
+    put(y, jacobian, 2, 0, a * b, b, a);
+    if (Math.abs(b) < 1e-6) put(y, jacobian, 2, 1, NaN);
+    else put(y, jacobian, 2, 1, a / b, 1 / b, -a / (b * b));
+    const power = Math.pow(a, b);
+    // ∂/∂a = b·a^(b−1); ∂/∂b = a^b·ln a (only for a > 0: elsewhere the exponent is held fixed)
+    const dBase = b === 0 ? 0 : b * Math.pow(a, b - 1);
+    const dExponent = a > 0 ? power * Math.log(a) : 0;
+    put(y, jacobian, 2, 2, power, dBase, dExponent);
+  },
+};
+
+/** [sin v, cos v, tan v, log v, exp v, sqrt v] of one child (natural log). */
+export const UNARY_UNITS: RowFunction = {
+  arity: 1,
+  outputs: 6,
+  evaluate(x, y, jacobian) {
+    const v = x[0];
+    put(y, jacobian, 1, 0, Math.sin(v), Math.cos(v));
+    put(y, jacobian, 1, 1, Math.cos(v), -Math.sin(v));
+    const c = Math.cos(v);
+    put(y, jacobian, 1, 2, Math.tan(v), 1 / (c * c));
+    if (v > 0) put(y, jacobian, 1, 3, Math.log(v), 1 / v);
+    else put(y, jacobian, 1, 3, NaN);
+    put(y, jacobian, 1, 4, Math.exp(v), Math.exp(v));
+    if (v > 1e-9) put(y, jacobian, 1, 5, Math.sqrt(v), 0.5 / Math.sqrt(v));
+    else put(y, jacobian, 1, 5, v === 0 ? 0 : NaN, 0);
+  },
+};
+
+/** The primitive units of a kind of `arity` children (none for other arities). */
+export function unitsFor(arity: number): RowFunction | null {
+  return arity === 2 ? BINARY_UNITS : arity === 1 ? UNARY_UNITS : null;
+}
