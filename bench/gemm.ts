@@ -8,8 +8,10 @@
  * the ratios wasm/tfjs-wasm and wasm/js per size, also as rows (unit "x").
  *
  * wasm and tfjs-wasm are measured in alternating short rounds, so a burst of load from another
- * process hits both alike: their GFLOP/s are medians over rounds, and wasm/tfjs-wasm is the
- * median of the per-round ratios.
+ * process hits both alike; each figure is the median over rounds, and the ratios are those of
+ * the figures in the table. (A median of per-round ratios was tried: when the core's SMT sibling
+ * on the host is busy, our FP-bound kernel slows more than XNNPACK does, the samples become
+ * bimodal, and that median stops matching the table.)
  */
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
@@ -146,8 +148,7 @@ export const run: Suite = async (opts: SuiteOptions) => {
     if (wantTfjs) reporter.add({ ...row, backend: 'tfjs-wasm', value: gflops(n, tfjsSeconds) });
     ratios.push({
       n,
-      // paired: each round's two figures were taken back to back, under the same load
-      vsTfjs: wantWasm && wantTfjs ? median(tfjsRounds.map((t, r) => t / wasmRounds[r])) : undefined,
+      vsTfjs: wantWasm && wantTfjs ? tfjsSeconds / wasmSeconds : undefined,
       vsJs: wantWasm && wantJs ? jsSeconds / wasmSeconds : undefined,
     });
     wasm.heap.resetStep();
