@@ -9,9 +9,9 @@
  *
  * wasm and tfjs-wasm are measured in alternating short rounds, so a burst of load from another
  * process hits both alike; each figure is the median over rounds, and the ratios are those of
- * the figures in the table. (A median of per-round ratios was tried: when the core's SMT sibling
- * on the host is busy, our FP-bound kernel slows more than XNNPACK does, the samples become
- * bimodal, and that median stops matching the table.)
+ * the figures in the table. (A median of per-round ratios was tried: under the shared machine's
+ * load our kernel's samples turned bimodal, about 31 or 50 GFLOP/s at 256, while tfjs-wasm's did
+ * not, and that median stopped matching the table.)
  */
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
