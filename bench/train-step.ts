@@ -11,13 +11,17 @@
  * load from other processes hits both alike; figures are medians over rounds.
  *
  * Rows: samples/s per backend, µs per node, and the ratios wasm/js (unit "x").
+ *
+ * `learning L1` (the longer run of the level-1 learning check): hidden 64, batch 64, Adam
+ * 3e-2 → 1e-4 cosine over 2000 steps on wasm; rows are the training objective and the
+ * held-out accuracy (exact GED 0 on the hash-disjoint test split) every 250 steps.
  * Peers (tfjs cpu/wasm, PyTorch eager in bench/peers/) are not in this suite yet.
  */
 import { Tape } from '../src/autograd/index';
 import { createBackend, type Backend, type BackendName } from '../src/backend/index';
-import { DataGenerator } from '../src/data/index';
+import { DataGenerator, splitOf } from '../src/data/index';
 import { MathGraph } from '../src/graph/index';
-import { buildPlan, DagNN, numericLoss, numericTarget, planInput, type BatchPlan, type NumericTarget, type PlanInput } from '../src/model/index';
+import { buildPlan, DagNN, evaluateRecords, numericLoss, numericTarget, planInput, type BatchPlan, type NumericTarget, type PlanInput } from '../src/model/index';
 import { Adam } from '../src/optim/index';
 import { Prng } from '../src/util/prng';
 import { matches, measureSync, median, Reporter, type Suite, type SuiteOptions } from './util';
@@ -76,6 +80,34 @@ function trainer(backend: Backend, plans: BatchPlan[], targets: NumericTarget[][
   };
 }
 
+/** The level-1 learning curve on wasm: objective and held-out accuracy every `every` steps. */
+function learningCurve(reporter: Reporter, backend: Backend, steps: number, every: number): void {
+  const records = new DataGenerator({ seed: 'train-step learning L1' }).take(1, 12000);
+  const train = records.filter((r) => splitOf(r.polish) === 'train');
+  const test = records.filter((r) => splitOf(r.polish) === 'test');
+  const model = new DagNN(backend, { hidden: HIDDEN, seed: 'train-step learning L1' });
+  const peak = 3e-2;
+  const floor = 1e-4;
+  const optimizer = new Adam(model.parameters(), { lr: peak });
+  const tape = new Tape(backend);
+  for (let step = 0; step <= steps; step++) {
+    optimizer.setLr(floor + 0.5 * (peak - floor) * (1 + Math.cos((Math.PI * step) / steps)));
+    const batch = Array.from({ length: BATCH }, (_, i) => train[(step * BATCH + i) % train.length]);
+    const out = model.forward(tape, buildPlan(batch.map(planInput)));
+    const { loss } = numericLoss(tape, out, batch.map(numericTarget));
+    const value = tape.scalar(loss);
+    optimizer.zeroGrad();
+    tape.backward(loss);
+    optimizer.step();
+    tape.reset();
+    if (step % every === 0) {
+      const size = `step ${step}`;
+      reporter.add({ suite: SUITE, name: 'learning L1 loss', backend: backend.name, size, value, unit: 'objective' });
+      reporter.add({ suite: SUITE, name: 'learning L1 held-out accuracy', backend: backend.name, size, value: 100 * evaluateRecords(model, test).accuracy, unit: `% of ${test.length}` });
+    }
+  }
+}
+
 export const run: Suite = async (opts: SuiteOptions) => {
   const reporter = new Reporter(opts);
   const rounds = opts.quick ? 2 : 7;
@@ -108,6 +140,7 @@ export const run: Suite = async (opts: SuiteOptions) => {
       reporter.add({ suite: SUITE, name: 'per-node cost 200 vs 10 nodes', backend: b, size: '200/10', value: p['nodes 200'] / p['nodes 10'], unit: 'x' });
     }
   }
+  if (matches(opts, 'learning L1')) learningCurve(reporter, backends.wasm, opts.quick ? 20 : 2000, opts.quick ? 10 : 250);
   reporter.printTable(`train-step: DagNN forward + loss + backward + Adam, batch ${BATCH}, hidden ${HIDDEN}`);
   return reporter.rows;
 };

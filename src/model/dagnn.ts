@@ -18,7 +18,8 @@
  * scalar estimate computed from its children's estimates by learned per-kind units, in the
  * spirit of NALU (Trask et al. 2018) and NAU/NMU (Madsen & Johansen, ICLR 2020):
  *   additive unit   Σ_s w_{k,s}·v_s     (learns + / − with w → ±1)
- *   primitive units unit_j: for two children [v1·v2, v1/v2, v1^v2], for one child
+ *   primitive units unit_j: for two children [v1·v2, v1/v2] (+ v1^v2 with the binaryUnits
+ *                   option), for one child
  *                   [sin, cos, tan, log, exp, sqrt] (./units.ts, domain-guarded), mixed
  *                   with learned per-kind weights u_{k,j} (× learns u = [1, 0, 0], …)
  * All weights start neutral (small random: w ~ N(0, 0.1²), u ~ N(0, 0.01²)) and are learned
@@ -29,16 +30,20 @@
  *    steps (+ weights 0.9, − weights ±0.5, gates drifting) — the known gating instability;
  *  - softmax selection over [additive, primitives]: stuck at ≤ 1% on levels 1 and 2 (the
  *    additive weights went to −5, or to −1 under a tanh bound, cancelling the product);
- *  - additive + product only: level 1 100% by step 450 on 6 seeds (the committed stage-1
- *    version); adding ratio and power costs level 1 some precision (99.2–99.6% at 1000
- *    steps on 8 seeds) and buys level 2: trained on depth-1 level-2 problems only, the
+ *  - additive + product only: level 1 100% by step 450 on 6 seeds; with ratio and power
+ *    level 1 drops to 99.2–99.6% at 1000 steps (8 seeds); with product and ratio (the
+ *    default) see the learning test. Product and ratio buy level 2: trained on depth-1
+ *    level-2 problems only, the
  *    units come out exact (× → product 1.000, / → ratio 1.000) and the model answers 90–92%
  *    of depth 1–3 level-2 problems; trained on full level 2 from scratch it stays ≤ 4%
  *    (composition makes the regression non-convex) — a depth curriculum is the way in.
  *    The residual errors are precision: an additive weight of 4e-6 on a `/` node is
  *    invisible at depth 1 and 0.2% after two more divisions.
- *  - level 3 depth 1: the power unit is learned (^ → power 1.000), 59% held-out at 1500
- *    steps, the other kinds' weights noisier (power features reach 1e6).
+ *  - with 'power' (binaryUnits), level 3 trained on depth 1: every kind picks its unit
+ *    (^ → power 1.000) and 62% of depth 1–3 level-3 problems are right at 3000 steps; the
+ *    power features (up to 1e6 on + and × nodes) keep the other weights ~1e-3 off, and
+ *    level 2 falls to 42%. Level 4 (depth 1, 1500 steps, with power): sin, cos, exp pick
+ *    their units (0.95, 0.96, 1.00) but only 24% are exact.
  * Sharing: the value stream is computed on the host (./ops.ts rowMap) for the primitives
  * — a few scalars per node — while everything hidden-wide runs in kernels.
  *
@@ -67,7 +72,8 @@ import { GraphemeError } from '../errors';
 import { MathGraph, type CompactGraph } from '../graph/index';
 import { Prng } from '../util/prng';
 import { blockMatrix, reshape, rowMap, writeRows } from './ops';
-import { unitsFor } from './units';
+import { BINARY_PRIMITIVES, binaryUnits, unitsFor, type BinaryPrimitive } from './units';
+import type { RowFunction } from './ops';
 import { buildPlan, KIND_ARITY, KIND_NAMES, KIND_NUMBER, KIND_SYMBOL, SYMBOL_ROWS, type BatchPlan, type PlanGroup, type PlanInput } from './plan';
 
 export class ModelStateError extends GraphemeError {}
@@ -88,6 +94,13 @@ export interface DagNNOptions {
    * 1–3): with 'both' the head keyed on depth-1 cues in the state and called 5.5 an int.
    */
   typeHead?: 'state' | 'value' | 'both';
+  /**
+   * The primitives offered to two-child kinds (default ['product', 'ratio']; add 'power'
+   * for levels 3+). Measured, level 2 trained on depth 1 and tested on depths 1–3: 90–92%
+   * with product and ratio, 42% with power added (its features reach 1e6 on + and × nodes
+   * and the other kinds' weights never settle precisely enough).
+   */
+  binaryUnits?: readonly BinaryPrimitive[];
 }
 
 /** The numeric head's output types, in logit order (= TYPE_CODE of int and float). */
@@ -101,8 +114,8 @@ interface KindParams {
   b: Parameter;
   /** additive unit: a × 1 */
   add: Parameter;
-  /** selection logits over [additive, primitive units…] (./units.ts), 1 × (1 + units); null for kinds without */
-  select: Parameter | null;
+  /** weights of the primitive units (./units.ts), units × 1; null for kinds without */
+  units: Parameter | null;
 }
 
 /** The root outputs of one forward pass, on the tape. */
@@ -141,6 +154,7 @@ export class DagNN {
   private readonly typeB: Parameter;
   private inferenceTape: Tape | null = null;
   private standIns: Map<Parameter, TensorLike> | null = null;
+  private readonly binary: RowFunction;
 
   constructor(
     readonly backend: Backend,
@@ -152,6 +166,11 @@ export class DagNN {
     if (!(valueScale > 0) || !Number.isFinite(valueScale)) throw new ModelOptionError(`DagNN: valueScale must be a finite number > 0, got ${valueScale}`);
     this.hidden = hidden;
     this.valueScale = valueScale;
+    const binary = options.binaryUnits ?? ['product', 'ratio'];
+    binary.forEach((name, i) => {
+      if (!BINARY_PRIMITIVES.includes(name)) throw new ModelOptionError(`DagNN: binaryUnits[${i}] = '${String(name)}' is not one of ${BINARY_PRIMITIVES.join(', ')}`);
+    });
+    this.binary = binaryUnits(binary);
     const prng = new Prng(options.seed ?? 0);
     // Glorot-style normal init for the state path; the value units start small and neutral.
     const normal = (name: string, shape: number[], std: number) => {
@@ -172,7 +191,7 @@ export class DagNN {
         W: normal(`${name}.W`, [a * hidden, hidden], glorot(a * hidden, hidden)),
         b: zeros(`${name}.b`, [hidden]),
         add: normal(`${name}.add`, [a, 1], 0.1),
-        select: unitsFor(a) === null ? null : normal(`${name}.units`, [unitsFor(a)!.outputs, 1], 0.01),
+        units: unitsFor(a, this.binary) === null ? null : normal(`${name}.units`, [unitsFor(a, this.binary)!.outputs, 1], 0.01),
       };
     });
     this.typeHead = options.typeHead ?? 'value';
@@ -299,11 +318,11 @@ export class DagNN {
     const children = reshape(tape, ops.gatherRows(tape, states, rows), n, a * this.hidden);
     const h = ops.tanh(tape, ops.linear(tape, children, this.t(p.W), this.t(p.b)));
     const childValues = reshape(tape, ops.gatherRows(tape, nodeValues, rows), n, a);
-    // v = p_0·Σ_s w_s·v_s + Σ_j p_j·unit_j(children), p = softmax(selection logits)
+    // v = Σ_s w_s·v_s + Σ_j u_j·unit_j(children)
     const additive = ops.linear(tape, childValues, this.t(p.add));
-    const units = unitsFor(a);
+    const units = unitsFor(a, this.binary);
     let v = additive;
-    if (p.select !== null && units !== null) v = ops.add(tape, v, ops.linear(tape, rowMap(tape, childValues, units), this.t(p.select)));
+    if (p.units !== null && units !== null) v = ops.add(tape, v, ops.linear(tape, rowMap(tape, childValues, units), this.t(p.units)));
     return { h, v };
   }
 

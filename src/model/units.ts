@@ -19,23 +19,35 @@ function put(y: Float64Array, jacobian: Float64Array, arity: number, j: number, 
   for (let s = 0; s < arity; s++) jacobian[j * arity + s] = ok ? derivatives[s] : 0;
 }
 
-/** [a·b, a/b, a^b] of two children. */
-export const BINARY_UNITS: RowFunction = {
-  arity: 2,
-  outputs: 3,
-  evaluate(x, y, jacobian) {
-    const a = x[0];
-    const b = x[1];
-    put(y, jacobian, 2, 0, a * b, b, a);
-    if (Math.abs(b) < 1e-6) put(y, jacobian, 2, 1, NaN);
-    else put(y, jacobian, 2, 1, a / b, 1 / b, -a / (b * b));
+/** The primitives of two children a, b, by name. */
+export const BINARY_PRIMITIVES = ['product', 'ratio', 'power'] as const;
+export type BinaryPrimitive = (typeof BINARY_PRIMITIVES)[number];
+
+function binaryPrimitive(name: BinaryPrimitive, a: number, b: number, y: Float64Array, jacobian: Float64Array, j: number): void {
+  if (name === 'product') {
+    put(y, jacobian, 2, j, a * b, b, a);
+  } else if (name === 'ratio') {
+    if (Math.abs(b) < 1e-6) put(y, jacobian, 2, j, NaN);
+    else put(y, jacobian, 2, j, a / b, 1 / b, -a / (b * b));
+  } else {
     const power = Math.pow(a, b);
     // ∂/∂a = b·a^(b−1); ∂/∂b = a^b·ln a (only for a > 0: elsewhere the exponent is held fixed)
     const dBase = b === 0 ? 0 : b * Math.pow(a, b - 1);
     const dExponent = a > 0 ? power * Math.log(a) : 0;
-    put(y, jacobian, 2, 2, power, dBase, dExponent);
-  },
-};
+    put(y, jacobian, 2, j, power, dBase, dExponent);
+  }
+}
+
+/** The chosen primitives of two children, in the order given. */
+export function binaryUnits(names: readonly BinaryPrimitive[]): RowFunction {
+  return {
+    arity: 2,
+    outputs: names.length,
+    evaluate(x, y, jacobian) {
+      for (let j = 0; j < names.length; j++) binaryPrimitive(names[j], x[0], x[1], y, jacobian, j);
+    },
+  };
+}
 
 /** [sin v, cos v, tan v, log v, exp v, sqrt v] of one child (natural log). */
 export const UNARY_UNITS: RowFunction = {
@@ -55,7 +67,7 @@ export const UNARY_UNITS: RowFunction = {
   },
 };
 
-/** The primitive units of a kind of `arity` children (none for other arities). */
-export function unitsFor(arity: number): RowFunction | null {
-  return arity === 2 ? BINARY_UNITS : arity === 1 ? UNARY_UNITS : null;
+/** The primitive units of a kind of `arity` children (none for other arities or an empty set). */
+export function unitsFor(arity: number, binary: RowFunction): RowFunction | null {
+  return arity === 2 ? (binary.outputs > 0 ? binary : null) : arity === 1 ? UNARY_UNITS : null;
 }
