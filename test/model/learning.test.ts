@@ -5,10 +5,11 @@ import { describe, expect, it } from 'vitest';
 import { Tape } from '../../src/autograd/index';
 import { createBackend } from '../../src/backend/index';
 import { DataGenerator, splitOf } from '../../src/data/index';
+import { MathGraph } from '../../src/graph/index';
 import { buildPlan, DagNN, evaluateRecords, numericLoss, numericTarget, planInput } from '../../src/model/index';
 import { Adam } from '../../src/optim/index';
 
-describe('level-1 learning check', () => {
+describe('learning checks', () => {
   it('Adam: loss falls ≥ 10× and held-out accuracy reaches ≥ 95%', async () => {
     const backend = await createBackend('wasm');
     const records = new DataGenerator({ seed: 'level-1 learning check' }).take(1, 6000);
@@ -53,5 +54,49 @@ describe('level-1 learning check', () => {
     expect(accuracy).toBeGreaterThanOrEqual(0.95);
     // the one in the issue: 57 + 38 = 95 exactly
     expect(model.predict('(+ 57 38)').toJSON().nodes[0]).toEqual({ id: 0, type: 'int', value: 95 });
+  });
+
+  it('level 2: trained on depth-1 problems only, answers ≥ 85% of held-out depth 1–3 problems (the units compose)', async () => {
+    const backend = await createBackend('wasm');
+    const shallow = new DataGenerator({ seed: 'level-2 depth-1 training', specs: { 2: { maxDepth: 1 } } }).take(2, 12000);
+    const train = shallow.filter((r) => splitOf(r.polish) === 'train');
+    const test = new DataGenerator({ seed: 'level-2 held-out' })
+      .take(2, 8000)
+      .filter((r) => splitOf(r.polish) === 'test')
+      .slice(0, 600);
+    const deep = test.filter((r) => MathGraph.fromJSON(r.graph).depth >= 2).length;
+    expect(deep).toBeGreaterThan(300);
+
+    const model = new DagNN(backend, { hidden: 32, seed: 1 });
+    const steps = 1500;
+    const peak = 3e-2;
+    const floor = 1e-6;
+    const optimizer = new Adam(model.parameters(), { lr: peak });
+    const tape = new Tape(backend);
+    const curve: string[] = [];
+    let accuracy = 0;
+    for (let step = 0; step <= steps; step++) {
+      optimizer.setLr(floor + 0.5 * (peak - floor) * (1 + Math.cos((Math.PI * step) / steps)));
+      const batch = Array.from({ length: 64 }, (_, i) => train[(step * 64 + i) % train.length]);
+      const out = model.forward(tape, buildPlan(batch.map(planInput)));
+      const { loss } = numericLoss(tape, out, batch.map(numericTarget));
+      const value = tape.scalar(loss);
+      optimizer.zeroGrad();
+      tape.backward(loss);
+      optimizer.step();
+      tape.reset();
+      if (step % 300 === 0) {
+        const ev = evaluateRecords(model, test);
+        accuracy = ev.accuracy;
+        const sd = model.stateDict();
+        const w = (name: string) => Array.from(sd[name], (x) => x.toFixed(4)).join(', ');
+        curve.push(`step ${String(step).padStart(4)}  loss ${value.toExponential(3)}  held-out acc ${(100 * ev.accuracy).toFixed(1)}%  ×: add[${w('*.add')}] units[${w('*.units')}]  ÷: add[${w('/.add')}] units[${w('/.units')}]`);
+      }
+    }
+    console.log(`level 2, trained on ${train.length} depth-1 records, tested on ${test.length} held-out depth 1–3 records (${deep} of depth ≥ 2); units = [product, ratio]\n${curve.join('\n')}`);
+    expect(accuracy).toBeGreaterThanOrEqual(0.85);
+    const sd = model.stateDict();
+    expect(sd['*.units'][0]).toBeCloseTo(1, 3); // × picked the product
+    expect(sd['/.units'][1]).toBeCloseTo(1, 3); // ÷ picked the ratio
   });
 });
