@@ -123,7 +123,7 @@ export const run: Suite = async (opts: SuiteOptions) => {
     const seconds: Record<string, number[]> = { wasm: [], js: [] };
     for (const b of BACKENDS) steps[b](); // warm-up
     for (let r = 0; r < rounds; r++) for (const b of BACKENDS) seconds[b].push(measureSync(steps[b], 1, sampleMs));
-    const size = `${w.nodesPerBatch / BATCH} nodes/graph`;
+    const size = `${(w.nodesPerBatch / BATCH).toFixed(1)} nodes/graph`;
     reporter.add({ suite: SUITE, name: `${w.name} plan`, backend: 'host', size, value: planSeconds * 1e6, unit: 'µs/batch' });
     for (const b of BACKENDS) {
       const s = median(seconds[b]);
