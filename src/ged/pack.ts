@@ -235,26 +235,33 @@ export class TreeArrays {
    * (preorder p, subtree size s) goes to m = n − 1 − p, its leftmost leaf in the mirror is
    * its rightmost leaf (preorder p + s − 1), i.e. n − p − s, and its mirror preorder is n − 1 − i.
    * Mirror keyroots: the root and every node that is not a last child here.
+   * `kernelOnly` reads only ids, types, values, lld and pre, and writes the first four (what
+   * the tedBatch kernel reads): for slots whose parent and source columns are stale.
    */
-  appendMirror(slot: TreeSlot): TreeSlot {
+  appendMirror(slot: TreeSlot, kernelOnly = false): TreeSlot {
     const n = slot.size;
     this.reserve(n);
     const src = slot.nodeStart;
     const dst = this.nodeCount;
     mirrorKeyroot = grown(mirrorKeyroot, n);
     const isKeyroot = mirrorKeyroot;
+    const { ids, types, values, lld, pre, parent, source } = this;
     for (let i = 0; i < n; i++) {
-      const p = this.pre[src + i];
+      const p = pre[src + i];
       const m = dst + n - 1 - p;
-      const parent = this.parent[src + i];
-      this.ids[m] = this.ids[src + i];
-      this.types[m] = this.types[src + i];
-      this.values[m] = this.values[src + i];
-      this.source[m] = this.source[src + i];
-      this.lld[m] = n - p - (i - this.lld[src + i] + 1);
-      this.pre[m] = n - 1 - i;
-      this.parent[m] = parent < 0 ? -1 : n - 1 - this.pre[src + parent];
-      isKeyroot[n - 1 - p] = parent < 0 || parent !== i + 1 ? 1 : 0;
+      ids[m] = ids[src + i];
+      types[m] = types[src + i];
+      values[m] = values[src + i];
+      lld[m] = n - p - (i - lld[src + i] + 1);
+      // i is its parent's last child iff the parent comes right after it: i + 1's subtree holds i
+      const lastChild = i + 1 < n && lld[src + i + 1] <= i;
+      isKeyroot[n - 1 - p] = lastChild ? 0 : 1;
+      if (!kernelOnly) {
+        const up = parent[src + i];
+        source[m] = source[src + i];
+        pre[m] = n - 1 - i;
+        parent[m] = up < 0 ? -1 : n - 1 - pre[src + up];
+      }
     }
     const keyrootStart = this.keyrootCount;
     let k = 0;

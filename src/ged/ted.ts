@@ -18,10 +18,10 @@ import type { Backend } from '../backend/index';
 import { GraphemeError } from '../errors';
 import { defaultGedBackend, withScratch } from './backend';
 import { resolveCosts, substituteCost, type EditCosts } from './costs';
-import { toFlatTree, treeSource, type TreeInput } from './input';
+import { toFlatTree, treeSource, type TreeInput, type TreeSource } from './input';
 import type { EditMapping } from './mapping';
 import { labelEpoch, TreeArrays, type TreeSlot } from './pack';
-import { FlatTree } from './tree';
+import { appendTreeNodes, FlatTree, treeNodeReader, type TreeNode } from './tree';
 
 /** Which node maps to which, and which are deleted, inserted or relabelled. */
 export type TreeEditMapping = EditMapping;
@@ -80,54 +80,66 @@ interface Packed {
 
 /** Shared arrays every batch packs into (reused: no per-tree garbage). */
 const batchArrays = new TreeArrays();
+// per distinct input of a batch (reused): its mirror's slot (−1: none yet), and its source
+let mirrorSlot = new Int32Array(64);
+const sourceOf: (TreeSource | null)[] = []; // per slot; null for mirrors
+let chosen = new Int32Array(128);
+
+/** The pair's side as the error messages name it. */
+const where = (pair: number, side: number) => `pairs[${pair}][${side}]`;
 
 /**
  * Flattens the trees of `pairs` into the shared arrays, each distinct input once (and its
  * mirror once, if a pair runs along right paths), then copies them into the step arena in
- * the kernel's layout.
+ * the kernel's layout. Nested objects take the one-walk fast path (appendTreeNodes).
  */
 function pack(backend: Backend, pairs: ReadonlyArray<readonly [TreeInput, TreeInput]>): Packed {
   const arrays = batchArrays;
-  const chosen = new Int32Array(pairs.length * 2);
+  if (chosen.length < pairs.length * 2) chosen = new Int32Array(pairs.length * 2);
   let slots: TreeSlot[] = [];
   for (;;) {
     const epoch = labelEpoch();
     arrays.clear();
     slots = [];
+    sourceOf.length = 0;
     const slotOf = new Map<unknown, number>();
-    const mirrorOf: number[] = [];
-    const flatOf: (FlatTree | null)[] = [];
-    const slotFor = (t: TreeInput, where: string): number => {
+    const slotFor = (t: TreeInput, pair: number, side: number): number => {
       let s = slotOf.get(t);
       if (s === undefined) {
-        const source = treeSource(t, where);
-        if (source instanceof FlatTree) {
-          slots.push(source.appendTo(arrays, true));
-          flatOf.push(source);
-        } else {
-          slots.push(arrays.appendTree(source.root, source.reader));
-          flatOf.push(null);
+        const source = treeSource(t, where(pair, side));
+        s = slots.length;
+        if (source instanceof FlatTree) slots.push(source.appendTo(arrays, true));
+        else if (source.reader === treeNodeReader) slots.push(appendTreeNodes(arrays, source.root as TreeNode));
+        else slots.push(arrays.appendTree(source.root, source.reader));
+        sourceOf.push(source);
+        if (mirrorSlot.length <= s) {
+          const grown = new Int32Array(2 * s + 2);
+          grown.set(mirrorSlot);
+          mirrorSlot = grown;
         }
-        mirrorOf.push(-1);
-        s = slots.length - 1;
+        mirrorSlot[s] = -1;
         slotOf.set(t, s);
       }
       return s;
     };
     // a FlatTree keeps its mirror, so repeated targets are mirrored once, not once per batch
     const mirrored = (s: number): number => {
-      if (mirrorOf[s] < 0) {
-        const flat = flatOf[s];
-        slots.push(flat ? flat.mirror().appendTo(arrays, true) : arrays.appendMirror(slots[s]));
-        mirrorOf.push(-1);
-        flatOf.push(null);
-        mirrorOf[s] = slots.length - 1;
+      if (mirrorSlot[s] < 0) {
+        const source = sourceOf[s] as TreeSource;
+        let slot: TreeSlot;
+        // a FlatTree's slot holds only the kernel's columns; the others have their preorder column
+        if (source instanceof FlatTree) slot = source.mirror().appendTo(arrays, true);
+        else slot = arrays.appendMirror(slots[s], true);
+        mirrorSlot[s] = slots.length;
+        slots.push(slot);
+        sourceOf.push(null);
       }
-      return mirrorOf[s];
+      return mirrorSlot[s];
     };
     for (let i = 0; i < pairs.length; i++) {
-      let sa = slotFor(pairs[i][0], `pairs[${i}][0]`);
-      let sb = slotFor(pairs[i][1], `pairs[${i}][1]`);
+      const pair = pairs[i];
+      let sa = slotFor(pair[0], i, 0);
+      let sb = slotFor(pair[1], i, 1);
       if (rightIsCheaper(slots[sa], slots[sb])) {
         sa = mirrored(sa);
         sb = mirrored(sb);
@@ -138,6 +150,7 @@ function pack(backend: Backend, pairs: ReadonlyArray<readonly [TreeInput, TreeIn
     // the label table restarted halfway (after 2^20 distinct labels): ids are mixed, pack again
     if (epoch === labelEpoch()) break;
   }
+  sourceOf.length = 0; // keep no caller trees alive
   let maxTd = 1;
   let fdBytes = 8;
   for (let i = 0; i < pairs.length; i++) {
@@ -166,13 +179,12 @@ function pack(backend: Backend, pairs: ReadonlyArray<readonly [TreeInput, TreeIn
   i32.set(arrays.lld.subarray(0, nodes), p.llds >>> 2);
   i32.set(arrays.keyroots.subarray(0, arrays.keyrootCount), p.keyroots >>> 2);
   let r = p.pairs >>> 2;
-  for (let i = 0; i < pairs.length; i++) {
-    for (const s of [slots[chosen[2 * i]], slots[chosen[2 * i + 1]]]) {
-      i32[r++] = s.nodeStart;
-      i32[r++] = s.size;
-      i32[r++] = s.keyrootStart;
-      i32[r++] = s.keyrootCount;
-    }
+  for (let i = 0; i < 2 * pairs.length; i++) {
+    const s = slots[chosen[i]];
+    i32[r++] = s.nodeStart;
+    i32[r++] = s.size;
+    i32[r++] = s.keyrootStart;
+    i32[r++] = s.keyrootCount;
   }
   return p;
 }
