@@ -18,10 +18,10 @@ import type { Backend } from '../backend/index';
 import { GraphemeError } from '../errors';
 import { defaultGedBackend, withScratch } from './backend';
 import { resolveCosts, substituteCost, type EditCosts } from './costs';
-import { toFlatTree, treeSource, type TreeInput, type TreeSource } from './input';
+import { toFlatTree, treeSource, type TreeInput } from './input';
 import type { EditMapping } from './mapping';
 import { labelEpoch, TreeArrays, type TreeSlot } from './pack';
-import { appendTreeNodes, FlatTree, treeNodeReader, type TreeNode } from './tree';
+import { appendTreeNodes, FlatTree, type TreeNode } from './tree';
 
 /** Which node maps to which, and which are deleted, inserted or relabelled. */
 export type TreeEditMapping = EditMapping;
@@ -80,9 +80,9 @@ interface Packed {
 
 /** Shared arrays every batch packs into (reused: no per-tree garbage). */
 const batchArrays = new TreeArrays();
-// per distinct input of a batch (reused): its mirror's slot (−1: none yet), and its source
+// per distinct input of a batch (reused): its mirror's slot (−1: none yet)
 let mirrorSlot = new Int32Array(64);
-const sourceOf: (TreeSource | null)[] = []; // per slot; null for mirrors
+const flatOf: (FlatTree | null)[] = []; // per slot: its FlatTree, if the input was one
 let chosen = new Int32Array(128);
 
 /** The pair's side as the error messages name it. */
@@ -101,38 +101,48 @@ function pack(backend: Backend, pairs: ReadonlyArray<readonly [TreeInput, TreeIn
     const epoch = labelEpoch();
     arrays.clear();
     slots = [];
-    sourceOf.length = 0;
-    const slotOf = new Map<unknown, number>();
+    flatOf.length = 0;
+    // an input repeated on one side of consecutive pairs (one target against many
+    // predictions), or on both sides of a pair, is flattened once; a Map over every input
+    // cost more than it saved on batches of distinct trees
+    const recentInput: unknown[] = [undefined, undefined];
+    const recentSlot = [-1, -1];
     const slotFor = (t: TreeInput, pair: number, side: number): number => {
-      let s = slotOf.get(t);
-      if (s === undefined) {
-        const source = treeSource(t, where(pair, side));
+      let s: number;
+      if (t === recentInput[0]) s = recentSlot[0];
+      else if (t === recentInput[1]) s = recentSlot[1];
+      else {
         s = slots.length;
-        if (source instanceof FlatTree) slots.push(source.appendTo(arrays, true));
-        else if (source.reader === treeNodeReader) slots.push(appendTreeNodes(arrays, source.root as TreeNode));
-        else slots.push(arrays.appendTree(source.root, source.reader));
-        sourceOf.push(source);
+        let flat: FlatTree | null = null;
+        // FlatTrees and nested objects without treeSource's wrapper and message (the batch workload)
+        if (t instanceof FlatTree) slots.push((flat = t).appendTo(arrays, true));
+        else if (typeof t === 'object' && t !== null && typeof (t as TreeNode).label === 'string') slots.push(appendTreeNodes(arrays, t as TreeNode));
+        else {
+          const source = treeSource(t, where(pair, side));
+          if (source instanceof FlatTree) slots.push((flat = source).appendTo(arrays, true));
+          else slots.push(arrays.appendTree(source.root, source.reader));
+        }
+        flatOf.push(flat);
         if (mirrorSlot.length <= s) {
           const grown = new Int32Array(2 * s + 2);
           grown.set(mirrorSlot);
           mirrorSlot = grown;
         }
         mirrorSlot[s] = -1;
-        slotOf.set(t, s);
       }
+      recentInput[side] = t;
+      recentSlot[side] = s;
       return s;
     };
     // a FlatTree keeps its mirror, so repeated targets are mirrored once, not once per batch
     const mirrored = (s: number): number => {
       if (mirrorSlot[s] < 0) {
-        const source = sourceOf[s] as TreeSource;
-        let slot: TreeSlot;
+        const flat = flatOf[s];
         // a FlatTree's slot holds only the kernel's columns; the others have their preorder column
-        if (source instanceof FlatTree) slot = source.mirror().appendTo(arrays, true);
-        else slot = arrays.appendMirror(slots[s], true);
+        const slot = flat ? flat.mirror().appendTo(arrays, true) : arrays.appendMirror(slots[s], true);
         mirrorSlot[s] = slots.length;
         slots.push(slot);
-        sourceOf.push(null);
+        flatOf.push(null);
       }
       return mirrorSlot[s];
     };
@@ -150,7 +160,7 @@ function pack(backend: Backend, pairs: ReadonlyArray<readonly [TreeInput, TreeIn
     // the label table restarted halfway (after 2^20 distinct labels): ids are mixed, pack again
     if (epoch === labelEpoch()) break;
   }
-  sourceOf.length = 0; // keep no caller trees alive
+  flatOf.length = 0; // keep no caller trees alive
   let maxTd = 1;
   let fdBytes = 8;
   for (let i = 0; i < pairs.length; i++) {

@@ -11,6 +11,9 @@ import {
 const ALPHABET = ['a', 'b', 'c', 'd'];
 const leaf = (label: string): TreeNode => ({ label });
 const node = (label: string, ...children: TreeNode[]): TreeNode => ({ label, children });
+// the single-pair path flattens through the iterative reader (FlatTree), not the batch's walk
+const forestDistanceByFlat = (a: TreeNode, b: TreeNode, backend: Awaited<ReturnType<typeof backendOf>>) =>
+  treeEditDistance(flattenTreeNode(a), flattenTreeNode(b), undefined, { backend }).distance;
 
 describe.each<BackendName>(['wasm', 'js'])('treeEditDistance on %s', (name) => {
   it('matches textbook cases', async () => {
@@ -96,6 +99,22 @@ describe.each<BackendName>(['wasm', 'js'])('treeEditDistance on %s', (name) => {
     for (let i = 0; i < 3000; i++) chain = node(i % 2 ? 'a' : 'b', chain);
     const r = treeEditDistance(chain, node('b', leaf('z')), undefined, { backend });
     expect(r.distance).toBe(2999);
+  });
+
+  it('batches deep nested trees (past the recursive flattening) both ways, and names bad inputs', async () => {
+    const backend = await backendOf(name);
+    let chain: TreeNode = leaf('z');
+    for (let i = 0; i < 1200; i++) chain = node(i % 3 ? 'a' : 'b', chain);
+    // a right comb is cheaper along right paths: its pairs are packed mirrored
+    const comb = (n: number): TreeNode => (n === 0 ? leaf('1') : node('+', leaf('1'), comb(n - 1)));
+    const small = node('b', leaf('z'), leaf('1'));
+    const pairs = [[chain, small], [small, chain], [comb(300), comb(290)], [small, comb(300)], [chain, chain]] as const;
+    const single = pairs.map(([a, b]) => forestDistanceByFlat(a, b, backend));
+    expect(Array.from(treeEditDistanceBatch(pairs, undefined, { backend }))).toEqual(single);
+    expect(single[2]).toBe(20);
+    expect(single[4]).toBe(0);
+    expect(() => treeEditDistanceBatch([[small, small], [null as unknown as TreeNode, small]], undefined, { backend })).toThrow(/pairs\[1\]\[0\]/);
+    expect(() => treeEditDistanceBatch([[small, node('+', { label: 3 } as unknown as TreeNode)]], undefined, { backend })).toThrow(/tree node 1 \(preorder\): label must be a string/);
   });
 
   it('is a metric on random trees (identity, symmetry, triangle inequality)', async () => {
