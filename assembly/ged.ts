@@ -105,19 +105,47 @@ function pairDistance<T, M>(
   const nA = load<i32>(rec, 4);
   const lldA = llds + (<usize>offA << 2);
   const lldB = llds + (<usize>offB << 2);
+  // about half the keyroots of expression trees are leaves (right operands). On integer
+  // cells of trees up to 64 nodes, the tree distances against a leaf keyroot come first,
+  // from a closed form, one pass per leaf over the other tree (leafTreeDistances); the
+  // keyroot pairs below then skip leaves. Otherwise a leaf's forest table is one line (leafLine).
+  const closedLeaves = isInteger<T>() && nA <= 64 && nB <= 64;
+  // B's other keyroots, listed so the loops below do not test for leaves: in the upper half
+  // of fd, which integer cells leave free (fd holds 8·(nA + 1)·(nB + 1) bytes, a table 4·rows·width)
+  let innerKeyroots = krB;
+  let innerCount = nKrB;
+  if (closedLeaves) {
+    innerKeyroots = fd + ((<usize>(nA + 1) * <usize>(nB + 1)) << 2);
+    innerCount = 0;
+    for (let ka = 0; ka < nKrA; ka++) {
+      const i = load<i32>(krA + (<usize>ka << 2));
+      if (load<i32>(lldA + (<usize>i << 2)) != i) continue;
+      leafTreeDistances<T, M>(nB, lldB, offB, offA + i, insertCost, deleteCost, labels, types, values, typeCost, valueCost, tolerance,
+        td + ((<usize>i * <usize>nB) << alignof<T>()), 1);
+    }
+    for (let kb = 0; kb < nKrB; kb++) {
+      const j = load<i32>(krB + (<usize>kb << 2));
+      if (load<i32>(lldB + (<usize>j << 2)) != j) {
+        store<i32>(innerKeyroots + (<usize>innerCount << 2), j);
+        innerCount++;
+        continue;
+      }
+      leafTreeDistances<T, M>(nA, lldA, offA, offB + j, deleteCost, insertCost, labels, types, values, typeCost, valueCost, tolerance,
+        td + (<usize>j << alignof<T>()), <usize>nB);
+    }
+  }
   for (let ka = 0; ka < nKrA; ka++) {
     const i = load<i32>(krA + (<usize>ka << 2));
     const iLeaf = load<i32>(lldA + (<usize>i << 2)) == i;
-    for (let kb = 0; kb < nKrB; kb++) {
-      const j = load<i32>(krB + (<usize>kb << 2));
-      // about half the keyroots of expression trees are leaves (right operands): their
-      // forest table is a single column or row, run without the table
-      if (load<i32>(lldB + (<usize>j << 2)) == j) {
+    if (closedLeaves && iLeaf) continue;
+    for (let kb = 0; kb < innerCount; kb++) {
+      const j = load<i32>(innerKeyroots + (<usize>kb << 2));
+      if (!closedLeaves && load<i32>(lldB + (<usize>j << 2)) == j) {
         // column: walk A's subtree of i against leaf j; td[x][j]
         const li = load<i32>(lldA + (<usize>i << 2));
         leafLine<T, M>(li, i, lldA, offA, offB + j, deleteCost, insertCost, labels, types, values, typeCost, valueCost, tolerance,
           td + (<usize>j << alignof<T>()), <usize>nB);
-      } else if (iLeaf) {
+      } else if (!closedLeaves && iLeaf) {
         // row: walk B's subtree of j against leaf i; td[i][y]
         const lj = load<i32>(lldB + (<usize>j << 2));
         leafLine<T, M>(lj, j, lldB, offB, offA + i, insertCost, deleteCost, labels, types, values, typeCost, valueCost, tolerance,
@@ -189,6 +217,38 @@ type FullCost = u16;
     border += walkCost;
     cell = min3<T>(border + leafCost, diagonal, cell + walkCost);
     if (onPath) store<T>(tdAt, cell);
+  }
+}
+
+// Tree distances of every subtree T_w of one tree (n nodes, lld at walkLld, w = 0..n−1)
+// against a single node `leaf` of the other, stored at tdStart + w·tdStep cells. A mapping
+// between T_w and one node holds at most one pair, and any one pair is a valid mapping, so
+//   td(T_w, leaf) = min( |T_w|·walkCost + leafCost,  (|T_w| − 1)·walkCost + min_{v ∈ T_w} substitute(v, leaf) ).
+// substitute takes one of 0, valueCost, typeCost; bit v of `free` / `cheap` says
+// substitute(v, leaf) = 0 / = min(typeCost, valueCost). T_w is the postorder range [lld(w), w]
+// and bits above w are not set yet when w is reached, so "some v in T_w" is (mask >> lld(w)) ≠ 0.
+// Exact on integer cells only (the products are exact there); needs n ≤ 64.
+// @ts-ignore: decorator
+@inline function leafTreeDistances<T, M>(
+  n: i32, walkLld: usize, walkOff: i32, leafGlobal: i32, walkCost: T, leafCost: T,
+  labels: usize, types: usize, values: usize, typeCost: T, valueCost: T, tolerance: f64,
+  tdStart: usize, tdStep: usize,
+): void {
+  const SH = alignof<T>();
+  const low = select<T>(typeCost, valueCost, typeCost < valueCost);
+  const high = select<T>(valueCost, typeCost, typeCost < valueCost);
+  let free: u64 = 0;
+  let cheap: u64 = 0;
+  for (let w = 0; w < n; w++) {
+    const sub = substitute<T, M>(labels, types, values, walkOff + w, leafGlobal, typeCost, valueCost, tolerance);
+    free |= <u64>(sub == <T>0) << <u64>w;
+    cheap |= <u64>(sub == low) << <u64>w;
+    const lw = <u64>load<i32>(walkLld + (<usize>w << 2));
+    const best = select<T>(<T>0, select<T>(low, high, (cheap >> lw) != 0), (free >> lw) != 0);
+    const rest = <T>(w - <i32>lw) * walkCost; // the other |T_w| − 1 nodes, deleted (or inserted)
+    const mapped = rest + best;
+    const unmapped = rest + walkCost + leafCost;
+    store<T>(tdStart + ((<usize>w * tdStep) << SH), select<T>(mapped, unmapped, mapped < unmapped));
   }
 }
 

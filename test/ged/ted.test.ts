@@ -172,6 +172,29 @@ describe('value-aware costs', () => {
 });
 
 describe('twin parity', () => {
+  it('wasm and js agree on typed trees with numeric values, type cost below and above value cost', async () => {
+    const [w, j] = await Promise.all([backendOf('wasm'), backendOf('js')]);
+    const random = rng(52);
+    const kinds: Array<() => TreeNode> = [
+      () => ({ label: String(Math.floor(random() * 3)), type: 'int', value: Math.floor(random() * 3) }),
+      () => {
+        const v = Math.round(random() * 8) / 4;
+        return { label: v.toFixed(2), type: 'float', value: v };
+      },
+      () => ({ label: random() < 0.5 ? 'x' : 'y', type: 'symbol' }),
+      () => ({ label: random() < 0.5 ? '+' : '*', type: 'op' }),
+    ];
+    const typedTree = (size: number): TreeNode => {
+      const nodes = Array.from({ length: size }, () => ({ ...kinds[Math.floor(random() * kinds.length)](), children: [] as TreeNode[] }));
+      for (let k = 1; k < size; k++) nodes[Math.floor(random() * k)].children.push(nodes[k]);
+      return nodes[0];
+    };
+    const pairs = Array.from({ length: 300 }, () => [typedTree(1 + Math.floor(random() * 30)), typedTree(1 + Math.floor(random() * 30))] as const);
+    for (const costs of [{ nodeType: 0.5, nodeValue: 2, tolerance: 0.25 }, { nodeType: 2, nodeValue: 0.75 }, { nodeType: 0.75, nodeValue: 0.75, tolerance: 0 }]) {
+      expect(Array.from(treeEditDistanceBatch(pairs, costs, { backend: w }))).toEqual(Array.from(treeEditDistanceBatch(pairs, costs, { backend: j })));
+    }
+  });
+
   it('wasm and js give identical distances on 500 random pairs', async () => {
     const [w, j] = await Promise.all([backendOf('wasm'), backendOf('js')]);
     const random = rng(51);
