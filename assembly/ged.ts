@@ -151,10 +151,20 @@ function pairDistance<T, M>(
         leafLine<T, M>(lj, j, lldB, offB, offA + i, insertCost, deleteCost, labels, types, values, typeCost, valueCost, tolerance,
           td + ((<usize>i * <usize>nB) << alignof<T>()), 1);
       } else {
-        keyrootPair<T, M>(
-          i, j, offA, offB, nB, lldA, lldB, labels, types, values,
-          insertCost, deleteCost, typeCost, valueCost, tolerance, td, fd,
-        );
+        const sizeI = i - load<i32>(lldA + (<usize>i << 2));
+        const sizeJ = j - load<i32>(lldB + (<usize>j << 2));
+        // swapped only on integer cells, where the order of the sums cannot change a result
+        if (!isInteger<T>() || sizeI <= sizeJ) {
+          keyrootPair<T, M>(
+            i, j, offA, offB, <usize>nB, 1, lldA, lldB, labels, types, values,
+            insertCost, deleteCost, typeCost, valueCost, tolerance, td, fd,
+          );
+        } else {
+          keyrootPair<T, M>(
+            j, i, offB, offA, 1, <usize>nB, lldB, lldA, labels, types, values,
+            deleteCost, insertCost, typeCost, valueCost, tolerance, td, fd,
+          );
+        }
       }
     }
   }
@@ -253,10 +263,13 @@ type FullCost = u16;
 }
 
 // The forest distances of keyroot pair (i, j); writes td[x][y] for x on i's leftmost path
-// and y on j's leftmost path.
+// and y on j's leftmost path. The table is symmetric in its two trees, so the caller may
+// pass them swapped (B as "A", insert and delete swapped) to get fewer, longer rows: rows are
+// what costs beyond the cells. td[x][y] is at td + (x·tdOuter + y·tdInner) cells: (nB, 1)
+// in the natural orientation, (1, nB) swapped.
 // @ts-ignore: decorator
 @inline function keyrootPair<T, M>(
-  i: i32, j: i32, offA: i32, offB: i32, nB: i32, lldA: usize, lldB: usize,
+  i: i32, j: i32, offA: i32, offB: i32, tdOuter: usize, tdInner: usize, lldA: usize, lldB: usize,
   labels: usize, types: usize, values: usize,
   insertCost: T, deleteCost: T, typeCost: T, valueCost: T, tolerance: f64,
   td: usize, fd: usize,
@@ -267,6 +280,7 @@ type FullCost = u16;
   const rows = i - li + 2;
   const width = j - lj + 2;
   const stride = <usize>width << SH;
+  const tdStep = tdInner << SH;
   // row 0: the empty A forest against B's forests lj..y (insertions only)
   let acc: T = <T>0;
   store<T>(fd, acc);
@@ -283,11 +297,12 @@ type FullCost = u16;
     const lx = load<i32>(lldA + (<usize>x << 2));
     const row = fd + <usize>a * stride;
     const prev = row - stride;
-    // td[x][lj + b − 1] is at tdRow + (b << SH) (tdRow itself may sit one cell before td: b >= 1)
-    const tdRow = td + ((<usize>x * <usize>nB + <usize>lj) << SH) - (<usize>1 << SH);
+    // td[x][lj + b − 1] is at tdRow + b·tdStep (tdRow itself may sit one cell before td: b >= 1)
+    const tdRow = td + ((<usize>x * tdOuter + <usize>lj * tdInner) << SH) - tdStep;
     left += deleteCost; // fd[a][0] = a · delete
     store<T>(row, left);
     let cell = left;
+    let tdAt = tdRow;
     if (lx == li) {
       // x is on i's leftmost path: where y is on j's too, forest A[li..x] vs B[lj..y] is a
       // tree pair, so the diagonal term is a substitution and the cell is td[x][y]
@@ -296,7 +311,7 @@ type FullCost = u16;
         const gy = offB + lj + b - 1;
         const ly = load<i32>(lldBj + (<usize>b << 2));
         const onPath = ly == lj;
-        const tdAt = tdRow + (<usize>b << SH);
+        tdAt += tdStep;
         const tdOld = load<T>(tdAt);
         const sub = substitute<T, M>(labels, types, values, gx, gy, typeCost, valueCost, tolerance);
         const diagonal = select<T>(
@@ -313,7 +328,8 @@ type FullCost = u16;
       const base = fd + <usize>(lx - li) * stride - colBias; // the row of forest A[li..lld(x) − 1]
       for (let b = 1; b < width; b++) {
         const ly = load<i32>(lldBj + (<usize>b << 2));
-        const tree = load<T>(base + (<usize>ly << SH)) + load<T>(tdRow + (<usize>b << SH));
+        tdAt += tdStep;
+        const tree = load<T>(base + (<usize>ly << SH)) + load<T>(tdAt);
         cell = min3<T>(load<T>(prev + (<usize>b << SH)) + deleteCost, tree, cell + insertCost);
         store<T>(row + (<usize>b << SH), cell);
       }
