@@ -13,11 +13,9 @@
  * load our kernel's samples turned bimodal, about 31 or 50 GFLOP/s at 256, while tfjs-wasm's did
  * not, and that median stopped matching the table.)
  */
-import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { createBackend, type Backend } from '../src/backend/index';
 import { Prng } from '../src/util/prng';
+import { useTfjsWasm } from './tfjs';
 import { matches, measureSync, median, Reporter, type Suite, type SuiteOptions } from './util';
 
 const SIZES = [64, 128, 256, 512];
@@ -32,21 +30,10 @@ interface TfjsWasm {
   note: string;
 }
 
-/** tfjs-core on its wasm backend, loading the .wasm binaries from the package's dist folder. */
+/** tfjs-core on its wasm backend (see ./tfjs.ts). */
 async function loadTfjsWasm(): Promise<TfjsWasm> {
   const tf = await import('@tensorflow/tfjs-core');
-  const wasm = await import('@tensorflow/tfjs-backend-wasm');
-  const require = createRequire(import.meta.url);
-  const dist = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm'));
-  wasm.setWasmPaths(pathToFileURL(`${dist}/`).href);
-  if (!(await tf.setBackend('wasm'))) throw new Error('tfjs: the wasm backend failed to initialise');
-  await tf.ready();
-  // the same two flags tfjs-backend-wasm reads to pick its binary
-  const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
-  const threads = Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'));
-  const binary = simd && threads ? 'tfjs-backend-wasm-threaded-simd.wasm' : simd ? 'tfjs-backend-wasm-simd.wasm' : 'tfjs-backend-wasm.wasm';
-  const note = `tfjs-wasm ${tf.version_core}: ${binary} (simd ${simd ? 'yes' : 'no'}, threads ${threads ? 'yes' : 'no'}), XNNPACK thread count ${wasm.getThreadsCount()}`;
-  return { tf, note };
+  return { tf, note: await useTfjsWasm(tf) };
 }
 
 /** A, B (n×n, uniform in [-1, 1), the same values on every backend) and C on `backend`'s heap. */

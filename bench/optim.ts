@@ -22,13 +22,11 @@
  * alternating rounds (median of round medians) so a burst of load from other processes hits
  * both alike.
  */
-import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { Parameter } from '../src/autograd/parameter';
 import { createBackend, type Backend } from '../src/backend/index';
 import { Adam, SGD } from '../src/optim/index';
 import { matches, measureSync, median, Reporter, type Suite } from './util';
+import { useTfjsWasm } from './tfjs';
 
 const SUITE = 'optim';
 const SIZES = [1_000_000, 10_000_000];
@@ -144,16 +142,7 @@ function tfAtSize(tf: Tf, n: number, g: Float32Array): TfAtSize {
 
 async function loadTf(): Promise<{ tf: Tf; wasmNote: string }> {
   const tf = await import('@tensorflow/tfjs');
-  const wasm = await import('@tensorflow/tfjs-backend-wasm');
-  const require = createRequire(import.meta.url);
-  const dist = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm'));
-  wasm.setWasmPaths(pathToFileURL(`${dist}/`).href);
-  if (!(await tf.setBackend('wasm'))) throw new Error('tfjs: the wasm backend failed to initialise');
-  await tf.ready();
-  const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
-  const threads = Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'));
-  const wasmNote = `tfjs ${tf.version.tfjs}; tfjs-wasm binary: ${simd && threads ? 'threaded-simd' : simd ? 'simd' : 'plain'} (threads ${wasm.getThreadsCount()})`;
-  return { tf, wasmNote };
+  return { tf, wasmNote: `tfjs ${tf.version.tfjs}; ${await useTfjsWasm(tf)}` };
 }
 
 /** A full collection when node runs with --expose-gc (NODE_OPTIONS=--expose-gc), else nothing. */
