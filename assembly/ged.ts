@@ -254,9 +254,27 @@ type FullCost = u16;
   tdStart: usize, tdStep: usize,
 ): void {
   const SH = alignof<T>();
+  const step = tdStep << SH;
+  let tdAt = tdStart;
+  let free: u64 = 0;
+  if (sizeof<M>() == 1) {
+    // label-only costs: substitute is 0 on equal labels, typeCost otherwise (the leaf's label
+    // is read once: the td stores below keep the compiler from hoisting the load)
+    const leafLabel = load<i32>(labels + (<usize>leafGlobal << 2));
+    const walkLabels = labels + (<usize>walkOff << 2);
+    for (let w = 0; w < n; w++) {
+      free |= <u64>(load<i32>(walkLabels + (<usize>w << 2)) == leafLabel) << <u64>w;
+      const lw = <u64>load<i32>(walkLld + (<usize>w << 2));
+      const rest = <T>(w - <i32>lw) * walkCost; // the other |T_w| − 1 nodes, deleted (or inserted)
+      const mapped = rest + select<T>(<T>0, typeCost, (free >> lw) != 0);
+      const unmapped = rest + walkCost + leafCost;
+      store<T>(tdAt, select<T>(mapped, unmapped, mapped < unmapped));
+      tdAt += step;
+    }
+    return;
+  }
   const low = select<T>(typeCost, valueCost, typeCost < valueCost);
   const high = select<T>(valueCost, typeCost, typeCost < valueCost);
-  let free: u64 = 0;
   let cheap: u64 = 0;
   for (let w = 0; w < n; w++) {
     const sub = substitute<T, M>(labels, types, values, walkOff + w, leafGlobal, typeCost, valueCost, tolerance);
@@ -267,7 +285,8 @@ type FullCost = u16;
     const rest = <T>(w - <i32>lw) * walkCost; // the other |T_w| − 1 nodes, deleted (or inserted)
     const mapped = rest + best;
     const unmapped = rest + walkCost + leafCost;
-    store<T>(tdStart + ((<usize>w * tdStep) << SH), select<T>(mapped, unmapped, mapped < unmapped));
+    store<T>(tdAt, select<T>(mapped, unmapped, mapped < unmapped));
+    tdAt += step;
   }
 }
 
@@ -316,13 +335,18 @@ type FullCost = u16;
       // x is on i's leftmost path: where y is on j's too, forest A[li..x] vs B[lj..y] is a
       // tree pair, so the diagonal term is a substitution and the cell is td[x][y]
       const gx = offA + x;
+      // label-only costs: x's label read once (the stores keep the compiler from hoisting it)
+      const labelX = sizeof<M>() == 1 ? load<i32>(labels + (<usize>gx << 2)) : 0;
+      const labelsBj = labels + (<usize>(offB + lj) << 2) - 4; // label of B's node lj + b − 1 at labelsBj + 4b
       for (let b = 1; b < width; b++) {
         const gy = offB + lj + b - 1;
         const ly = load<i32>(lldBj + (<usize>b << 2));
         const onPath = ly == lj;
         tdAt += tdStep;
         const tdOld = load<T>(tdAt);
-        const sub = substitute<T, M>(labels, types, values, gx, gy, typeCost, valueCost, tolerance);
+        const sub = sizeof<M>() == 1
+          ? select<T>(<T>0, typeCost, labelX == load<i32>(labelsBj + (<usize>b << 2)))
+          : substitute<T, M>(labels, types, values, gx, gy, typeCost, valueCost, tolerance);
         const diagonal = select<T>(
           load<T>(prev + (<usize>(b - 1) << SH)) + sub,
           load<T>(fd + (<usize>ly << SH) - colBias) + tdOld,
