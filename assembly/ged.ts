@@ -338,6 +338,7 @@ type FullCost = u16;
       // label-only costs: x's label read once (the stores keep the compiler from hoisting it)
       const labelX = sizeof<M>() == 1 ? load<i32>(labels + (<usize>gx << 2)) : 0;
       const labelsBj = labels + (<usize>(offB + lj) << 2) - 4; // label of B's node lj + b − 1 at labelsBj + 4b
+      let up = load<T>(prev); // fd[a − 1][b − 1], carried along the row
       for (let b = 1; b < width; b++) {
         const gy = offB + lj + b - 1;
         const ly = load<i32>(lldBj + (<usize>b << 2));
@@ -347,19 +348,35 @@ type FullCost = u16;
         const sub = sizeof<M>() == 1
           ? select<T>(<T>0, typeCost, labelX == load<i32>(labelsBj + (<usize>b << 2)))
           : substitute<T, M>(labels, types, values, gx, gy, typeCost, valueCost, tolerance);
-        const diagonal = select<T>(
-          load<T>(prev + (<usize>(b - 1) << SH)) + sub,
-          load<T>(fd + (<usize>ly << SH) - colBias) + tdOld,
-          onPath,
-        );
-        cell = min3<T>(load<T>(prev + (<usize>b << SH)) + deleteCost, diagonal, cell + insertCost);
+        // row 0 holds (column)·insert: on integer cells fd[0][ly − lj] is computed, not loaded
+        const rowZero = isInteger<T>() ? <T>(ly - lj) * insertCost : load<T>(fd + (<usize>ly << SH) - colBias);
+        const diagonal = select<T>(up + sub, rowZero + tdOld, onPath);
+        up = load<T>(prev + (<usize>b << SH));
+        cell = min3<T>(up + deleteCost, diagonal, cell + insertCost);
         store<T>(row + (<usize>b << SH), cell);
         store<T>(tdAt, select<T>(cell, tdOld, onPath));
       }
     } else {
       // x is off the path: its subtree is a finished tree; match it whole against y's subtree
       const base = fd + <usize>(lx - li) * stride - colBias; // the row of forest A[li..lld(x) − 1]
-      for (let b = 1; b < width; b++) {
+      // two cells per iteration: their delete and tree terms are independent, only the
+      // insert chain is serial (with the carried up-left cell above: 2.47 -> 2.36 ms kernel)
+      let b = 1;
+      for (; b + 1 < width; b += 2) {
+        const ly0 = load<i32>(lldBj + (<usize>b << 2));
+        const ly1 = load<i32>(lldBj + (<usize>b << 2), 4);
+        const td0 = load<T>(tdAt + tdStep);
+        tdAt += tdStep << 1;
+        const tree0 = load<T>(base + (<usize>ly0 << SH)) + td0;
+        const tree1 = load<T>(base + (<usize>ly1 << SH)) + load<T>(tdAt);
+        const up0 = min<T>(load<T>(prev + (<usize>b << SH)) + deleteCost, tree0);
+        const up1 = min<T>(load<T>(prev + (<usize>b << SH), 1 << SH) + deleteCost, tree1);
+        const c0 = min<T>(up0, cell + insertCost);
+        cell = min<T>(up1, c0 + insertCost);
+        store<T>(row + (<usize>b << SH), c0);
+        store<T>(row + (<usize>b << SH), cell, 1 << SH);
+      }
+      if (b < width) {
         const ly = load<i32>(lldBj + (<usize>b << 2));
         tdAt += tdStep;
         const tree = load<T>(base + (<usize>ly << SH)) + load<T>(tdAt);
