@@ -339,20 +339,49 @@ type FullCost = u16;
       const labelX = sizeof<M>() == 1 ? load<i32>(labels + (<usize>gx << 2)) : 0;
       const labelsBj = labels + (<usize>(offB + lj) << 2) - 4; // label of B's node lj + b − 1 at labelsBj + 4b
       let up = load<T>(prev); // fd[a − 1][b − 1], carried along the row
-      for (let b = 1; b < width; b++) {
-        const gy = offB + lj + b - 1;
+      // two cells per iteration, as in the off-path rows below (2.44 -> 2.39 ms kernel)
+      let b = 1;
+      for (; b + 1 < width; b += 2) {
+        const ly0 = load<i32>(lldBj + (<usize>b << 2));
+        const ly1 = load<i32>(lldBj + (<usize>b << 2), 4);
+        const on0 = ly0 == lj;
+        const on1 = ly1 == lj;
+        const td0At = tdAt + tdStep;
+        tdAt = td0At + tdStep;
+        const td0 = load<T>(td0At);
+        const td1 = load<T>(tdAt);
+        const sub0 = sizeof<M>() == 1
+          ? select<T>(<T>0, typeCost, labelX == load<i32>(labelsBj + (<usize>b << 2)))
+          : substitute<T, M>(labels, types, values, gx, offB + lj + b - 1, typeCost, valueCost, tolerance);
+        const sub1 = sizeof<M>() == 1
+          ? select<T>(<T>0, typeCost, labelX == load<i32>(labelsBj + (<usize>b << 2), 4))
+          : substitute<T, M>(labels, types, values, gx, offB + lj + b, typeCost, valueCost, tolerance);
+        const zero0 = isInteger<T>() ? <T>(ly0 - lj) * insertCost : load<T>(fd + (<usize>ly0 << SH) - colBias);
+        const zero1 = isInteger<T>() ? <T>(ly1 - lj) * insertCost : load<T>(fd + (<usize>ly1 << SH) - colBias);
+        const up0 = load<T>(prev + (<usize>b << SH));
+        const up1 = load<T>(prev + (<usize>b << SH), 1 << SH);
+        const t0 = min<T>(up0 + deleteCost, select<T>(up + sub0, zero0 + td0, on0));
+        const t1 = min<T>(up1 + deleteCost, select<T>(up0 + sub1, zero1 + td1, on1));
+        up = up1;
+        const c0 = select<T>(t0, cell + insertCost, t0 < cell + insertCost);
+        cell = select<T>(t1, c0 + insertCost, t1 < c0 + insertCost);
+        store<T>(row + (<usize>b << SH), c0);
+        store<T>(row + (<usize>b << SH), cell, 1 << SH);
+        store<T>(td0At, select<T>(c0, td0, on0));
+        store<T>(tdAt, select<T>(cell, td1, on1));
+      }
+      if (b < width) {
         const ly = load<i32>(lldBj + (<usize>b << 2));
         const onPath = ly == lj;
         tdAt += tdStep;
         const tdOld = load<T>(tdAt);
         const sub = sizeof<M>() == 1
           ? select<T>(<T>0, typeCost, labelX == load<i32>(labelsBj + (<usize>b << 2)))
-          : substitute<T, M>(labels, types, values, gx, gy, typeCost, valueCost, tolerance);
+          : substitute<T, M>(labels, types, values, gx, offB + lj + b - 1, typeCost, valueCost, tolerance);
         // row 0 holds (column)·insert: on integer cells fd[0][ly − lj] is computed, not loaded
         const rowZero = isInteger<T>() ? <T>(ly - lj) * insertCost : load<T>(fd + (<usize>ly << SH) - colBias);
         const diagonal = select<T>(up + sub, rowZero + tdOld, onPath);
-        up = load<T>(prev + (<usize>b << SH));
-        cell = min3<T>(up + deleteCost, diagonal, cell + insertCost);
+        cell = min3<T>(load<T>(prev + (<usize>b << SH)) + deleteCost, diagonal, cell + insertCost);
         store<T>(row + (<usize>b << SH), cell);
         store<T>(tdAt, select<T>(cell, tdOld, onPath));
       }
