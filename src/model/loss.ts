@@ -120,7 +120,10 @@ export function evaluateRecords(model: DagNN, records: readonly DatasetRecord[],
   for (let i = 0; i < records.length; i += batchSize) {
     const chunk = records.slice(i, i + batchSize);
     const predicted = model.predictBatch(chunk.map(planInput));
-    const distances = treeEditDistanceBatch(chunk.map((r, j) => [predicted[j], MathGraph.fromJSON(r.result_graph)] as const));
+    // the exact GED runs on the model's own backend (wasm when the model is on wasm), in the
+    // scratch above the step arena that predictBatch has just reset
+    const pairs = chunk.map((r, j) => [predicted[j], MathGraph.fromJSON(r.result_graph)] as const);
+    const distances = treeEditDistanceBatch(pairs, undefined, { backend: model.backend });
     for (const d of distances) {
       total += d;
       if (d === 0) correct++;
