@@ -1,0 +1,251 @@
+/**
+ * TrainingConfig: every knob of a training run, its documented default, and validateConfig,
+ * which checks a JSON value completely BEFORE any work (no backend, no model, no data) and
+ * throws a TrainingConfigError naming the first bad field (`optimizer.betas[1]`, `levels[2]`).
+ * Unknown keys are errors too, so a typo (`learning_rate`) cannot silently fall back to a
+ * default.
+ */
+import { GraphemeError } from '../errors';
+import { OptimizerConfigError } from '../optim/errors';
+import { scheduleFromConfig, type ScheduleConfig } from '../schedule/index';
+import type { Level } from '../data/levels';
+
+/** A bad configuration value; `field` is its path in the config (e.g. `optimizer.betas[1]`). */
+export class TrainingConfigError extends GraphemeError {
+  constructor(readonly field: string, readonly reason: string) {
+    super(`${field}: ${reason}`);
+  }
+}
+
+export const OPTIMIZER_NAMES = ['adam', 'adamw', 'sgd', 'rmsprop', 'adagrad'] as const;
+export type OptimizerName = (typeof OPTIMIZER_NAMES)[number];
+
+/** The levels the model can be trained on today: those with a numeric answer (the model has only a numeric head). */
+export const TRAINABLE_LEVELS: readonly Level[] = [1, 2, 3, 4, 6, 7];
+
+/**
+ * The optimizer: its name plus that optimizer's own hyperparameters (torch.optim names in
+ * camelCase; the learning rate is TrainingConfig.learningRate, not repeated here).
+ *   adam / adamw: betas [0.9, 0.999], eps 1e-8, weightDecay 0 (adamw 1e-2), amsgrad false
+ *   sgd:          momentum 0, dampening 0, weightDecay 0, nesterov false
+ *   rmsprop:      alpha 0.99, eps 1e-8, weightDecay 0, momentum 0, centered false
+ *   adagrad:      lrDecay 0, weightDecay 0, initialAccumulatorValue 0, eps 1e-10
+ */
+export interface OptimizerConfig {
+  name: OptimizerName;
+  [option: string]: unknown;
+}
+
+export interface ModelConfig {
+  /** width of the node states (default 32) */
+  hidden: number;
+  /** the value features divide numbers by this (default 100) */
+  valueScale: number;
+  /** primitives of two-child kinds (default ['product', 'ratio']; add 'power' for level 3+) */
+  binaryUnits: ('product' | 'ratio' | 'power')[];
+}
+
+export interface TrainingConfig {
+  /** seed of the weights, the data stream and the validation set (default 0) */
+  seed: number | string;
+  /** 'js', 'wasm' or 'auto' (default 'auto': wasm where WebAssembly SIMD is available) */
+  backend: 'js' | 'wasm' | 'auto';
+  /** curriculum levels to train on, mixed uniformly (default [1]); numeric-answer levels only (not 5) */
+  levels: Level[];
+  /** optimizer updates to run (default 1000) */
+  steps: number;
+  /** records per forward pass (default 64) */
+  batchSize: number;
+  /** forward/backward passes whose gradients are summed (mean) into one update (default 1) */
+  accumulationSteps: number;
+  /** base learning rate; the schedule multiplies it (default 3e-2, measured on level 1 with Adam) */
+  learningRate: number;
+  /** default { name: 'adam' } */
+  optimizer: OptimizerConfig;
+  /** learning-rate schedule as in src/schedule (default { kind: 'constant' }) */
+  schedule: ScheduleConfig;
+  /** clip the global gradient 2-norm to this before each update; null = no clipping (default 1) */
+  maxGradNorm: number | null;
+  /** α: weight of node edit costs (the GED term; default 1) */
+  nodeLossWeight: number;
+  /** β: weight of edge edit costs (default 1; numeric answers are one-node graphs, so unused until the symbolic decoder) */
+  edgeLossWeight: number;
+  /** weight of the auxiliary squared value error (src/model/loss.ts, default 1) */
+  auxLossWeight: number;
+  /** evaluate on the validation set every this many updates; 0 = never (default 100) */
+  evalEvery: number;
+  /** size of the validation set (records of the hash 'val' split, default 500) */
+  evalSize: number;
+  /** stop after this many evaluations without a better validation accuracy; 0 = never (default 0) */
+  patience: number;
+  model: ModelConfig;
+}
+
+export const DEFAULT_CONFIG: Readonly<TrainingConfig> = Object.freeze({
+  seed: 0,
+  backend: 'auto',
+  levels: [1],
+  steps: 1000,
+  batchSize: 64,
+  accumulationSteps: 1,
+  learningRate: 3e-2,
+  optimizer: { name: 'adam' },
+  schedule: { kind: 'constant' },
+  maxGradNorm: 1,
+  nodeLossWeight: 1,
+  edgeLossWeight: 1,
+  auxLossWeight: 1,
+  evalEvery: 100,
+  evalSize: 500,
+  patience: 0,
+  model: { hidden: 32, valueScale: 100, binaryUnits: ['product', 'ratio'] },
+}) as TrainingConfig;
+
+/** A config as written in JSON: any field may be left out (its default applies). */
+export type TrainingConfigInput = Partial<Omit<TrainingConfig, 'model' | 'optimizer'>> & {
+  model?: Partial<ModelConfig>;
+  optimizer?: Partial<OptimizerConfig>;
+};
+
+type Rule = { min?: number; minExclusive?: boolean; max?: number; maxExclusive?: boolean; integer?: boolean };
+
+const OPTIMIZER_RULES: Record<OptimizerName, Record<string, Rule | 'boolean' | 'betas'>> = {
+  adam: { betas: 'betas', eps: { min: 0 }, weightDecay: { min: 0 }, amsgrad: 'boolean' },
+  adamw: { betas: 'betas', eps: { min: 0 }, weightDecay: { min: 0 }, amsgrad: 'boolean' },
+  sgd: { momentum: { min: 0 }, dampening: { min: 0, max: 1 }, weightDecay: { min: 0 }, nesterov: 'boolean' },
+  rmsprop: { alpha: { min: 0, max: 1 }, eps: { min: 0 }, weightDecay: { min: 0 }, momentum: { min: 0 }, centered: 'boolean' },
+  adagrad: { lrDecay: { min: 0 }, weightDecay: { min: 0 }, initialAccumulatorValue: { min: 0 }, eps: { min: 0 } },
+};
+
+function describe(v: unknown): string {
+  if (typeof v === 'string') return `'${v}'`;
+  if (Array.isArray(v)) return 'an array';
+  if (v === null) return 'null';
+  if (typeof v === 'object') return 'an object';
+  return String(v);
+}
+
+function range(rule: Rule): string {
+  const lo = rule.min === undefined ? '(-∞' : `${rule.minExclusive ? '(' : '['}${rule.min}`;
+  const hi = rule.max === undefined ? '∞)' : `${rule.max}${rule.maxExclusive ? ')' : ']'}`;
+  return `${lo}, ${hi}`;
+}
+
+function checkNumber(field: string, v: unknown, rule: Rule): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new TrainingConfigError(field, `expected a finite number, got ${describe(v)}`);
+  if (rule.integer && !Number.isInteger(v)) throw new TrainingConfigError(field, `must be an integer, got ${v}`);
+  const low = rule.min !== undefined && (rule.minExclusive ? v <= rule.min : v < rule.min);
+  const high = rule.max !== undefined && (rule.maxExclusive ? v >= rule.max : v > rule.max);
+  if (low || high) throw new TrainingConfigError(field, `must be in ${range(rule)}, got ${v}`);
+  return v;
+}
+
+function checkObject(field: string, v: unknown): Record<string, unknown> {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new TrainingConfigError(field || '(config)', `expected an object, got ${describe(v)}`);
+  return v as Record<string, unknown>;
+}
+
+function checkKeys(prefix: string, obj: Record<string, unknown>, known: readonly string[]): void {
+  for (const key of Object.keys(obj)) {
+    if (!known.includes(key)) throw new TrainingConfigError(prefix + key, `unknown key (known: ${known.join(', ')})`);
+  }
+}
+
+/**
+ * The complete config from a JSON value: defaults filled in, every field checked. Throws
+ * TrainingConfigError on the first bad or unknown field. The result is a fresh object.
+ */
+export function validateConfig(json: unknown): TrainingConfig {
+  const input = checkObject('', json);
+  checkKeys('', input, Object.keys(DEFAULT_CONFIG));
+  const d = DEFAULT_CONFIG;
+  const get = <K extends keyof TrainingConfig>(k: K): unknown => (input[k] === undefined ? d[k] : input[k]);
+
+  const seed = get('seed');
+  if (!(typeof seed === 'string' || (typeof seed === 'number' && Number.isFinite(seed)))) throw new TrainingConfigError('seed', `expected a finite number or a string, got ${describe(seed)}`);
+  const backend = get('backend');
+  if (backend !== 'js' && backend !== 'wasm' && backend !== 'auto') throw new TrainingConfigError('backend', `expected 'js', 'wasm' or 'auto', got ${describe(backend)}`);
+
+  const levels = get('levels');
+  if (!Array.isArray(levels) || levels.length === 0) throw new TrainingConfigError('levels', `expected a non-empty array of levels, got ${describe(levels)}`);
+  levels.forEach((l, i) => {
+    checkNumber(`levels[${i}]`, l, { min: 1, max: 7, integer: true });
+    if (l === 5) throw new TrainingConfigError(`levels[${i}]`, 'level 5 (symbolic derivatives) needs the symbolic tree decoder, which is not built yet; trainable levels: 1, 2, 3, 4, 6, 7');
+    if (levels.indexOf(l) !== i) throw new TrainingConfigError(`levels[${i}]`, `level ${l} is listed twice`);
+  });
+
+  const steps = checkNumber('steps', get('steps'), { min: 1, integer: true });
+  const batchSize = checkNumber('batchSize', get('batchSize'), { min: 1, integer: true });
+  const accumulationSteps = checkNumber('accumulationSteps', get('accumulationSteps'), { min: 1, integer: true });
+  const learningRate = checkNumber('learningRate', get('learningRate'), { min: 0, minExclusive: true });
+
+  const optimizer = checkObject('optimizer', get('optimizer'));
+  const name = optimizer.name ?? 'adam';
+  if (!(OPTIMIZER_NAMES as readonly unknown[]).includes(name)) throw new TrainingConfigError('optimizer.name', `expected one of ${OPTIMIZER_NAMES.join(', ')}, got ${describe(name)}`);
+  const rules = OPTIMIZER_RULES[name as OptimizerName];
+  checkKeys('optimizer.', optimizer, ['name', ...Object.keys(rules)]);
+  for (const [key, rule] of Object.entries(rules)) {
+    const v = optimizer[key];
+    if (v === undefined) continue;
+    const field = `optimizer.${key}`;
+    if (rule === 'boolean') {
+      if (typeof v !== 'boolean') throw new TrainingConfigError(field, `expected true or false, got ${describe(v)}`);
+    } else if (rule === 'betas') {
+      if (!Array.isArray(v) || v.length !== 2) throw new TrainingConfigError(field, `expected [beta1, beta2], got ${describe(v)}`);
+      v.forEach((b, i) => checkNumber(`${field}[${i}]`, b, { min: 0, max: 1, maxExclusive: true }));
+    } else checkNumber(field, v, rule);
+  }
+  if (name === 'sgd' && optimizer.nesterov === true && (!((optimizer.momentum as number) > 0) || ((optimizer.dampening as number) ?? 0) !== 0)) {
+    throw new TrainingConfigError('optimizer.nesterov', 'Nesterov momentum needs momentum > 0 and dampening = 0');
+  }
+
+  const schedule = get('schedule');
+  try {
+    scheduleFromConfig(schedule as ScheduleConfig, 'schedule');
+  } catch (err) {
+    if (err instanceof OptimizerConfigError) throw new TrainingConfigError(err.field.startsWith('schedule') ? err.field : `schedule.${err.field}`, err.message.replace(/^[^:]*: /, ''));
+    if (err instanceof GraphemeError) throw new TrainingConfigError('schedule', err.message);
+    throw err;
+  }
+
+  const maxGradNorm = get('maxGradNorm');
+  if (maxGradNorm !== null) checkNumber('maxGradNorm', maxGradNorm, { min: 0, minExclusive: true });
+  const nodeLossWeight = checkNumber('nodeLossWeight', get('nodeLossWeight'), { min: 0 });
+  const edgeLossWeight = checkNumber('edgeLossWeight', get('edgeLossWeight'), { min: 0 });
+  const auxLossWeight = checkNumber('auxLossWeight', get('auxLossWeight'), { min: 0 });
+  if (nodeLossWeight === 0 && auxLossWeight === 0) throw new TrainingConfigError('nodeLossWeight', 'the node (GED) and auxiliary weights are both 0: nothing would train the value');
+  const evalEvery = checkNumber('evalEvery', get('evalEvery'), { min: 0, integer: true });
+  const evalSize = checkNumber('evalSize', get('evalSize'), { min: 1, integer: true });
+  const patience = checkNumber('patience', get('patience'), { min: 0, integer: true });
+  if (patience > 0 && evalEvery === 0) throw new TrainingConfigError('patience', 'early stopping needs evaluations: set evalEvery > 0');
+
+  const model = checkObject('model', input.model ?? {});
+  checkKeys('model.', model, Object.keys(d.model));
+  const hidden = checkNumber('model.hidden', model.hidden ?? d.model.hidden, { min: 1, max: 4096, integer: true });
+  const valueScale = checkNumber('model.valueScale', model.valueScale ?? d.model.valueScale, { min: 0, minExclusive: true });
+  const binaryUnits = model.binaryUnits ?? d.model.binaryUnits;
+  if (!Array.isArray(binaryUnits)) throw new TrainingConfigError('model.binaryUnits', `expected an array, got ${describe(binaryUnits)}`);
+  binaryUnits.forEach((u, i) => {
+    if (u !== 'product' && u !== 'ratio' && u !== 'power') throw new TrainingConfigError(`model.binaryUnits[${i}]`, `expected 'product', 'ratio' or 'power', got ${describe(u)}`);
+  });
+
+  return {
+    seed: seed as number | string,
+    backend,
+    levels: [...levels] as Level[],
+    steps,
+    batchSize,
+    accumulationSteps,
+    learningRate,
+    optimizer: structuredClone({ ...optimizer, name }) as OptimizerConfig,
+    schedule: structuredClone(schedule) as ScheduleConfig,
+    maxGradNorm: maxGradNorm as number | null,
+    nodeLossWeight,
+    edgeLossWeight,
+    auxLossWeight,
+    evalEvery,
+    evalSize,
+    patience,
+    model: { hidden, valueScale, binaryUnits: [...binaryUnits] },
+  };
+}

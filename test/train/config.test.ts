@@ -1,0 +1,121 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG, TrainingConfigError, validateConfig } from '../../src/train/config';
+import { loadConfig } from '../../src/train/config-node';
+
+function fieldOf(json: unknown): string {
+  try {
+    validateConfig(json);
+  } catch (err) {
+    expect(err).toBeInstanceOf(TrainingConfigError);
+    return (err as TrainingConfigError).field;
+  }
+  throw new Error('validateConfig accepted a bad config');
+}
+
+describe('validateConfig', () => {
+  it('fills in every documented default from an empty object', () => {
+    const c = validateConfig({});
+    expect(c).toEqual(DEFAULT_CONFIG);
+    expect(c).not.toBe(DEFAULT_CONFIG);
+    expect(c.optimizer.name).toBe('adam');
+    expect(c.model.hidden).toBe(32);
+  });
+
+  it('keeps given values', () => {
+    const c = validateConfig({ seed: 'x', backend: 'js', levels: [2, 7], steps: 5, batchSize: 3, learningRate: 0.1, optimizer: { name: 'sgd', momentum: 0.9, nesterov: true }, schedule: { kind: 'cosine', totalSteps: 5 }, maxGradNorm: null, model: { hidden: 8 } });
+    expect(c.levels).toEqual([2, 7]);
+    expect(c.optimizer).toEqual({ name: 'sgd', momentum: 0.9, nesterov: true });
+    expect(c.maxGradNorm).toBeNull();
+    expect(c.model).toEqual({ hidden: 8, valueScale: 100, binaryUnits: ['product', 'ratio'] });
+  });
+
+  it('names the field of every bad value', () => {
+    const cases: [unknown, string][] = [
+      [null, '(config)'],
+      [[], '(config)'],
+      [{ learning_rate: 1 }, 'learning_rate'],
+      [{ seed: NaN }, 'seed'],
+      [{ seed: {} }, 'seed'],
+      [{ backend: 'gpu' }, 'backend'],
+      [{ levels: [] }, 'levels'],
+      [{ levels: 1 }, 'levels'],
+      [{ levels: [1, 0] }, 'levels[1]'],
+      [{ levels: [8] }, 'levels[0]'],
+      [{ levels: [1.5] }, 'levels[0]'],
+      [{ levels: [1, 5] }, 'levels[1]'],
+      [{ levels: [2, 2] }, 'levels[1]'],
+      [{ steps: 0 }, 'steps'],
+      [{ steps: 2.5 }, 'steps'],
+      [{ steps: '10' }, 'steps'],
+      [{ batchSize: 0 }, 'batchSize'],
+      [{ accumulationSteps: 0 }, 'accumulationSteps'],
+      [{ learningRate: 0 }, 'learningRate'],
+      [{ learningRate: Infinity }, 'learningRate'],
+      [{ optimizer: 'adam' }, 'optimizer'],
+      [{ optimizer: { name: 'lbfgs' } }, 'optimizer.name'],
+      [{ optimizer: { name: 'adam', betas: [0.9, 1] } }, 'optimizer.betas[1]'],
+      [{ optimizer: { name: 'adam', betas: [-0.1, 0.9] } }, 'optimizer.betas[0]'],
+      [{ optimizer: { name: 'adam', betas: [0.9] } }, 'optimizer.betas'],
+      [{ optimizer: { name: 'adam', eps: -1 } }, 'optimizer.eps'],
+      [{ optimizer: { name: 'adamw', weightDecay: -1 } }, 'optimizer.weightDecay'],
+      [{ optimizer: { name: 'adam', amsgrad: 1 } }, 'optimizer.amsgrad'],
+      [{ optimizer: { name: 'adam', momentum: 0.9 } }, 'optimizer.momentum'],
+      [{ optimizer: { name: 'adam', lr: 0.1 } }, 'optimizer.lr'],
+      [{ optimizer: { name: 'sgd', dampening: 2 } }, 'optimizer.dampening'],
+      [{ optimizer: { name: 'sgd', nesterov: true } }, 'optimizer.nesterov'],
+      [{ optimizer: { name: 'rmsprop', alpha: 1.5 } }, 'optimizer.alpha'],
+      [{ optimizer: { name: 'rmsprop', centered: 'yes' } }, 'optimizer.centered'],
+      [{ optimizer: { name: 'adagrad', lrDecay: -1 } }, 'optimizer.lrDecay'],
+      [{ schedule: { kind: 'zigzag' } }, 'schedule.kind'],
+      [{ schedule: 'cosine' }, 'schedule'],
+      [{ maxGradNorm: 0 }, 'maxGradNorm'],
+      [{ maxGradNorm: 'big' }, 'maxGradNorm'],
+      [{ nodeLossWeight: -1 }, 'nodeLossWeight'],
+      [{ nodeLossWeight: 0, auxLossWeight: 0 }, 'nodeLossWeight'],
+      [{ edgeLossWeight: -1 }, 'edgeLossWeight'],
+      [{ auxLossWeight: NaN }, 'auxLossWeight'],
+      [{ evalEvery: -1 }, 'evalEvery'],
+      [{ evalSize: 0 }, 'evalSize'],
+      [{ patience: -1 }, 'patience'],
+      [{ patience: 3, evalEvery: 0 }, 'patience'],
+      [{ model: [] }, 'model'],
+      [{ model: { hiden: 8 } }, 'model.hiden'],
+      [{ model: { hidden: 0 } }, 'model.hidden'],
+      [{ model: { valueScale: 0 } }, 'model.valueScale'],
+      [{ model: { binaryUnits: ['sum'] } }, 'model.binaryUnits[0]'],
+    ];
+    for (const [json, field] of cases) expect(fieldOf(json), JSON.stringify(json)).toBe(field);
+  });
+
+  it('says why, with the range', () => {
+    expect(() => validateConfig({ optimizer: { name: 'adam', betas: [0.9, 1] } })).toThrow('optimizer.betas[1]: must be in [0, 1), got 1');
+    expect(() => validateConfig({ levels: [5] })).toThrow(/symbolic tree decoder/);
+  });
+
+  it('a schedule whose own options are bad is rejected under schedule', () => {
+    const field = fieldOf({ schedule: { kind: 'cosine' } });
+    expect(field.startsWith('schedule')).toBe(true);
+  });
+});
+
+describe('loadConfig', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'grapheme-config-'));
+  it('reads and validates a JSON file', async () => {
+    const path = join(dir, 'ok.json');
+    writeFileSync(path, JSON.stringify({ steps: 7, model: { hidden: 4 } }));
+    const c = await loadConfig(path);
+    expect(c.steps).toBe(7);
+    expect(c.model.hidden).toBe(4);
+  });
+  it('bad JSON and bad fields are TrainingConfigErrors', async () => {
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, '{ "steps": ');
+    await expect(loadConfig(bad)).rejects.toBeInstanceOf(TrainingConfigError);
+    const typo = join(dir, 'typo.json');
+    writeFileSync(typo, '{ "stpes": 3 }');
+    await expect(loadConfig(typo)).rejects.toMatchObject({ field: 'stpes' });
+  });
+});
