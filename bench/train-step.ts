@@ -15,7 +15,14 @@
  * `learning L1` (the longer run of the level-1 learning check): hidden 64, batch 64, Adam
  * 3e-2 → 1e-4 cosine over 2000 steps on wasm; rows are the training objective and the
  * held-out accuracy (exact GED 0 on the hash-disjoint test split) every 250 steps.
- * Peers (tfjs cpu/wasm, PyTorch eager in bench/peers/) are not in this suite yet.
+ * PEERS (`mixed L1-4` only; bench/peers/): the same model — our initial weights — on the
+ * same batches, exported as JSON to a temp dir (./peers/export.ts), written in
+ * @tensorflow/tfjs (tfjs-cpu, and tfjs-wasm tried: a failure becomes a `failed` row and a
+ * note) and in PyTorch eager on CPU (Debian's /usr/bin/python3; skipped with a notice when
+ * Python or torch is absent), threads: torch's default, 1, and every core. Each peer first
+ * replays our first TRACE_STEPS training steps and must reproduce our objective (the
+ * `loss check` rows: max |Δ| over the trace). tfjs rounds alternate with wasm rounds in
+ * process; the torch subprocess is bracketed by wasm rounds. Ratio rows: wasm/peer (x).
  */
 import { Tape } from '../src/autograd/index';
 import { createBackend, type Backend, type BackendName } from '../src/backend/index';
@@ -24,6 +31,12 @@ import { MathGraph } from '../src/graph/index';
 import { buildPlan, DagNN, evaluateRecords, numericLoss, numericTarget, planInput, type BatchPlan, type NumericTarget, type PlanInput } from '../src/model/index';
 import { Adam } from '../src/optim/index';
 import { Prng } from '../src/util/prng';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { peerWorkload, writePeerWorkload, type PeerWorkload } from './peers/export';
+import { runTorchPeer } from './peers/torch';
+import { useTfjsWasm } from './tfjs';
 import { matches, measureSync, median, Reporter, type Suite, type SuiteOptions } from './util';
 
 const SUITE = 'train-step';
@@ -31,6 +44,10 @@ const BATCH = 64;
 const HIDDEN = 64;
 const NODE_SIZES = [10, 50, 200];
 const BACKENDS: BackendName[] = ['wasm', 'js'];
+const SEED = 'train-step bench';
+const LR = 1e-3;
+/** training steps the peers replay to check they compute our model */
+const TRACE_STEPS = 3;
 
 interface Workload {
   name: string;
@@ -48,7 +65,7 @@ function randomTree(prng: Prng, n: number): string {
 }
 
 function mixedWorkload(batches: number): Workload {
-  const gen = new DataGenerator({ seed: 'train-step bench' });
+  const gen = new DataGenerator({ seed: SEED });
   const records = Array.from({ length: batches }, () => gen.mixedBatch({ 1: 1, 2: 1, 3: 1, 4: 1 }, BATCH));
   const inputs = records.map((b) => b.map(planInput));
   const nodes = inputs.flat().reduce((s, i) => s + (i.graph as MathGraph).size, 0) / batches;
@@ -65,8 +82,8 @@ function sizedWorkload(size: number, batches: number): Workload {
 
 /** One training step per call, cycling through the workload's pre-built plans. */
 function trainer(backend: Backend, plans: BatchPlan[], targets: NumericTarget[][]): () => void {
-  const model = new DagNN(backend, { hidden: HIDDEN, seed: 'train-step bench' });
-  const optimizer = new Adam(model.parameters(), { lr: 1e-3 });
+  const model = new DagNN(backend, { hidden: HIDDEN, seed: SEED });
+  const optimizer = new Adam(model.parameters(), { lr: LR });
   const tape = new Tape(backend);
   let i = 0;
   return () => {
@@ -78,6 +95,91 @@ function trainer(backend: Backend, plans: BatchPlan[], targets: NumericTarget[][
     optimizer.step();
     tape.reset();
   };
+}
+
+/** Our objective before each of the first `steps` updates, from the initial weights. */
+function lossTrace(backend: Backend, plans: BatchPlan[], targets: NumericTarget[][], steps: number): number[] {
+  const model = new DagNN(backend, { hidden: HIDDEN, seed: SEED });
+  const optimizer = new Adam(model.parameters(), { lr: LR });
+  const tape = new Tape(backend);
+  return Array.from({ length: steps }, (_, i) => {
+    const k = i % plans.length;
+    const { loss } = numericLoss(tape, model.forward(tape, plans[k]), targets[k]);
+    const value = tape.scalar(loss);
+    optimizer.zeroGrad();
+    tape.backward(loss);
+    optimizer.step();
+    tape.reset();
+    return value;
+  });
+}
+
+const maxAbsDiff = (a: number[], b: number[]) => Math.max(...a.map((x, i) => Math.abs(x - b[i])));
+
+/**
+ * The peers' rows for one workload (see the header). Returns notes for the table.
+ */
+async function peerRows(reporter: Reporter, w: Workload, plans: BatchPlan[], wasm: Backend, size: string, rounds: number, sampleMs: number): Promise<string[]> {
+  const notes: string[] = [];
+  const trace = lossTrace(wasm, plans, w.targets, TRACE_STEPS);
+  const exported = peerWorkload(new DagNN(wasm, { hidden: HIDDEN, seed: SEED }), plans, w.targets, LR, trace);
+  const dir = mkdtempSync(join(tmpdir(), 'train-step-peers-'));
+  const ours = trainer(wasm, plans, w.targets);
+  ours(); // warm-up
+  const addPeer = (backend: string, oursSeconds: number[], peerSeconds: number[], peerTrace: number[]) => {
+    const diff = maxAbsDiff(peerTrace, trace);
+    reporter.add({ suite: SUITE, name: `${w.name} loss check (max |Δ| over ${TRACE_STEPS} steps)`, backend, size, value: diff, unit: 'objective' });
+    notes.push(`loss check ${backend}: ours [${trace.map((x) => x.toFixed(6)).join(', ')}], peer [${peerTrace.map((x) => x.toFixed(6)).join(', ')}]`);
+    reporter.add({ suite: SUITE, name: w.name, backend, size, value: BATCH / median(peerSeconds), unit: 'samples/s' });
+    reporter.add({ suite: SUITE, name: `${w.name} wasm/${backend}`, backend: 'wasm', size, value: median(peerSeconds) / median(oursSeconds), unit: 'x' });
+  };
+  try {
+    const path = join(dir, 'workload.json');
+    writePeerWorkload(path, exported);
+    // PyTorch in a subprocess, bracketed by wasm rounds
+    const before = Array.from({ length: rounds }, () => measureSync(ours, 1, sampleMs));
+    const torch = runTorchPeer(path, rounds, sampleMs);
+    const after = Array.from({ length: rounds }, () => measureSync(ours, 1, sampleMs));
+    if ('skipped' in torch) {
+      notes.push(`torch peer skipped: ${torch.skipped}`);
+      console.error(`train-step: torch peer skipped: ${torch.skipped}`);
+    } else {
+      for (const r of torch.rows) addPeer(r.backend, [...before, ...after], r.secondsPerStep, torch.check.torch);
+      notes.push(`torch ${torch.rows[0]?.torch}: ${torch.rows.map((r) => `${r.backend} = ${r.threads} thread(s)`).join(', ')}; our wasm is single-threaded`);
+    }
+    // tfjs, in process: cpu, then the wasm backend (a failure is a row and a note)
+    const tf = await import('@tensorflow/tfjs');
+    const { TfjsDagNN } = await import('./peers/tfjs-dagnn');
+    for (const name of ['cpu', 'wasm'] as const) {
+      const backend = `tfjs-${name}`;
+      try {
+        if (name === 'cpu') await tf.setBackend('cpu');
+        else notes.push(await useTfjsWasm(tf));
+        const check = new TfjsDagNN(exported as PeerWorkload);
+        const peerTrace = Array.from({ length: TRACE_STEPS }, (_, i) => check.step(i % check.batchCount));
+        check.dispose();
+        const peer = new TfjsDagNN(exported);
+        let k = 0;
+        const step = () => peer.step(k++ % peer.batchCount);
+        step(); // warm-up
+        const oursSeconds: number[] = [];
+        const peerSeconds: number[] = [];
+        for (let r = 0; r < rounds; r++) {
+          oursSeconds.push(measureSync(ours, 1, sampleMs));
+          peerSeconds.push(measureSync(step, 1, sampleMs));
+        }
+        peer.dispose();
+        addPeer(backend, oursSeconds, peerSeconds, peerTrace);
+      } catch (e) {
+        const message = e instanceof Error ? e.message : String(e);
+        reporter.add({ suite: SUITE, name: w.name, backend, size: message.slice(0, 60), value: NaN, unit: 'failed' });
+        notes.push(`${backend} failed: ${message}`);
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return notes;
 }
 
 /** The level-1 learning curve on wasm: objective and held-out accuracy every `every` steps. */
@@ -116,6 +218,7 @@ export const run: Suite = async (opts: SuiteOptions) => {
   const backends = Object.fromEntries(await Promise.all(BACKENDS.map(async (b) => [b, await createBackend(b)] as const))) as Record<BackendName, Backend>;
   const workloads = [mixedWorkload(batches), ...NODE_SIZES.map((n) => sizedWorkload(n, batches))].filter((w) => matches(opts, w.name));
   const perNode: Record<string, Record<string, number>> = {};
+  const notes: string[] = [];
   for (const w of workloads) {
     let plans: BatchPlan[] = [];
     const planSeconds = measureSync(() => (plans = w.inputs.map(buildPlan)), rounds, sampleMs) / w.inputs.length;
@@ -133,6 +236,7 @@ export const run: Suite = async (opts: SuiteOptions) => {
     }
     const ratios = seconds.js.map((t, r) => t / seconds.wasm[r]);
     reporter.add({ suite: SUITE, name: `${w.name} wasm/js`, backend: 'wasm', size, value: median(ratios), unit: 'x' });
+    if (w.name === 'mixed L1-4') notes.push(...(await peerRows(reporter, w, plans, backends.wasm, size, rounds, sampleMs)));
   }
   for (const b of BACKENDS) {
     const p = perNode[b];
@@ -141,6 +245,7 @@ export const run: Suite = async (opts: SuiteOptions) => {
     }
   }
   if (matches(opts, 'learning L1')) learningCurve(reporter, backends.wasm, opts.quick ? 20 : 2000, opts.quick ? 10 : 250);
-  reporter.printTable(`train-step: DagNN forward + loss + backward + Adam, batch ${BATCH}, hidden ${HIDDEN}`);
+  if (opts.json) for (const n of notes) console.error(`note: ${n}`);
+  reporter.printTable(`train-step: DagNN forward + loss + backward + Adam, batch ${BATCH}, hidden ${HIDDEN}`, notes.map((n) => `note: ${n}`));
   return reporter.rows;
 };
