@@ -1,0 +1,327 @@
+/**
+ * The Trainer: one run of the DagNN on curriculum data, resumable bit-identically.
+ *
+ * ONE UPDATE (trainStep): for each of `accumulationSteps` micro-batches: draw the batch,
+ * buildPlan → model.forward → numericLoss (scaled by 1/accumulationSteps, so the summed
+ * gradients are the mean) → tape.backward (accumulates) → tape.reset(); then clip the
+ * global gradient norm, optimizer.step(), scheduler.step().
+ *
+ * DATA. Micro-batch m of update u comes from a DataGenerator seeded
+ * `${seed}/train/${u}/${m}`: a pure function of (seed, u, m), so the data stream's position
+ * IS the update count and a resumed run draws exactly the batches the uninterrupted one
+ * would have. Records outside the hash 'train' split (DESIGN: test sets disjoint by the
+ * canonical text) and records without a numeric answer (some level-6 integrals) are
+ * skipped. The validation set is `evalSize` records of the 'val' split from the stream
+ * `${seed}/val`, drawn once, lazily.
+ *
+ * STATE. Everything a resumed run needs is in checkpoint(): the weights and the optimizer
+ * buffers as F32 tensors (bit-exact), and as JSON metadata the config, the update count,
+ * the optimizer's counters and options, the scheduler's state, the data stream position
+ * and the early-stopping state (./checkpoint.ts has the layout).
+ *
+ * LEVELS. The model has only a numeric head, so levels 1–4, 6, 7 train; level 5 (symbolic
+ * derivatives) is refused by validateConfig until the tree decoder exists.
+ */
+import { ops, Tape, type Parameter } from '../autograd/index';
+import { createBackend, type Backend } from '../backend/index';
+import { DataGenerator } from '../data/generator';
+import type { Level } from '../data/levels';
+import type { DatasetRecord } from '../data/record';
+import { splitOf, type Split } from '../data/split';
+import { buildPlan, DagNN, evaluateRecords, numericLoss, numericTarget, planInput } from '../model/index';
+import { Adagrad, Adam, AdamW, clipGradNorm, gradNorm, RMSprop, SGD, StateDictError, type Optimizer, type OptimizerState } from '../optim/index';
+import { LrScheduler, scheduleFromConfig, type LrSchedulerState } from '../schedule/index';
+import { CheckpointError, decodeCheckpoint, encodeCheckpoint, type CheckpointTensor } from './checkpoint';
+import { validateConfig, type TrainingConfig, type TrainingConfigInput } from './config';
+
+export const CHECKPOINT_FORMAT = 'grapheme-train/trainer';
+export const CHECKPOINT_VERSION = 1;
+
+export interface StepMetrics {
+  /** updates done after this one (1-based) */
+  step: number;
+  /** mean training objective over the update's micro-batches */
+  loss: number;
+  /** learning rate used for this update */
+  lr: number;
+  /** global gradient 2-norm before clipping */
+  gradNorm: number;
+  /** records per second of wall time for this update */
+  samplesPerSec: number;
+  /** the highest level in the update's batch */
+  level: Level;
+  /** false when the optimizer skipped the update (a non-finite gradient) */
+  applied: boolean;
+}
+
+export interface EvalMetrics {
+  step: number;
+  accuracy: number;
+  meanGed: number;
+  count: number;
+  /** the best accuracy so far (this one included) and its step */
+  bestAccuracy: number;
+  bestStep: number;
+  /** evaluations since the best one */
+  staleEvals: number;
+}
+
+export interface TrainerEvents {
+  onStep?: (m: StepMetrics) => void;
+  onEval?: (m: EvalMetrics) => void;
+}
+
+export interface TrainerOptions extends TrainerEvents {
+  /** use this backend instead of creating config.backend (it must be fresh for bit-identical resumes) */
+  backend?: Backend;
+}
+
+export interface RunOptions {
+  signal?: AbortSignal;
+  /** stop when this many updates are done (default config.steps) */
+  until?: number;
+}
+
+export interface RunResult {
+  steps: number;
+  reason: 'done' | 'aborted' | 'early-stop';
+}
+
+interface EarlyStopState {
+  bestAccuracy: number;
+  bestStep: number;
+  staleEvals: number;
+}
+
+/** How long run() computes before handing the event loop back (ms). */
+const YIELD_AFTER_MS = 16;
+
+export class Trainer {
+  readonly model: DagNN;
+  readonly optimizer: Optimizer<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  readonly scheduler: LrScheduler;
+  /** per-update metrics of this process (not carried by checkpoints) */
+  readonly history: StepMetrics[] = [];
+  readonly evals: EvalMetrics[] = [];
+  private readonly tape: Tape;
+  private updates = 0;
+  private early: EarlyStopState = { bestAccuracy: -1, bestStep: 0, staleEvals: 0 };
+  private validation: DatasetRecord[] | null = null;
+
+  private constructor(
+    readonly backend: Backend,
+    readonly config: TrainingConfig,
+    private readonly events: TrainerEvents,
+  ) {
+    this.model = new DagNN(backend, { hidden: config.model.hidden, valueScale: config.model.valueScale, binaryUnits: config.model.binaryUnits, seed: `${config.seed}/model` });
+    this.optimizer = makeOptimizer(this.model.parameters(), config);
+    this.scheduler = new LrScheduler(this.optimizer, scheduleFromConfig(config.schedule));
+    this.tape = new Tape(backend);
+  }
+
+  /** Validates `config` (before any work), creates the backend unless given, builds model, optimizer and scheduler. */
+  static async create(config: TrainingConfigInput | TrainingConfig, options: TrainerOptions = {}): Promise<Trainer> {
+    const valid = validateConfig(config);
+    const backend = options.backend ?? (await createBackend(valid.backend));
+    return new Trainer(backend, valid, options);
+  }
+
+  /** A trainer that continues exactly where checkpoint() left off. */
+  static async resume(bytes: Uint8Array, options: TrainerOptions = {}): Promise<Trainer> {
+    const { tensors, metadata } = decodeCheckpoint(bytes);
+    if (metadata.format !== CHECKPOINT_FORMAT) throw new CheckpointError('__metadata__.format', `expected '${CHECKPOINT_FORMAT}', got ${JSON.stringify(metadata.format)}`);
+    if (metadata.format_version !== String(CHECKPOINT_VERSION)) throw new CheckpointError('__metadata__.format_version', `this version reads version ${CHECKPOINT_VERSION}, the file is version ${JSON.stringify(metadata.format_version)}`);
+    const json = (key: string): any => { // eslint-disable-line @typescript-eslint/no-explicit-any
+      if (metadata[key] === undefined) throw new CheckpointError(`__metadata__.${key}`, 'is missing');
+      try {
+        return JSON.parse(metadata[key]);
+      } catch (err) {
+        throw new CheckpointError(`__metadata__.${key}`, `not valid JSON: ${(err as Error).message}`);
+      }
+    };
+    const trainer = await Trainer.create(json('config'), options);
+    trainer.restore(tensors, json('step'), json('optimizer'), json('scheduler'), json('data'), json('early_stop'));
+    return trainer;
+  }
+
+  /** Updates done so far. */
+  get step(): number {
+    return this.updates;
+  }
+
+  /** One update (all micro-batches); returns and records its metrics. */
+  trainStep(): StepMetrics {
+    const started = performance.now();
+    const { accumulationSteps, batchSize } = this.config;
+    const lr = this.optimizer.getLr();
+    this.optimizer.zeroGrad();
+    let lossSum = 0;
+    let level = 1 as Level;
+    for (let m = 0; m < accumulationSteps; m++) {
+      const batch = this.trainBatch(this.updates, m);
+      for (const r of batch) if (r.level > level) level = r.level as Level;
+      try {
+        const out = this.model.forward(this.tape, buildPlan(batch.map(planInput)));
+        const { loss } = numericLoss(this.tape, out, batch.map(numericTarget), { gedWeight: this.config.nodeLossWeight, auxWeight: this.config.auxLossWeight });
+        lossSum += this.tape.scalar(loss);
+        this.tape.backward(accumulationSteps === 1 ? loss : ops.scale(this.tape, loss, 1 / accumulationSteps));
+      } finally {
+        this.tape.reset();
+      }
+    }
+    const params = this.model.parameters();
+    const norm = this.config.maxGradNorm === null ? gradNorm(params) : clipGradNorm(params, this.config.maxGradNorm);
+    const applied = this.optimizer.step();
+    this.scheduler.step();
+    this.updates++;
+    const seconds = (performance.now() - started) / 1000;
+    const metrics: StepMetrics = { step: this.updates, loss: lossSum / accumulationSteps, lr, gradNorm: norm, samplesPerSec: (batchSize * accumulationSteps) / Math.max(seconds, 1e-9), level, applied };
+    this.history.push(metrics);
+    this.events.onStep?.(metrics);
+    return metrics;
+  }
+
+  /** Accuracy and mean exact GED on the validation set; updates the early-stopping state. */
+  evaluate(): EvalMetrics {
+    this.validation ??= this.drawRecords(`${this.config.seed}/val`, 'val', this.config.evalSize);
+    const ev = evaluateRecords(this.model, this.validation);
+    if (ev.accuracy > this.early.bestAccuracy) this.early = { bestAccuracy: ev.accuracy, bestStep: this.updates, staleEvals: 0 };
+    else this.early = { ...this.early, staleEvals: this.early.staleEvals + 1 };
+    const metrics: EvalMetrics = { step: this.updates, ...ev, ...this.early };
+    this.evals.push(metrics);
+    this.events.onEval?.(metrics);
+    return metrics;
+  }
+
+  /**
+   * Trains until `until` updates (default config.steps) are done, early stopping says stop,
+   * or `signal` aborts (checked before every update). Hands the event loop back every
+   * ~16 ms so a page or a worker stays responsive.
+   */
+  async run(options: RunOptions = {}): Promise<RunResult> {
+    const until = options.until ?? this.config.steps;
+    const { evalEvery, patience } = this.config;
+    let lastYield = performance.now();
+    while (this.updates < until) {
+      if (options.signal?.aborted) return { steps: this.updates, reason: 'aborted' };
+      this.trainStep();
+      if (evalEvery > 0 && this.updates % evalEvery === 0) {
+        this.evaluate();
+        if (patience > 0 && this.early.staleEvals >= patience) return { steps: this.updates, reason: 'early-stop' };
+      }
+      if (performance.now() - lastYield >= YIELD_AFTER_MS) {
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        lastYield = performance.now();
+      }
+    }
+    return { steps: this.updates, reason: options.signal?.aborted ? 'aborted' : 'done' };
+  }
+
+  /** The whole training state as safetensors bytes (save with saveCheckpoint, continue with Trainer.resume). */
+  checkpoint(): Uint8Array {
+    const tensors: Record<string, CheckpointTensor> = {};
+    for (const p of this.model.parameters()) tensors[`model.${p.name}`] = { shape: [...p.shape], data: p.data.slice() };
+    const sd = this.optimizer.stateDict();
+    const optimParams = this.optimizer.parameters();
+    const state = sd.state.map((entry, i) => {
+      const p = optimParams[i];
+      const buffers: Record<string, string> = {};
+      for (const [name, values] of Object.entries(entry.buffers)) {
+        const key = `optim.${p.name}.${name}`;
+        tensors[key] = { shape: [...p.shape], data: values as Float32Array };
+        buffers[name] = key;
+      }
+      return { size: entry.size, buffers };
+    });
+    const metadata: Record<string, string> = {
+      format: CHECKPOINT_FORMAT,
+      format_version: String(CHECKPOINT_VERSION),
+      config: JSON.stringify(this.config),
+      step: JSON.stringify(this.updates),
+      optimizer: JSON.stringify({ ...sd, state }),
+      scheduler: JSON.stringify(this.scheduler.stateDict()),
+      data: JSON.stringify({ stream: 'per-update', seed: this.config.seed, nextUpdate: this.updates }),
+      early_stop: JSON.stringify(this.early),
+      curriculum: JSON.stringify({ kind: 'fixed-mix', levels: this.config.levels }),
+    };
+    return encodeCheckpoint({ tensors, metadata });
+  }
+
+  private restore(tensors: Record<string, CheckpointTensor>, step: unknown, optimizer: OptimizerState, scheduler: LrSchedulerState, data: { nextUpdate?: unknown }, early: EarlyStopState): void {
+    if (!Number.isInteger(step) || (step as number) < 0) throw new CheckpointError('__metadata__.step', `expected a non-negative integer, got ${JSON.stringify(step)}`);
+    if (data?.nextUpdate !== step) throw new CheckpointError('__metadata__.data', `the data stream is at update ${JSON.stringify(data?.nextUpdate)}, the run at ${step}`);
+    const used = new Set<string>();
+    const take = (name: string, p: Parameter): Float32Array => {
+      const t = tensors[name];
+      if (t === undefined) throw new CheckpointError(name, `is missing (parameter '${p.name}')`);
+      if (t.shape.length !== p.shape.length || t.shape.some((d, i) => d !== p.shape[i])) {
+        throw new CheckpointError(name, `has shape [${t.shape.join(', ')}], the model's '${p.name}' is [${p.shape.join(', ')}]`);
+      }
+      used.add(name);
+      return t.data;
+    };
+    const weights: Record<string, Float32Array> = {};
+    for (const p of this.model.parameters()) weights[p.name] = take(`model.${p.name}`, p);
+    const optimParams = this.optimizer.parameters();
+    if (!Array.isArray(optimizer?.state) || optimizer.state.length !== optimParams.length) {
+      throw new CheckpointError('__metadata__.optimizer.state', `expected ${optimParams.length} entries, got ${Array.isArray(optimizer?.state) ? optimizer.state.length : 'none'}`);
+    }
+    const state = optimizer.state.map((entry, i) => {
+      const buffers: Record<string, Float32Array> = {};
+      for (const [name, saved] of Object.entries(entry.buffers ?? {})) {
+        const key = saved as unknown as string; // checkpoint() stores each buffer's tensor name
+        if (key !== `optim.${optimParams[i].name}.${name}`) throw new CheckpointError(`__metadata__.optimizer.state[${i}].buffers.${name}`, `names tensor ${JSON.stringify(key)}, expected 'optim.${optimParams[i].name}.${name}'`);
+        buffers[name] = take(key, optimParams[i]);
+      }
+      return { size: entry.size, buffers };
+    });
+    for (const name of Object.keys(tensors)) if (!used.has(name)) throw new CheckpointError(name, 'is not a tensor of this model or optimizer');
+    try {
+      this.optimizer.loadStateDict({ ...optimizer, state });
+      this.scheduler.loadStateDict(scheduler);
+    } catch (err) {
+      if (err instanceof StateDictError) throw new CheckpointError(`__metadata__.${err.field}`, err.message);
+      throw err;
+    }
+    this.model.loadStateDict(weights);
+    this.updates = step as number;
+    if (early === null || typeof early !== 'object' || ![early.bestAccuracy, early.bestStep, early.staleEvals].every((x) => typeof x === 'number')) {
+      throw new CheckpointError('__metadata__.early_stop', 'expected { bestAccuracy, bestStep, staleEvals }');
+    }
+    this.early = { bestAccuracy: early.bestAccuracy, bestStep: early.bestStep, staleEvals: early.staleEvals };
+  }
+
+  private trainBatch(update: number, micro: number): DatasetRecord[] {
+    return this.drawRecords(`${this.config.seed}/train/${update}/${micro}`, 'train', this.config.batchSize);
+  }
+
+  /** `count` records of `split` with a numeric answer, from the config's levels mixed uniformly. */
+  private drawRecords(seed: string, split: Split, count: number): DatasetRecord[] {
+    const generator = new DataGenerator({ seed });
+    const levels = this.config.levels;
+    const weights = Object.fromEntries(levels.map((l) => [l, 1]));
+    const out: DatasetRecord[] = [];
+    while (out.length < count) {
+      const r = levels.length === 1 ? generator.next(levels[0]) : generator.nextMixed(weights);
+      if (splitOf(r.polish) === split && hasNumericAnswer(r)) out.push(r);
+    }
+    return out;
+  }
+}
+
+function hasNumericAnswer(r: DatasetRecord): boolean {
+  const nodes = r.result_graph.nodes;
+  return nodes.length === 1 && (nodes[0].type === 'int' || nodes[0].type === 'float');
+}
+
+function makeOptimizer(params: Parameter[], config: TrainingConfig): Optimizer<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const { name, ...options } = config.optimizer;
+  const o = { ...options, lr: config.learningRate };
+  switch (name) {
+    case 'adam': return new Adam(params, o);
+    case 'adamw': return new AdamW(params, o);
+    case 'sgd': return new SGD(params, o);
+    case 'rmsprop': return new RMSprop(params, o);
+    case 'adagrad': return new Adagrad(params, o);
+  }
+}

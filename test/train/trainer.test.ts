@@ -1,0 +1,137 @@
+import { describe, expect, it } from 'vitest';
+import { createBackend } from '../../src/backend/index';
+import { cosine } from '../../src/schedule/index';
+import { CheckpointError, decodeCheckpoint, encodeCheckpoint, Trainer, TrainingConfigError, type TrainingConfigInput } from '../../src/train/index';
+
+const BACKENDS = ['js', 'wasm'] as const;
+
+function bits(values: number[]): string[] {
+  // float64 bit patterns: === on numbers would let -0 === 0 through
+  return values.map((v) => {
+    const dv = new DataView(new ArrayBuffer(8));
+    dv.setFloat64(0, v);
+    return dv.getBigUint64(0).toString(16);
+  });
+}
+
+function weightBits(t: Trainer): Record<string, number[]> {
+  const out: Record<string, number[]> = {};
+  for (const [name, w] of Object.entries(t.model.stateDict())) out[name] = Array.from(new Uint32Array(w.buffer));
+  return out;
+}
+
+const small = (backend: 'js' | 'wasm'): TrainingConfigInput => ({
+  seed: 'resume check',
+  backend,
+  levels: [1, 2],
+  steps: 20,
+  batchSize: 16,
+  accumulationSteps: 2,
+  learningRate: 3e-2,
+  optimizer: { name: 'adamw', weightDecay: 1e-3 },
+  schedule: { kind: 'warmupCosine', warmupSteps: 4, totalSteps: 20 },
+  maxGradNorm: 1,
+  evalEvery: 0,
+  model: { hidden: 8 },
+});
+
+describe('Trainer: bit-identical resume', () => {
+  for (const backend of BACKENDS) {
+    it(`${backend}: 7 steps + checkpoint + fresh backend + 13 steps = 20 uninterrupted steps, bit for bit`, async () => {
+      const config = small(backend);
+      const whole = await Trainer.create(config);
+      expect((await whole.run()).reason).toBe('done');
+      const uninterrupted = whole.history.map((m) => m.loss);
+      expect(uninterrupted).toHaveLength(20);
+      expect(new Set(uninterrupted).size).toBe(20); // the losses do move: the comparison is not vacuous
+
+      const first = await Trainer.create(config);
+      await first.run({ until: 7 });
+      const bytes = first.checkpoint();
+      // the optimizer buffers travel as tensors, not JSON numbers
+      const names = Object.keys(decodeCheckpoint(bytes).tensors);
+      expect(names.filter((n) => n.startsWith('optim.')).length).toBe(2 * names.filter((n) => n.startsWith('model.')).length);
+      const resumed = await Trainer.resume(bytes, { backend: await createBackend(backend) });
+      expect(resumed.backend).not.toBe(first.backend);
+      expect(resumed.step).toBe(7);
+      expect((await resumed.run()).steps).toBe(20);
+      const joined = [...first.history, ...resumed.history].map((m) => m.loss);
+      expect(bits(joined)).toEqual(bits(uninterrupted));
+      expect(weightBits(resumed)).toEqual(weightBits(whole));
+      expect(resumed.history.map((m) => m.lr)).toEqual(whole.history.slice(7).map((m) => m.lr));
+    }, 60_000);
+  }
+});
+
+describe('Trainer', () => {
+  it('rejects level 5 and bad configs before creating anything', async () => {
+    await expect(Trainer.create({ levels: [5], backend: 'js' })).rejects.toMatchObject({ field: 'levels[0]' });
+    await expect(Trainer.create({ optimizer: { name: 'adam', betas: [0.9, 1] } })).rejects.toBeInstanceOf(TrainingConfigError);
+  });
+
+  it('per-step metrics: lr follows the schedule, gradNorm is the pre-clip norm, history and onStep agree', async () => {
+    const seen: number[] = [];
+    const t = await Trainer.create({ ...small('js'), steps: 6, schedule: { kind: 'cosine', totalSteps: 6 } }, { onStep: (m) => seen.push(m.step) });
+    await t.run();
+    expect(seen).toEqual([1, 2, 3, 4, 5, 6]);
+    const schedule = cosine({ totalSteps: 6 });
+    t.history.forEach((m, i) => {
+      expect(m.lr).toBe(schedule.lr(i, 3e-2));
+      expect(m.gradNorm).toBeGreaterThan(0);
+      expect(m.samplesPerSec).toBeGreaterThan(0);
+      expect([1, 2]).toContain(m.level);
+      expect(m.applied).toBe(true);
+    });
+  });
+
+  it('run() yields to the event loop and honours an AbortSignal', async () => {
+    const t = await Trainer.create({ ...small('js'), steps: 100_000 });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 0); // can only fire if run() hands the loop back
+    const result = await t.run({ signal: controller.signal });
+    expect(result.reason).toBe('aborted');
+    expect(result.steps).toBeGreaterThan(0);
+    expect(result.steps).toBeLessThan(100_000);
+    expect(t.step).toBe(result.steps);
+  });
+
+  it('evaluates every evalEvery steps and stops early after `patience` evaluations without progress', async () => {
+    const evals: number[] = [];
+    // a learning rate so small the accuracy cannot change: the second evaluation is stale
+    const t = await Trainer.create({ ...small('wasm'), learningRate: 1e-12, evalEvery: 2, evalSize: 30, patience: 1 }, { onEval: (m) => evals.push(m.step) });
+    const result = await t.run();
+    expect(result).toEqual({ steps: 4, reason: 'early-stop' });
+    expect(evals).toEqual([2, 4]);
+    expect(t.evals[0].count).toBe(30);
+    expect(t.evals[1].staleEvals).toBe(1);
+    expect(t.evals[1].bestStep).toBe(2);
+  });
+
+  it('resume checks the format version and the model/optimizer shapes, naming the tensor', async () => {
+    const t = await Trainer.create({ ...small('js'), steps: 2 });
+    await t.run();
+    const good = decodeCheckpoint(t.checkpoint());
+    const edited = (edit: (c: typeof good) => void) => {
+      const c = decodeCheckpoint(encodeCheckpoint(good));
+      edit(c);
+      return encodeCheckpoint(c);
+    };
+    const fieldOf = async (bytes: Uint8Array) => {
+      try {
+        await Trainer.resume(bytes, { backend: await createBackend('js') });
+      } catch (err) {
+        expect(err).toBeInstanceOf(CheckpointError);
+        return (err as CheckpointError).field;
+      }
+      throw new Error('resume accepted a bad checkpoint');
+    };
+    expect(await fieldOf(edited((c) => (c.metadata.format_version = '2')))).toBe('__metadata__.format_version');
+    expect(await fieldOf(edited((c) => (c.metadata.config = JSON.stringify({ ...JSON.parse(c.metadata.config), model: { hidden: 4 } }))))).toMatch(/^model\./);
+    expect(await fieldOf(edited((c) => delete c.tensors['optim.+.W.expAvg']))).toBe('optim.+.W.expAvg');
+    expect(await fieldOf(edited((c) => (c.tensors['model.+.b'] = { shape: [3], data: new Float32Array(3) })))).toBe('model.+.b');
+    expect(await fieldOf(edited((c) => (c.tensors.extra = { shape: [1], data: new Float32Array(1) })))).toBe('extra');
+    expect(await fieldOf(edited((c) => delete c.metadata.scheduler))).toBe('__metadata__.scheduler');
+    expect(await fieldOf(t.checkpoint().subarray(0, 100))).toBe('(header)');
+    await expect(Trainer.resume(edited((c) => (c.metadata.config = JSON.stringify({ steps: 0 }))))).rejects.toBeInstanceOf(TrainingConfigError);
+  });
+});
