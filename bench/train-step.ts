@@ -150,6 +150,8 @@ async function peerRows(reporter: Reporter, w: Workload, plans: BatchPlan[], was
     // tfjs, in process: cpu, then the wasm backend (a failure is a row and a note)
     const tf = await import('@tensorflow/tfjs');
     const { TfjsDagNN } = await import('./peers/tfjs-dagnn');
+    /** the kernels one tfjs training step runs (forward and gradients), from the cpu run */
+    let stepKernels: string[] = [];
     for (const name of ['cpu', 'wasm'] as const) {
       const backend = `tfjs-${name}`;
       try {
@@ -157,6 +159,7 @@ async function peerRows(reporter: Reporter, w: Workload, plans: BatchPlan[], was
         else notes.push(await useTfjsWasm(tf));
         const check = new TfjsDagNN(exported as PeerWorkload);
         const peerTrace = Array.from({ length: TRACE_STEPS }, (_, i) => check.step(i % check.batchCount));
+        if (name === 'cpu') stepKernels = [...new Set((await tf.profile(() => void check.step(0))).kernelNames)].filter((k) => tf.getKernel(k, 'cpu')).sort();
         check.dispose();
         const peer = new TfjsDagNN(exported);
         let k = 0;
@@ -174,6 +177,10 @@ async function peerRows(reporter: Reporter, w: Workload, plans: BatchPlan[], was
         const message = e instanceof Error ? e.message : String(e);
         reporter.add({ suite: SUITE, name: w.name, backend, size: message.slice(0, 60), value: NaN, unit: 'failed' });
         notes.push(`${backend} failed: ${message}`);
+        if (name === 'wasm' && stepKernels.length > 0) {
+          const missing = stepKernels.filter((k) => !tf.getKernel(k, 'wasm'));
+          notes.push(`tfjs-wasm: of the ${stepKernels.length} kernels a tfjs-cpu step runs, not registered on wasm: ${missing.join(', ') || 'none'}`);
+        }
       }
     }
   } finally {
