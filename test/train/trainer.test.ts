@@ -1,4 +1,8 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { readCheckpointBytes, saveCheckpoint } from '../../src/train/checkpoint-node';
 import { createBackend } from '../../src/backend/index';
 import { cosine } from '../../src/schedule/index';
 import { CheckpointError, decodeCheckpoint, encodeCheckpoint, Trainer, TrainingConfigError, type TrainingConfigInput } from '../../src/train/index';
@@ -64,6 +68,34 @@ describe('Trainer: bit-identical resume', () => {
 });
 
 describe('Trainer', () => {
+  it('learns level 1: the objective falls ≥ 10× and held-out accuracy reaches ≥ 60% in 300 steps (wasm)', async () => {
+    // measured with this seed: mean loss of the first 10 steps 3.93, of the last 10 0.041;
+    // validation accuracy 33.7% / 19.7% / 78.7% at steps 100 / 200 / 300 (exact GED 0, 'val' split)
+    const t = await Trainer.create({ seed: 'learn', backend: 'wasm', levels: [1], steps: 300, batchSize: 32, learningRate: 3e-2, schedule: { kind: 'cosine', totalSteps: 300, minLr: 1e-4 }, evalEvery: 100, evalSize: 300, model: { hidden: 16 } });
+    await t.run();
+    const mean = (ms: { loss: number }[]) => ms.reduce((a, m) => a + m.loss, 0) / ms.length;
+    expect(mean(t.history.slice(-10))).toBeLessThan(mean(t.history.slice(0, 10)) / 10);
+    expect(t.evals.at(-1)!.accuracy).toBeGreaterThanOrEqual(0.6);
+  }, 60_000);
+
+  for (const name of ['adam', 'adamw', 'sgd', 'rmsprop', 'adagrad'] as const) {
+    it(`${name}: resume through a checkpoint FILE continues bit-identically (js, 3 + 3 steps)`, async () => {
+      const options = name === 'sgd' ? { name, momentum: 0.9, nesterov: true } : name === 'rmsprop' ? { name, centered: true, momentum: 0.5 } : name === 'adam' ? { name, amsgrad: true } : { name };
+      const config = { ...small('js'), steps: 6, accumulationSteps: 1, optimizer: options };
+      const whole = await Trainer.create(config);
+      await whole.run();
+      const first = await Trainer.create(config);
+      await first.run({ until: 3 });
+      const dir = mkdtempSync(join(tmpdir(), 'grapheme-resume-'));
+      const path = join(dir, 'step3.safetensors');
+      await saveCheckpoint(path, first.checkpoint());
+      const resumed = await Trainer.resume(await readCheckpointBytes(path));
+      await resumed.run();
+      expect(bits([...first.history, ...resumed.history].map((m) => m.loss))).toEqual(bits(whole.history.map((m) => m.loss)));
+      expect(weightBits(resumed)).toEqual(weightBits(whole));
+    }, 30_000);
+  }
+
   it('rejects level 5 and bad configs before creating anything', async () => {
     await expect(Trainer.create({ levels: [5], backend: 'js' })).rejects.toMatchObject({ field: 'levels[0]' });
     await expect(Trainer.create({ optimizer: { name: 'adam', betas: [0.9, 1] } })).rejects.toBeInstanceOf(TrainingConfigError);
