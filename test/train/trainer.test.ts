@@ -127,6 +127,31 @@ describe('Trainer', () => {
     expect(t.step).toBe(result.steps);
   });
 
+  it('a run aborted at an arbitrary step resumes from its checkpoint bit-identically', async () => {
+    const config = { ...small('wasm'), steps: 100_000, accumulationSteps: 1 };
+    const interrupted = await Trainer.create(config);
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 0);
+    const { steps } = await interrupted.run({ signal: controller.signal });
+    const resumed = await Trainer.resume(interrupted.checkpoint());
+    await resumed.run({ until: steps + 3 });
+    const whole = await Trainer.create(config);
+    await whole.run({ until: steps + 3 });
+    expect(bits([...interrupted.history, ...resumed.history].map((m) => m.loss))).toEqual(bits(whole.history.map((m) => m.loss)));
+  }, 60_000);
+
+  it('trains and evaluates every numeric level (1–4, 6, 7), alone and mixed', async () => {
+    for (const levels of [[1], [2], [3], [4], [6], [7], [1, 2, 3, 4, 6, 7]] as const) {
+      const t = await Trainer.create({ seed: 'levels', backend: 'wasm', levels: [...levels], steps: 2, batchSize: 16, evalEvery: 2, evalSize: 20, model: { hidden: 8, binaryUnits: ['product', 'ratio', 'power'] } });
+      await t.run();
+      for (const m of t.history) {
+        expect(Number.isFinite(m.loss), `levels ${levels}`).toBe(true);
+        expect(levels as readonly number[]).toContain(m.level);
+      }
+      expect(t.evals[0].count).toBe(20);
+    }
+  }, 60_000);
+
   it('evaluates every evalEvery steps and stops early after `patience` evaluations without progress', async () => {
     const evals: number[] = [];
     // a learning rate so small the accuracy cannot change: the second evaluation is stale
