@@ -291,7 +291,8 @@ export class Trainer {
     this.early = { bestAccuracy: early.bestAccuracy, bestStep: early.bestStep, staleEvals: early.staleEvals };
   }
 
-  private trainBatch(update: number, micro: number): DatasetRecord[] {
+  /** The records of micro-batch `micro` of update `update` (0-based): a pure function of the seed and both indices. */
+  trainBatch(update: number, micro = 0): DatasetRecord[] {
     return this.drawRecords(`${this.config.seed}/train/${update}/${micro}`, 'train', this.config.batchSize);
   }
 

@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readCheckpointBytes, saveCheckpoint } from '../../src/train/checkpoint-node';
+import { Tape } from '../../src/autograd/index';
 import { createBackend } from '../../src/backend/index';
+import { buildPlan, numericLoss, numericTarget, planInput } from '../../src/model/index';
 import { cosine } from '../../src/schedule/index';
 import { CheckpointError, decodeCheckpoint, encodeCheckpoint, Trainer, TrainingConfigError, type TrainingConfigInput } from '../../src/train/index';
 
@@ -151,6 +153,38 @@ describe('Trainer', () => {
       expect(t.evals[0].count).toBe(20);
     }
   }, 60_000);
+
+  it('accumulation: the update uses the MEAN of the micro-batch gradients (SGD, lr 1, no clipping)', async () => {
+    const config = { ...small('js'), accumulationSteps: 3, batchSize: 4, learningRate: 1, optimizer: { name: 'sgd' as const }, schedule: { kind: 'constant' }, maxGradNorm: null };
+    const t = await Trainer.create(config);
+    const before = t.model.stateDict();
+    t.trainStep();
+    const after = t.model.stateDict();
+    // reference: the same initial model, each micro-batch's gradient on its own, averaged in float64
+    const ref = await Trainer.create(config);
+    const params = ref.model.parameters();
+    const sum = params.map((p) => new Float64Array(p.size));
+    const tape = new Tape(ref.backend);
+    for (let m = 0; m < 3; m++) {
+      const batch = ref.trainBatch(0, m);
+      expect(batch.map((r) => r.id)).toEqual(t.trainBatch(0, m).map((r) => r.id));
+      params.forEach((p) => p.zeroGrad());
+      const { loss } = numericLoss(tape, ref.model.forward(tape, buildPlan(batch.map(planInput))), batch.map(numericTarget));
+      tape.backward(loss);
+      tape.reset();
+      params.forEach((p, i) => p.grad.forEach((g, j) => (sum[i][j] += g / 3)));
+    }
+    let checked = 0;
+    params.forEach((p, i) => {
+      for (let j = 0; j < p.size; j++) {
+        const step = before[p.name][j] - after[p.name][j]; // = lr · g
+        // float32 weights: before − after carries ~1 ulp of the weight; the mean itself ~1e-6 relative
+        expect(Math.abs(step - sum[i][j]), `${p.name}[${j}]`).toBeLessThanOrEqual(1e-6 + 1e-5 * Math.abs(sum[i][j]) + 2 ** -23 * Math.abs(before[p.name][j]));
+        if (Math.abs(sum[i][j]) > 1e-3) checked++;
+      }
+    });
+    expect(checked).toBeGreaterThan(10); // the comparison is not all zeros
+  });
 
   it('evaluates every evalEvery steps and stops early after `patience` evaluations without progress', async () => {
     const evals: number[] = [];
