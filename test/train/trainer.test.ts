@@ -186,6 +186,19 @@ describe('Trainer', () => {
     expect(checked).toBeGreaterThan(10); // the comparison is not all zeros
   });
 
+  it('clipping: the update has norm min(gradNorm, maxGradNorm), gradNorm reported before clipping (SGD, lr 1)', async () => {
+    for (const maxGradNorm of [0.5, 1e6]) {
+      const t = await Trainer.create({ ...small('js'), accumulationSteps: 1, learningRate: 1, optimizer: { name: 'sgd' }, schedule: { kind: 'constant' }, maxGradNorm });
+      const before = t.model.stateDict();
+      const { gradNorm } = t.trainStep();
+      const after = t.model.stateDict();
+      let sq = 0;
+      for (const name of Object.keys(before)) before[name].forEach((w, j) => (sq += (w - after[name][j]) ** 2));
+      expect(gradNorm).toBeGreaterThan(0.5);
+      expect(Math.sqrt(sq) / Math.min(gradNorm, maxGradNorm)).toBeCloseTo(1, 4);
+    }
+  });
+
   it('evaluates every evalEvery steps and stops early after `patience` evaluations without progress', async () => {
     const evals: number[] = [];
     // a learning rate so small the accuracy cannot change: the second evaluation is stale
