@@ -18,7 +18,8 @@
  * PEERS (`mixed L1-4` only; bench/peers/): the same model — our initial weights — on the
  * same batches, exported as JSON to a temp dir (./peers/export.ts), written in
  * @tensorflow/tfjs (tfjs-cpu, and tfjs-wasm tried: a failure becomes a `failed` row and a
- * note) and in PyTorch eager on CPU (Debian's /usr/bin/python3; skipped with a notice when
+ * note listing the kernels wasm lacks; when that is only UnsortedSegmentSum, also
+ * `tfjs-wasm+js-segsum`, tfjs-wasm with a plain-JS kernel registered for it) and in PyTorch eager on CPU (Debian's /usr/bin/python3; skipped with a notice when
  * Python or torch is absent), threads: torch's default, 1, and every core. Each peer first
  * replays our first TRACE_STEPS training steps and must reproduce our objective (the
  * `loss check` rows: max |Δ| over the trace). tfjs rounds alternate with wasm rounds in
@@ -147,39 +148,57 @@ async function peerRows(reporter: Reporter, w: Workload, plans: BatchPlan[], was
       for (const r of torch.rows) addPeer(r.backend, [...before, ...after], r.secondsPerStep, torch.check.torch);
       notes.push(`torch ${torch.rows[0]?.torch}: ${torch.rows.map((r) => `${r.backend} = ${r.threads} thread(s)`).join(', ')}; our wasm is single-threaded`);
     }
-    // tfjs, in process: cpu, then the wasm backend (a failure is a row and a note)
+    // tfjs, in process: cpu, then the wasm backend (a failure is a row and a note); when wasm
+    // lacks only UnsortedSegmentSum (tf.gather's gradient), once more with a plain-JS
+    // UnsortedSegmentSum registered for it, as a separately named row
     const tf = await import('@tensorflow/tfjs');
-    const { TfjsDagNN } = await import('./peers/tfjs-dagnn');
+    const { TfjsDagNN, registerJsSegmentSumOnWasm } = await import('./peers/tfjs-dagnn');
     /** the kernels one tfjs training step runs (forward and gradients), from the cpu run */
     let stepKernels: string[] = [];
-    for (const name of ['cpu', 'wasm'] as const) {
-      const backend = `tfjs-${name}`;
+    const runs: { backend: string; setup: () => Promise<void> }[] = [
+      { backend: 'tfjs-cpu', setup: async () => void (await tf.setBackend('cpu')) },
+      { backend: 'tfjs-wasm', setup: async () => void notes.push(await useTfjsWasm(tf)) },
+    ];
+    for (let i = 0; i < runs.length; i++) {
+      const { backend, setup } = runs[i];
       try {
-        if (name === 'cpu') await tf.setBackend('cpu');
-        else notes.push(await useTfjsWasm(tf));
+        await setup();
         const check = new TfjsDagNN(exported as PeerWorkload);
-        const peerTrace = Array.from({ length: TRACE_STEPS }, (_, i) => check.step(i % check.batchCount));
-        if (name === 'cpu') stepKernels = [...new Set((await tf.profile(() => void check.step(0))).kernelNames)].filter((k) => tf.getKernel(k, 'cpu')).sort();
-        check.dispose();
+        let peerTrace: number[];
+        try {
+          peerTrace = Array.from({ length: TRACE_STEPS }, (_, i) => check.step(i % check.batchCount));
+          if (backend === 'tfjs-cpu') stepKernels = [...new Set((await tf.profile(() => void check.step(0))).kernelNames)].filter((k) => tf.getKernel(k, 'cpu')).sort();
+        } finally {
+          check.dispose();
+        }
         const peer = new TfjsDagNN(exported);
-        let k = 0;
-        const step = () => peer.step(k++ % peer.batchCount);
-        step(); // warm-up
         const oursSeconds: number[] = [];
         const peerSeconds: number[] = [];
-        for (let r = 0; r < rounds; r++) {
-          oursSeconds.push(measureSync(ours, 1, sampleMs));
-          peerSeconds.push(measureSync(step, 1, sampleMs));
+        try {
+          let k = 0;
+          const step = () => peer.step(k++ % peer.batchCount);
+          step(); // warm-up
+          const live = tf.memory().numTensors;
+          for (let r = 0; r < rounds; r++) {
+            oursSeconds.push(measureSync(ours, 1, sampleMs));
+            peerSeconds.push(measureSync(step, 1, sampleMs));
+          }
+          if (tf.memory().numTensors > live) notes.push(`${backend}: tfjs tensors leak (${live} live after the warm-up, ${tf.memory().numTensors} after the rounds)`);
+        } finally {
+          peer.dispose();
         }
-        peer.dispose();
         addPeer(backend, oursSeconds, peerSeconds, peerTrace);
       } catch (e) {
         const message = e instanceof Error ? e.message : String(e);
         reporter.add({ suite: SUITE, name: w.name, backend, size: message.slice(0, 60), value: NaN, unit: 'failed' });
         notes.push(`${backend} failed: ${message}`);
-        if (name === 'wasm' && stepKernels.length > 0) {
+        if (backend === 'tfjs-wasm' && stepKernels.length > 0) {
           const missing = stepKernels.filter((k) => !tf.getKernel(k, 'wasm'));
           notes.push(`tfjs-wasm: of the ${stepKernels.length} kernels a tfjs-cpu step runs, not registered on wasm: ${missing.join(', ') || 'none'}`);
+          if (missing.length === 1 && missing[0] === 'UnsortedSegmentSum') {
+            runs.push({ backend: 'tfjs-wasm+js-segsum', setup: async () => registerJsSegmentSumOnWasm() });
+            notes.push('tfjs-wasm+js-segsum: tfjs-wasm with a plain-JS UnsortedSegmentSum kernel registered for it (./peers/tfjs-dagnn.ts), not a stock tfjs backend');
+          }
         }
       }
     }

@@ -120,7 +120,7 @@ export class TfjsDagNN {
   private readonly units = { 1: unitsOf(1), 2: unitsOf(2) } as Record<number, (x: tf.Tensor) => tf.Tensor>;
 
   constructor(private readonly w: PeerWorkload) {
-    for (const spec of w.params) this.p.set(spec.name, tf.variable(tf.tensor(spec.data, spec.shape, 'float32'), true, spec.name));
+    for (const spec of w.params) this.p.set(spec.name, tf.variable(tf.tensor(spec.data, spec.shape, 'float32'), true));
     this.optimizer = tf.train.adam(w.lr, 0.9, 0.999, 1e-8);
     this.batches = w.batches.map(prepare);
   }
@@ -206,6 +206,42 @@ export class TfjsDagNN {
       for (const g of b.groups) tf.dispose([g.childRows, g.features, g.values, g.symbolRows].filter((t) => t !== undefined) as tf.Tensor[]);
     }
   }
+}
+
+interface WasmBackendData {
+  readSync(dataId: object): ArrayLike<number>;
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
+}
+
+/**
+ * tfjs-backend-wasm 4.22 has no UnsortedSegmentSum, the gradient of tf.gather: this
+ * registers a plain-JS one over the wasm heap (out[ids[r], :] += x[r, :]), so the rest of
+ * the step can be measured on wasm. Not part of any stock tfjs backend.
+ */
+export function registerJsSegmentSumOnWasm(): void {
+  if (tf.getKernel('UnsortedSegmentSum', 'wasm')) return;
+  tf.registerKernel({
+    kernelName: 'UnsortedSegmentSum',
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const { x, segmentIds } = inputs as unknown as { x: tf.TensorInfo; segmentIds: tf.TensorInfo };
+      const numSegments = (attrs as unknown as { numSegments: number }).numSegments;
+      const wasm = backend as unknown as WasmBackendData;
+      const xs = wasm.readSync(x.dataId);
+      const ids = wasm.readSync(segmentIds.dataId);
+      const inner = xs.length / ids.length;
+      const out = wasm.makeOutput([numSegments, ...x.shape.slice(1)], x.dtype);
+      const o = wasm.typedArrayFromHeap(out);
+      o.fill(0);
+      for (let r = 0; r < ids.length; r++) {
+        const s = ids[r];
+        if (s < 0 || s >= numSegments) continue;
+        for (let j = 0; j < inner; j++) o[s * inner + j] += xs[r * inner + j];
+      }
+      return out;
+    },
+  });
 }
 
 function prepare(b: PeerBatch): Prepared {
