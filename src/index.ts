@@ -22,4 +22,6 @@ export * from './data/index';
 export * from './optim/index';
 export * from './schedule/index';
 export * from './ged/index';
+export * from './model/index';
+export * from './train/index';
 export { Prng } from './util/prng';
