@@ -35,7 +35,7 @@ import { Prng } from '../src/util/prng';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { peerWorkload, writePeerWorkload, type PeerWorkload } from './peers/export';
+import { lossTrace, peerWorkload, writePeerWorkload, type PeerWorkload } from './peers/export';
 import { runTorchPeer } from './peers/torch';
 import { useTfjsWasm } from './tfjs';
 import { matches, measureSync, median, Reporter, type Suite, type SuiteOptions } from './util';
@@ -98,23 +98,6 @@ function trainer(backend: Backend, plans: BatchPlan[], targets: NumericTarget[][
   };
 }
 
-/** Our objective before each of the first `steps` updates, from the initial weights. */
-function lossTrace(backend: Backend, plans: BatchPlan[], targets: NumericTarget[][], steps: number): number[] {
-  const model = new DagNN(backend, { hidden: HIDDEN, seed: SEED });
-  const optimizer = new Adam(model.parameters(), { lr: LR });
-  const tape = new Tape(backend);
-  return Array.from({ length: steps }, (_, i) => {
-    const k = i % plans.length;
-    const { loss } = numericLoss(tape, model.forward(tape, plans[k]), targets[k]);
-    const value = tape.scalar(loss);
-    optimizer.zeroGrad();
-    tape.backward(loss);
-    optimizer.step();
-    tape.reset();
-    return value;
-  });
-}
-
 const maxAbsDiff = (a: number[], b: number[]) => Math.max(...a.map((x, i) => Math.abs(x - b[i])));
 
 /**
@@ -122,7 +105,7 @@ const maxAbsDiff = (a: number[], b: number[]) => Math.max(...a.map((x, i) => Mat
  */
 async function peerRows(reporter: Reporter, w: Workload, plans: BatchPlan[], wasm: Backend, size: string, rounds: number, sampleMs: number): Promise<string[]> {
   const notes: string[] = [];
-  const trace = lossTrace(wasm, plans, w.targets, TRACE_STEPS);
+  const trace = lossTrace(wasm, { hidden: HIDDEN, seed: SEED }, LR, plans, w.targets, TRACE_STEPS);
   const exported = peerWorkload(new DagNN(wasm, { hidden: HIDDEN, seed: SEED }), plans, w.targets, LR, trace);
   const dir = mkdtempSync(join(tmpdir(), 'train-step-peers-'));
   const ours = trainer(wasm, plans, w.targets);

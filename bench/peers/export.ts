@@ -6,9 +6,12 @@
  * (ours computes them inside forward: a few scalars per leaf).
  */
 import { writeFileSync } from 'node:fs';
-import type { DagNN } from '../../src/model/dagnn';
+import { Tape } from '../../src/autograd/index';
+import type { Backend } from '../../src/backend/index';
+import { DagNN, type DagNNOptions } from '../../src/model/dagnn';
+import { numericLoss, type NumericTarget } from '../../src/model/loss';
 import { KIND_ARITY, KIND_NAMES, KIND_NUMBER, KIND_SYMBOL, type BatchPlan } from '../../src/model/plan';
-import type { NumericTarget } from '../../src/model/loss';
+import { Adam } from '../../src/optim/index';
 
 export interface PeerGroup {
   depth: number;
@@ -98,4 +101,21 @@ export function peerWorkload(model: DagNN, plans: readonly BatchPlan[], targets:
 
 export function writePeerWorkload(path: string, w: PeerWorkload): void {
   writeFileSync(path, JSON.stringify(w));
+}
+
+/** Our objective before each of the first `steps` Adam updates of a fresh model, on batches 0, 1, 2, … */
+export function lossTrace(backend: Backend, options: DagNNOptions, lr: number, plans: readonly BatchPlan[], targets: readonly NumericTarget[][], steps: number): number[] {
+  const model = new DagNN(backend, options);
+  const optimizer = new Adam(model.parameters(), { lr });
+  const tape = new Tape(backend);
+  return Array.from({ length: steps }, (_, i) => {
+    const k = i % plans.length;
+    const { loss } = numericLoss(tape, model.forward(tape, plans[k]), targets[k]);
+    const value = tape.scalar(loss);
+    optimizer.zeroGrad();
+    tape.backward(loss);
+    optimizer.step();
+    tape.reset();
+    return value;
+  });
 }

@@ -4,13 +4,11 @@
 // never need Python).
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { peerWorkload } from '../../bench/peers/export';
+import { lossTrace, peerWorkload } from '../../bench/peers/export';
 import { TfjsDagNN } from '../../bench/peers/tfjs-dagnn';
-import { Tape } from '../../src/autograd/index';
 import { createBackend, type Backend } from '../../src/backend/index';
 import { DataGenerator } from '../../src/data/index';
-import { buildPlan, DagNN, numericLoss, numericTarget, planInput } from '../../src/model/index';
-import { Adam } from '../../src/optim/index';
+import { buildPlan, DagNN, numericTarget, planInput } from '../../src/model/index';
 
 describe('train-step bench: tfjs peer', () => {
   let backend: Backend;
@@ -25,18 +23,7 @@ describe('train-step bench: tfjs peer', () => {
     const plans = records.map((b) => buildPlan(b.map(planInput)));
     const targets = records.map((b) => b.map(numericTarget));
     const options = { hidden: 8, seed: 'peer test' };
-    const model = new DagNN(backend, options);
-    const optimizer = new Adam(model.parameters(), { lr: 1e-2 });
-    const tape = new Tape(backend);
-    const ours = plans.map((plan, k) => {
-      const { loss } = numericLoss(tape, model.forward(tape, plan), targets[k]);
-      const value = tape.scalar(loss);
-      optimizer.zeroGrad();
-      tape.backward(loss);
-      optimizer.step();
-      tape.reset();
-      return value;
-    });
+    const ours = lossTrace(backend, options, 1e-2, plans, targets, plans.length);
     const peer = new TfjsDagNN(peerWorkload(new DagNN(backend, options), plans, targets, 1e-2, ours));
     const theirs = plans.map((_, k) => peer.step(k));
     peer.dispose();
