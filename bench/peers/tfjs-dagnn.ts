@@ -31,10 +31,13 @@ interface Prepared {
   targets: tf.Tensor2D;
 }
 
-/** units.ts put(): the unit is kept where value and every derivative are finite and within CAP */
+/**
+ * units.ts put(): the unit is kept where value and every derivative are finite and within
+ * CAP (|x| ≤ CAP is false for NaN and for infinities, so it is the finiteness test too)
+ */
 function inDomain(value: tf.Tensor, derivs: tf.Tensor[], extra?: tf.Tensor): tf.Tensor {
-  let ok = tf.logicalAnd(tf.isFinite(value), tf.lessEqual(tf.abs(value), CAP));
-  for (const d of derivs) ok = tf.logicalAnd(ok, tf.logicalAnd(tf.isFinite(d), tf.lessEqual(tf.abs(d), CAP)));
+  let ok = tf.lessEqual(tf.abs(value), CAP);
+  for (const d of derivs) ok = tf.logicalAnd(ok, tf.lessEqual(tf.abs(d), CAP));
   return extra === undefined ? ok : tf.logicalAnd(ok, extra);
 }
 

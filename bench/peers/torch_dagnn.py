@@ -11,7 +11,8 @@ Same model: per (depth, kind) group, leaves h = tanh(F W + b) (symbols add E[row
 kinds h = tanh([h_c1 | ... | h_ca] W_k + b_k) over ONE gather of interleaved child rows;
 value stream v = sum_s w_s v_s + sum_j u_j unit_j(children) with the domain guards of
 src/model/units.ts (a unit outside its domain or with |value| or |derivative| > 1e6 gives 0
-with zero gradient); type head on the root value's integrality (a constant); loss =
+with zero gradient), as an autograd.Function carrying the units' Jacobian like our rowMap
+(which computes them in float64 on the host; here float32); type head on the root value's integrality (a constant); loss =
 GED term (type probabilities detached, tau 10) + type cross-entropy + (v/100 - y/100)^2.
 Node states: blocks are concatenated once per depth (children are always at lower depths),
 instead of our in-place writeRows into one N x hidden matrix.
@@ -27,50 +28,71 @@ CAP = 1e6
 
 
 def guard(value, *derivs):
-    """The mask of units.ts put(): finite and within CAP, value and every derivative."""
-    ok = torch.isfinite(value) & (value.abs() <= CAP)
+    """The mask of units.ts put(): finite and within CAP, value and every derivative
+    (|x| <= CAP is false for NaN and for infinities, so it is the finiteness test too)."""
+    ok = value.abs() <= CAP
     for d in derivs:
-        ok = ok & torch.isfinite(d) & (d.abs() <= CAP)
+        ok = ok & (d.abs() <= CAP)
     return ok
 
 
-def binary_units(a, b):
-    with torch.no_grad():
-        ok_p = guard(a * b, b, a)
-        nz = b.abs() >= 1e-6
-        bs = torch.where(nz, b, torch.ones_like(b))
-        ok_r = nz & guard(a / bs, 1 / bs, -a / (bs * bs))
-    prod = torch.where(ok_p, a * b, torch.zeros_like(a))
-    b_safe = torch.where(ok_r, b, torch.ones_like(b))
-    ratio = torch.where(ok_r, a / b_safe, torch.zeros_like(a))
-    return torch.stack([prod, ratio], 1)
+def guarded(units):
+    """units: [(value, [d/dx_s ...], extra mask or None)] -> y (n x outputs) and the Jacobian
+    (n x outputs x arity), both zero outside each unit's domain (units.ts put())."""
+    ys, jac = [], []
+    for value, derivs, extra in units:
+        ok = guard(value, *derivs)
+        if extra is not None:
+            ok = ok & extra
+        ys.append(torch.where(ok, value, torch.zeros_like(value)))
+        jac.append(torch.stack([torch.where(ok, d, torch.zeros_like(d)) for d in derivs], 1))
+    return torch.stack(ys, 1), torch.stack(jac, 1)
 
 
-def unary_units(v):
-    zero = torch.zeros_like(v)
+def binary_jacobian(cv):
+    a, b = cv[:, 0], cv[:, 1]
+    one = torch.ones_like(b)
+    nz = b.abs() >= 1e-6
+    bs = torch.where(nz, b, one)
+    return guarded([
+        (a * b, [b, a], None),
+        (a / bs, [1 / bs, -a / (bs * bs)], nz),
+    ])
+
+
+def unary_jacobian(cv):
+    v = cv[:, 0]
     one = torch.ones_like(v)
-    with torch.no_grad():
-        ok_sin = guard(torch.sin(v), torch.cos(v))
-        ok_cos = guard(torch.cos(v), -torch.sin(v))
-        c = torch.cos(v)
-        ok_tan = guard(torch.tan(v), 1 / (c * c))
-        pos = v > 0
-        vp = torch.where(pos, v, one)
-        ok_log = pos & guard(torch.log(vp), 1 / vp)
-        ok_exp = guard(torch.exp(v), torch.exp(v))
-        big = v > 1e-9
-        vs = torch.where(big, v, one)
-        ok_sqrt = big & guard(torch.sqrt(vs), 0.5 / torch.sqrt(vs))
-        # v == 0 gives sqrt 0 with derivative 0; other v <= 1e-9 are out of the domain (also 0)
-    out = [
-        torch.where(ok_sin, torch.sin(torch.where(ok_sin, v, zero)), zero),
-        torch.where(ok_cos, torch.cos(torch.where(ok_cos, v, zero)), zero),
-        torch.where(ok_tan, torch.tan(torch.where(ok_tan, v, zero)), zero),
-        torch.where(ok_log, torch.log(torch.where(ok_log, v, one)), zero),
-        torch.where(ok_exp, torch.exp(torch.where(ok_exp, v, zero)), zero),
-        torch.where(ok_sqrt, torch.sqrt(torch.where(ok_sqrt, v, one)), zero),
-    ]
-    return torch.stack(out, 1)
+    s, c = torch.sin(v), torch.cos(v)
+    pos = v > 0
+    vp = torch.where(pos, v, one)
+    e = torch.exp(v)
+    big = v > 1e-9
+    r = torch.sqrt(torch.where(big, v, one))
+    # v == 0 gives sqrt 0 with derivative 0; other v <= 1e-9 are out of the domain (also 0)
+    return guarded([
+        (s, [c], None),
+        (c, [-s], None),
+        (torch.tan(v), [1 / (c * c)], None),
+        (torch.log(vp), [1 / vp], pos),
+        (e, [e], None),
+        (r, [0.5 / r], big),
+    ])
+
+
+class RowUnits(torch.autograd.Function):
+    """Like our rowMap: y = f(x) row by row, backward dx[r, s] = sum_j dy[r, j] * J[r, j, s]."""
+
+    @staticmethod
+    def forward(ctx, cv, arity):
+        y, jac = binary_jacobian(cv) if arity == 2 else unary_jacobian(cv)
+        ctx.save_for_backward(jac)
+        return y
+
+    @staticmethod
+    def backward(ctx, dy):
+        (jac,) = ctx.saved_tensors
+        return (dy.unsqueeze(2) * jac).sum(1), None
 
 
 class Peer:
@@ -132,10 +154,8 @@ class Peer:
                 h = torch.tanh(children @ p[kind + ".W"] + p[kind + ".b"])
                 cv = values.index_select(0, rows).reshape(n, a)
                 v = cv @ p[kind + ".add"]
-                if a == 2:
-                    v = v + binary_units(cv[:, 0], cv[:, 1]) @ p[kind + ".units"]
-                elif a == 1:
-                    v = v + unary_units(cv[:, 0]) @ p[kind + ".units"]
+                if a in (1, 2):
+                    v = v + RowUnits.apply(cv, a) @ p[kind + ".units"]
             hs.append(h)
             vs.append(v)
         values = torch.cat(vs, 0)
