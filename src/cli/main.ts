@@ -8,8 +8,9 @@ import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
 import { register as registerGenerate } from './generate';
 import { register as registerValidate } from './validate';
+import { register as registerTrain } from './train';
 
-const SUBCOMMANDS: ((program: Command) => void)[] = [registerGenerate, registerValidate];
+const SUBCOMMANDS: ((program: Command) => void)[] = [registerGenerate, registerValidate, registerTrain];
 
 export function buildProgram(): Command {
   const program = new Command('grapheme-train')

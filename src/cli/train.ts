@@ -1,0 +1,291 @@
+/**
+ * `grapheme-train train`: one Trainer run from the command line.
+ *
+ * Flags override the config file's fields, then validateConfig checks everything BEFORE any
+ * work: a bad value exits with code 2 and the field's name, and nothing is written. The run
+ * writes OUT/metrics.jsonl (one JSON line per update, appended as it goes) and
+ * OUT/checkpoint.safetensors (atomically, after every evaluation and at the end). Ctrl-C
+ * aborts the run between updates; the checkpoint of the last finished update is still written,
+ * and `--resume` continues from it bit-identically (the data stream is keyed by the update).
+ *
+ * The per-level table evaluates each trained level apart on its own held-out records
+ * (`val` split at evaluations, `test` split at the end), drawn from streams separate from the
+ * Trainer's mixed validation set.
+ */
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { SingleBar } from 'cli-progress';
+import { DataGenerator } from '../data/generator';
+import type { Level } from '../data/levels';
+import type { DatasetRecord } from '../data/record';
+import { splitOf, type Split } from '../data/split';
+import { GraphemeError } from '../errors';
+import { evaluateRecords } from '../model/index';
+import { readCheckpointBytes, saveCheckpoint } from '../train/checkpoint-node';
+import { TrainingConfigError, validateConfig, type TrainingConfig } from '../train/config';
+import { Trainer, type EvalMetrics, type StepMetrics, type TrainerEvents } from '../train/trainer';
+
+/** The flags as commander hands them over: strings, checked by validateConfig, not here. */
+export interface TrainFlags {
+  config?: string;
+  levels?: string;
+  steps?: string;
+  backend?: string;
+  out: string;
+  resume?: string;
+  seed?: string;
+  /** print a plain progress line every this many updates when there is no bar (default: ~20 lines per run) */
+  logEvery?: string;
+  /** records per level in the per-level tables (default: evalSize / number of levels, at least 50) */
+  levelEvalSize?: string;
+}
+
+export interface TrainIO {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  /** draw a live progress bar (else plain lines) */
+  tty: boolean;
+  /** aborts the run (the CLI wires SIGINT to it) */
+  signal?: AbortSignal;
+}
+
+export interface LevelRow {
+  level: Level;
+  count: number;
+  accuracy: number;
+  meanGed: number;
+}
+
+export interface TrainOutcome {
+  exitCode: number;
+  steps?: number;
+  reason?: 'done' | 'aborted' | 'early-stop';
+  checkpoint?: string;
+  metrics?: string;
+  heldOut?: LevelRow[];
+}
+
+export const CHECKPOINT_FILE = 'checkpoint.safetensors';
+export const METRICS_FILE = 'metrics.jsonl';
+
+/** "1-4", "1,2,3", "2": the levels, or the raw text when it is not a list of numbers (validateConfig then names it). */
+export function parseLevels(text: string): unknown {
+  const parts = text.split(',').map((p) => p.trim());
+  const levels: number[] = [];
+  for (const part of parts) {
+    const range = /^(\d+)\s*-\s*(\d+)$/.exec(part);
+    if (range) {
+      const [lo, hi] = [Number(range[1]), Number(range[2])];
+      if (hi < lo) return text;
+      for (let l = lo; l <= hi; l++) levels.push(l);
+    } else if (/^\d+$/.test(part)) levels.push(Number(part));
+    else return text;
+  }
+  return levels;
+}
+
+/** A number where the text is one, else the text itself (so the error message quotes what was typed). */
+function numberOrText(text: string): number | string {
+  const n = Number(text);
+  return text.trim() !== '' && Number.isFinite(n) ? n : text;
+}
+
+function positiveInteger(field: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new TrainingConfigError(field, `expected a positive integer, got '${text}'`);
+  return n;
+}
+
+/** The config file (if any) with the flags laid over it; not yet validated. */
+async function configInput(flags: TrainFlags): Promise<Record<string, unknown>> {
+  let input: Record<string, unknown> = {};
+  if (flags.config !== undefined) {
+    const text = await readFile(flags.config, 'utf8');
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (err) {
+      throw new TrainingConfigError('(file)', `${flags.config} is not valid JSON: ${(err as Error).message}`);
+    }
+    if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new TrainingConfigError('(config)', `${flags.config} must hold a JSON object`);
+    input = { ...(json as Record<string, unknown>) };
+  }
+  if (flags.levels !== undefined) input.levels = parseLevels(flags.levels);
+  if (flags.steps !== undefined) input.steps = numberOrText(flags.steps);
+  if (flags.backend !== undefined) input.backend = flags.backend;
+  if (flags.seed !== undefined) input.seed = numberOrText(flags.seed);
+  return input;
+}
+
+/** `count` held-out records of one level with a numeric answer, from their own seeded stream. */
+function heldOutRecords(seed: number | string, split: Split, level: Level, count: number): DatasetRecord[] {
+  const generator = new DataGenerator({ seed: `${seed}/cli-${split}/L${level}` });
+  const out: DatasetRecord[] = [];
+  while (out.length < count) {
+    const r = generator.next(level);
+    const nodes = r.result_graph.nodes;
+    if (splitOf(r.polish) === split && nodes.length === 1 && (nodes[0].type === 'int' || nodes[0].type === 'float')) out.push(r);
+  }
+  return out;
+}
+
+function formatTable(title: string, rows: LevelRow[]): string {
+  const lines = [title, '  level  records  accuracy  mean GED'];
+  for (const r of rows) lines.push(`  ${String(r.level).padStart(5)}  ${String(r.count).padStart(7)}  ${(r.accuracy * 100).toFixed(1).padStart(7)}%  ${r.meanGed.toFixed(3).padStart(8)}`);
+  return lines.join('\n') + '\n';
+}
+
+function formatSeconds(s: number): string {
+  if (!Number.isFinite(s)) return '?';
+  return s >= 60 ? `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${s.toFixed(1)}s`;
+}
+
+/**
+ * Runs the command. Bad flags or config (TrainingConfigError) and unreadable checkpoints
+ * (any GraphemeError raised before training starts) return exit code 2 with nothing written.
+ */
+export async function train(flags: TrainFlags, io: TrainIO): Promise<TrainOutcome> {
+  // the handlers need the trainer and the output files, which exist only after validation
+  let handleStep: (m: StepMetrics) => void = () => {};
+  let handleEval: (e: EvalMetrics) => void = () => {};
+  const events: TrainerEvents = { onStep: (m) => handleStep(m), onEval: (e) => handleEval(e) };
+  let trainer: Trainer;
+  let until: number;
+  let logEvery: number | undefined;
+  let levelEvalSize: number | undefined;
+  const started = performance.now();
+  try {
+    logEvery = positiveInteger('--log-every', flags.logEvery);
+    levelEvalSize = positiveInteger('--level-eval-size', flags.levelEvalSize);
+    if (flags.resume !== undefined) {
+      const fixed = (['config', 'levels', 'backend', 'seed'] as const).filter((k) => flags[k] !== undefined);
+      if (fixed.length > 0) throw new TrainingConfigError(`--${fixed[0]}`, 'cannot be changed on --resume: the checkpoint carries the run\'s config (only --steps and --out apply)');
+      const bytes = await readCheckpointBytes(flags.resume);
+      // the checkpoint's config with the new step budget, checked before the trainer is built
+      const steps = flags.steps === undefined ? undefined : numberOrText(flags.steps);
+      if (steps !== undefined) validateConfig({ steps });
+      trainer = await Trainer.resume(bytes, events);
+      until = (steps as number | undefined) ?? trainer.config.steps;
+    } else {
+      const config: TrainingConfig = validateConfig(await configInput(flags));
+      trainer = await Trainer.create(config, events);
+      until = config.steps;
+    }
+  } catch (err) {
+    if (err instanceof GraphemeError || (err as NodeJS.ErrnoException).code === 'ENOENT') {
+      io.err(`grapheme-train train: ${(err as Error).message}\n`);
+      return { exitCode: 2 };
+    }
+    throw err;
+  }
+
+  const config = trainer.config;
+  const out = resolve(flags.out);
+  await mkdir(out, { recursive: true });
+  const checkpointPath = join(out, CHECKPOINT_FILE);
+  const metricsPath = join(out, METRICS_FILE);
+  const first = trainer.step;
+  const total = Math.max(until, first);
+  const every = logEvery ?? Math.max(1, Math.round((total - first) / 20));
+  const perLevel = levelEvalSize ?? Math.max(50, Math.ceil(config.evalSize / config.levels.length));
+  const levelSets = new Map<Split, Map<Level, DatasetRecord[]>>();
+  const evaluateLevels = (split: Split): LevelRow[] => {
+    if (!levelSets.has(split)) levelSets.set(split, new Map(config.levels.map((l) => [l, heldOutRecords(config.seed, split, l, perLevel)])));
+    return [...levelSets.get(split)!].map(([level, records]) => ({ level, ...evaluateRecords(trainer.model, records) }));
+  };
+
+  io.out(
+    `training on the ${trainer.backend.name} backend: levels ${config.levels.join(', ')}, ` +
+      `${first > 0 ? `resuming at update ${first}, ` : ''}${total} updates of ${config.batchSize * config.accumulationSteps} records, ` +
+      `hidden ${config.model.hidden}, ${config.optimizer.name} lr ${config.learningRate}\n`,
+  );
+
+  // a fresh run starts a new log; a resumed one appends to its run's log
+  const metrics: WriteStream = createWriteStream(metricsPath, { flags: flags.resume === undefined ? 'w' : 'a' });
+  let metricsError: Error | null = null;
+  metrics.on('error', (err) => (metricsError = err));
+  // checkpoint writes run in order, one at a time, while training goes on
+  let writes: Promise<void> = Promise.resolve();
+  const writeCheckpoint = (): void => {
+    const bytes = trainer.checkpoint();
+    writes = writes.then(() => saveCheckpoint(checkpointPath, bytes));
+  };
+
+  const bar = io.tty
+    ? new SingleBar({ format: 'step {value}/{total} [{bar}] loss {loss} | lr {lr} | {rate} samples/s | eta {eta_formatted}', etaBuffer: 50, fps: 5, hideCursor: true })
+    : null;
+  let last: StepMetrics | null = null;
+  const runStarted = performance.now();
+  const eta = (m: StepMetrics): number => ((performance.now() - runStarted) / 1000 / (m.step - first)) * (total - m.step);
+  const payload = (m: StepMetrics | null) => ({ loss: m ? m.loss.toFixed(4) : '-', lr: m ? m.lr.toExponential(2) : '-', rate: m ? Math.round(m.samplesPerSec) : '-' });
+  bar?.start(total, first, payload(null));
+
+  handleStep = (m) => {
+    last = m;
+    metrics.write(JSON.stringify({ step: m.step, loss: m.loss, lr: m.lr, gradNorm: m.gradNorm, samplesPerSec: m.samplesPerSec, level: m.level, levels: config.levels, applied: m.applied }) + '\n');
+    if (bar) bar.update(m.step, payload(m));
+    else if (m.step % every === 0 || m.step === total) {
+      io.out(`step ${m.step}/${total}  loss ${m.loss.toFixed(4)}  lr ${m.lr.toExponential(2)}  ${Math.round(m.samplesPerSec)} samples/s  eta ${formatSeconds(eta(m))}\n`);
+    }
+  };
+  handleEval = (e) => {
+    bar?.stop();
+    io.out(formatTable(`evaluation at step ${e.step}: validation accuracy ${(e.accuracy * 100).toFixed(1)}%, mean GED ${e.meanGed.toFixed(3)} (best ${(e.bestAccuracy * 100).toFixed(1)}% at step ${e.bestStep})`, evaluateLevels('val')));
+    writeCheckpoint();
+    if (bar) bar.start(total, e.step, payload(last));
+  };
+
+  const result = await trainer.run({ signal: io.signal, until: total });
+  bar?.stop();
+  writeCheckpoint();
+  await writes;
+  await new Promise<void>((done) => metrics.end(done));
+  if (metricsError) throw metricsError;
+
+  const heldOut = evaluateLevels('test');
+  const seconds = (performance.now() - started) / 1000;
+  const why = result.reason === 'aborted' ? 'stopped (interrupted)' : result.reason === 'early-stop' ? 'stopped early (no better validation accuracy)' : 'done';
+  io.out(`${why} at update ${result.steps} after ${formatSeconds(seconds)}\n`);
+  io.out(`checkpoint: ${checkpointPath}\nmetrics:    ${metricsPath}\n`);
+  io.out(formatTable('held-out test records per level:', heldOut));
+  if (result.reason === 'aborted') io.out(`continue with: grapheme-train train --resume ${checkpointPath} --out ${flags.out}\n`);
+  return { exitCode: 0, steps: result.steps, reason: result.reason, checkpoint: checkpointPath, metrics: metricsPath, heldOut };
+}
+
+export function register(program: Command): void {
+  program
+    .command('train')
+    .description('train the DagNN on curriculum levels; writes OUT/checkpoint.safetensors and OUT/metrics.jsonl')
+    .option('-c, --config <file>', 'JSON TrainingConfig (the flags below override its fields)')
+    .option('-l, --levels <levels>', 'levels to mix: a range "1-4" or a list "1,2,3" (numeric levels: 1-4, 6, 7)')
+    .option('-n, --steps <n>', 'optimizer updates (with --resume: the total to reach)')
+    .option('-b, --backend <name>', 'wasm, js or auto')
+    .option('-s, --seed <seed>', 'seed of the weights and the data (number or string)')
+    .requiredOption('-o, --out <dir>', 'output directory')
+    .option('-r, --resume <checkpoint>', 'continue a run from its checkpoint.safetensors')
+    .option('--log-every <n>', 'without a terminal: print a progress line every N updates')
+    .option('--level-eval-size <n>', 'held-out records per level in the per-level tables')
+    .action(async (flags: TrainFlags) => {
+      const abort = new AbortController();
+      const onSigint = (): void => {
+        if (abort.signal.aborted) process.exit(130); // a second Ctrl-C: leave now
+        process.stderr.write('\ninterrupted: finishing the current update and writing the checkpoint (Ctrl-C again to quit at once)\n');
+        abort.abort();
+      };
+      process.on('SIGINT', onSigint);
+      try {
+        const outcome = await train(flags, {
+          out: (text) => process.stdout.write(text),
+          err: (text) => process.stderr.write(text),
+          tty: process.stdout.isTTY === true,
+          signal: abort.signal,
+        });
+        process.exitCode = outcome.exitCode !== 0 ? outcome.exitCode : outcome.reason === 'aborted' ? 130 : 0;
+      } finally {
+        process.off('SIGINT', onSigint);
+      }
+    });
+}
