@@ -13,3 +13,4 @@ export { integrate, quadrature, type IntegralResult, type QuadratureOptions } fr
 export { solve, NUMERIC_SEARCH, type SolveResult } from './solve';
 export { substitute } from './substitute';
 export { answer, type Answer } from './answer';
+export { numericallyEquivalent, type EquivalenceOptions } from './equivalence';

@@ -28,9 +28,10 @@ import type { DatasetRecord } from '../data/record';
 import { GraphemeError } from '../errors';
 import { gedLoss, type LossGraphSpec } from '../ged/loss';
 import { treeEditDistanceBatch } from '../ged/ted';
+import { numericallyEquivalent } from '../engine/equivalence';
 import { MathGraph, TYPE_CODE } from '../graph/index';
 import type { DagNN, DagNNOutput } from './dagnn';
-import type { PlanInput } from './plan';
+import { buildPlan, type PlanInput } from './plan';
 
 export class TargetError extends GraphemeError {}
 
@@ -106,28 +107,61 @@ export function numericLoss(tape: Tape, out: DagNNOutput, targets: readonly Nume
   return { loss: ops.add(tape, objective, ops.scale(tape, aux, auxWeight)), ged, type, aux };
 }
 
+/** Options of recordsLoss: those of every head's loss. */
+export type RecordsLossOptions = NumericLossOptions;
+
+/**
+ * THE TRAINING LOSS OF A BATCH OF RECORDS, whatever their answer kind: the one entry point
+ * the Trainer calls (forward, then each head's loss on the records it answers). Today only
+ * numeric answers have a head; a record with a symbolic answer is a TargetError naming it.
+ */
+export function recordsLoss(tape: Tape, model: DagNN, records: readonly DatasetRecord[], options: RecordsLossOptions = {}): { loss: Tensor } {
+  const out = model.forward(tape, buildPlan(records.map(planInput)));
+  return numericLoss(tape, out, records.map(numericTarget), options);
+}
+
 export interface Evaluation {
   count: number;
   /** share of records whose decoded answer is at GED 0 from the target */
   accuracy: number;
   meanGed: number;
+  /**
+   * share of records whose decoded answer is equivalent to the target, checked numerically
+   * at random points by the engine (DESIGN evaluation protocol; src/engine/equivalence.ts).
+   * For numeric answers: the same number within 1e-6 relative, whatever its int/float type.
+   */
+  equivalence: number;
 }
 
-/** Exact GED of the decoded answers against the records' result graphs, in batches. */
+/** Exact GED and equivalence of the decoded answers against the records' result graphs, in batches. */
 export function evaluateRecords(model: DagNN, records: readonly DatasetRecord[], batchSize = 256): Evaluation {
   let correct = 0;
+  let equivalent = 0;
   let total = 0;
   for (let i = 0; i < records.length; i += batchSize) {
     const chunk = records.slice(i, i + batchSize);
     const predicted = model.predictBatch(chunk.map(planInput));
+    const targets = chunk.map((r) => MathGraph.fromJSON(r.result_graph));
     // the exact GED runs on the model's own backend (wasm when the model is on wasm), in the
     // scratch above the step arena that predictBatch has just reset
-    const pairs = chunk.map((r, j) => [predicted[j], MathGraph.fromJSON(r.result_graph)] as const);
-    const distances = treeEditDistanceBatch(pairs, undefined, { backend: model.backend });
-    for (const d of distances) {
+    const distances = treeEditDistanceBatch(chunk.map((_, j) => [predicted[j], targets[j]] as const), undefined, { backend: model.backend });
+    distances.forEach((d, j) => {
       total += d;
       if (d === 0) correct++;
-    }
+      if (d === 0 || numericallyEquivalent(predicted[j].toExpr(), targets[j].toExpr())) equivalent++;
+    });
   }
-  return { count: records.length, accuracy: correct / Math.max(1, records.length), meanGed: total / Math.max(1, records.length) };
+  const n = Math.max(1, records.length);
+  return { count: records.length, accuracy: correct / n, meanGed: total / n, equivalence: equivalent / n };
+}
+
+/** evaluateRecords per curriculum level (keys in ascending level order). */
+export function evaluateByLevel(model: DagNN, records: readonly DatasetRecord[], batchSize = 256): Map<number, Evaluation> {
+  const byLevel = new Map<number, DatasetRecord[]>();
+  for (const r of records) {
+    const list = byLevel.get(r.level);
+    if (list) list.push(r);
+    else byLevel.set(r.level, [r]);
+  }
+  return new Map([...byLevel.keys()].sort((a, b) => a - b).map((level) => [level, evaluateRecords(model, byLevel.get(level)!, batchSize)]));
 }

@@ -28,7 +28,7 @@ import { DataGenerator } from '../data/generator';
 import type { Level } from '../data/levels';
 import type { DatasetRecord } from '../data/record';
 import { splitOf, type Split } from '../data/split';
-import { buildPlan, DagNN, evaluateRecords, numericLoss, numericTarget, planInput } from '../model/index';
+import { DagNN, evaluateRecords, recordsLoss } from '../model/index';
 import { Adagrad, Adam, AdamW, clipGradNorm, gradNorm, RMSprop, SGD, StateDictError, type Optimizer, type OptimizerState } from '../optim/index';
 import { LrScheduler, scheduleFromConfig, type LrSchedulerState } from '../schedule/index';
 import { CheckpointError, decodeCheckpoint, encodeCheckpoint, type CheckpointTensor } from './checkpoint';
@@ -161,8 +161,7 @@ export class Trainer {
       const batch = this.trainBatch(this.updates, m);
       for (const r of batch) if (r.level > level) level = r.level as Level;
       try {
-        const out = this.model.forward(this.tape, buildPlan(batch.map(planInput)));
-        const { loss } = numericLoss(this.tape, out, batch.map(numericTarget), { gedWeight: this.config.nodeLossWeight, auxWeight: this.config.auxLossWeight });
+        const { loss } = recordsLoss(this.tape, this.model, batch, { gedWeight: this.config.nodeLossWeight, auxWeight: this.config.auxLossWeight });
         lossSum += this.tape.scalar(loss);
         this.tape.backward(accumulationSteps === 1 ? loss : ops.scale(this.tape, loss, 1 / accumulationSteps));
       } finally {
