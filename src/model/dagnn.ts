@@ -73,6 +73,7 @@ import { GraphemeError } from '../errors';
 import { MathGraph, type CompactGraph } from '../graph/index';
 import { Prng } from '../util/prng';
 import { blockMatrix, reshape, rowMap, writeRows } from './ops';
+import { answersSymbolically, treeGraph, TreeDecoder } from './decoder';
 import { BINARY_PRIMITIVES, binaryUnits, unitsFor, type BinaryPrimitive } from './units';
 import type { RowFunction } from './ops';
 import { buildPlan, KIND_ARITY, KIND_NAMES, KIND_NUMBER, KIND_SYMBOL, SYMBOL_ROWS, type BatchPlan, type PlanGroup, type PlanInput } from './plan';
@@ -102,6 +103,8 @@ export interface DagNNOptions {
    * and the other kinds' weights never settle precisely enough).
    */
   binaryUnits?: readonly BinaryPrimitive[];
+  /** most nodes of a tree the decoder emits at inference (default 25, the level-5 answer limit) */
+  decoderBudget?: number;
 }
 
 /** The numeric head's output types, in logit order (= TYPE_CODE of int and float). */
@@ -156,6 +159,9 @@ export class DagNN {
   private inferenceTape: Tape | null = null;
   private standIns: Map<Parameter, TensorLike> | null = null;
   private readonly binary: RowFunction;
+  /** the symbolic tree decoder (./decoder.ts); its parameters follow the encoder's */
+  readonly decoder: TreeDecoder;
+  readonly decoderBudget: number;
 
   constructor(
     readonly backend: Backend,
@@ -200,6 +206,9 @@ export class DagNN {
     const typeInputs = (this.typeHead === 'value' ? 0 : hidden) + (this.typeHead === 'state' ? 0 : 1);
     this.typeW = normal('head.type.W', [typeInputs, NUMERIC_TYPES.length], glorot(typeInputs, NUMERIC_TYPES.length));
     this.typeB = zeros('head.type.b', [NUMERIC_TYPES.length]);
+    this.decoderBudget = options.decoderBudget ?? 25;
+    if (!Number.isInteger(this.decoderBudget) || this.decoderBudget < 1) throw new ModelOptionError(`DagNN: decoderBudget must be a positive integer, got ${this.decoderBudget}`);
+    this.decoder = new TreeDecoder(hidden, (name, shape, std) => (std === 0 ? zeros(name, shape) : normal(name, shape, std)), (p) => this.t(p));
   }
 
   private add(name: string, shape: number[], init?: Float32Array): Parameter {
@@ -346,14 +355,24 @@ export class DagNN {
     return this.predictBatch([{ graph, bindings }])[0];
   }
 
-  /** predict for a batch of inputs in one forward pass. */
+  /**
+   * predict for a batch of inputs in one forward pass: `derive` inputs through the tree
+   * decoder (greedy, ≤ decoderBudget nodes), the others through the numeric head
+   * (answersSymbolically, ./decoder.ts).
+   */
   predictBatch(inputs: readonly PlanInput[]): MathGraph[] {
     this.inferenceTape ??= new Tape(this.backend);
     const tape = this.inferenceTape;
     tape.reset();
     try {
       const out = this.forward(tape, buildPlan(inputs));
-      return this.decodeNumeric(tape, out).map(numericGraph);
+      const answers = this.decodeNumeric(tape, out).map(numericGraph);
+      const symbolic = inputs.flatMap((input, g) => (answersSymbolically(input) ? [g] : []));
+      if (symbolic.length > 0) {
+        const trees = this.decoder.greedy(tape, out.states, Int32Array.from(symbolic, (g) => out.plan.rootRows[g]), this.decoderBudget);
+        symbolic.forEach((g, j) => (answers[g] = treeGraph(trees[j])));
+      }
+      return answers;
     } finally {
       tape.reset();
     }

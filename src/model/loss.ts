@@ -1,5 +1,6 @@
 /**
- * Training loss and evaluation metric of the numeric head.
+ * Training losses (numeric head; tree decoder: decoderLoss, teacher-forced, see ./decoder.ts),
+ * their one entry point recordsLoss, and the evaluation metric.
  *
  * LOSS. Every numeric answer is a one-node target graph (int or float, compared by value),
  * and the prediction is one slot per graph: type logits over {int, float} and the root's
@@ -26,11 +27,12 @@
 import { ops, type Tape, type Tensor } from '../autograd/index';
 import type { DatasetRecord } from '../data/record';
 import { GraphemeError } from '../errors';
-import { gedLoss, type LossGraphSpec } from '../ged/loss';
+import { gedLoss, identityMapping, type LossGraphSpec } from '../ged/loss';
 import { treeEditDistanceBatch } from '../ged/ted';
 import { numericallyEquivalent } from '../engine/equivalence';
 import { MathGraph, TYPE_CODE } from '../graph/index';
 import type { DagNN, DagNNOutput } from './dagnn';
+import { answersSymbolically, decoderTree, DecoderTargetError, OTHER_NUMBER, signedLog, type DecoderNode } from './decoder';
 import { buildPlan, type PlanInput } from './plan';
 
 export class TargetError extends GraphemeError {}
@@ -41,12 +43,12 @@ export interface NumericTarget {
   value: number;
 }
 
-/** The numeric target of a record; symbolic answers are a typed error (no decoder yet). */
+/** The numeric target of a record; a symbolic answer is a typed error (the tree decoder's job). */
 export function numericTarget(record: Pick<DatasetRecord, 'id' | 'result_graph'>): NumericTarget {
   const g = record.result_graph;
   const node = g.nodes[0];
   if (g.nodes.length !== 1 || (node.type !== 'int' && node.type !== 'float')) {
-    throw new TargetError(`record ${record.id}: result_graph is not a single number (symbolic answers need the tree decoder)`);
+    throw new TargetError(`record ${record.id}: result_graph is not a single number (symbolic answers are the tree decoder's: only \`derive\` inputs go there)`);
   }
   return { type: TYPE_CODE[node.type] as 0 | 1, value: Number(node.value) };
 }
@@ -107,17 +109,112 @@ export function numericLoss(tape: Tape, out: DagNNOutput, targets: readonly Nume
   return { loss: ops.add(tape, objective, ops.scale(tape, aux, auxWeight)), ged, type, aux };
 }
 
+export interface DecoderLossOptions {
+  /**
+   * weight of the cross-entropy of the type and label heads (mean over target nodes) added
+   * to the GED loss (default 1; 0 = GED loss only). Measured in the header of dagnn.ts.
+   */
+  crossEntropyWeight?: number;
+  /** weight of the value head's squared error on OTHER_NUMBER nodes (default 1) */
+  valueWeight?: number;
+}
+
+export interface DecoderLoss {
+  /** gedWeight · ged + crossEntropyWeight · crossEntropy + valueWeight · value, 1 × 1 */
+  loss: Tensor;
+  /** the GED loss of the teacher-forced trees (mean over trees) */
+  ged: Tensor;
+  crossEntropy: Tensor | null;
+  value: Tensor | null;
+}
+
+/**
+ * The tree decoder's loss for the graphs `graphs` of a forward pass (plan indices) against
+ * their target trees (decoderTree), teacher-forced: see ./decoder.ts.
+ */
+export function decoderLoss(tape: Tape, model: DagNN, out: DagNNOutput, graphs: readonly number[], trees: readonly (readonly DecoderNode[])[], options: DecoderLossOptions & { gedWeight?: number } = {}): DecoderLoss {
+  if (graphs.length !== trees.length || graphs.length === 0) throw new TargetError(`decoderLoss: ${trees.length} target trees for ${graphs.length} graphs`);
+  const heads = model.decoder.teacherForced(tape, out.states, Int32Array.from(graphs, (g) => out.plan.rootRows[g]), trees);
+  const specs: LossGraphSpec[] = trees.map((tree) => ({
+    slots: tree.length,
+    target: { nodes: tree.map((n) => ({ type: n.type, label: n.label, value: 0 })), edges: [] },
+    map: identityMapping(tree.length, tree.length),
+  }));
+  const ged = gedLoss(tape, { typeLogits: heads.typeLogits, labelLogits: heads.labelLogits }, specs);
+  const gedWeight = options.gedWeight ?? 1;
+  let loss = gedWeight === 1 ? ged : ops.scale(tape, ged, gedWeight);
+  const nodes = trees.flat();
+  const ceWeight = options.crossEntropyWeight ?? 1;
+  let crossEntropy: Tensor | null = null;
+  if (ceWeight > 0) {
+    crossEntropy = ops.add(
+      tape,
+      ops.softmaxCrossEntropy(tape, heads.typeLogits, Int32Array.from(nodes, (n) => n.type)),
+      ops.softmaxCrossEntropy(tape, heads.labelLogits, Int32Array.from(nodes, (n) => n.label)),
+    );
+    loss = ops.add(tape, loss, ops.scale(tape, crossEntropy, ceWeight));
+  }
+  const valueWeight = options.valueWeight ?? 1;
+  const other = nodes.flatMap((n, i) => (n.label === OTHER_NUMBER ? [i] : []));
+  let value: Tensor | null = null;
+  if (valueWeight > 0 && other.length > 0) {
+    const predicted = ops.gatherRows(tape, heads.values, Int32Array.from(other));
+    value = ops.mseLoss(tape, predicted, ops.constant(tape, Float32Array.from(other, (i) => signedLog(nodes[i].value)), other.length, 1));
+    // per tree, like the other terms: the squared error summed over OTHER nodes, mean over trees
+    loss = ops.add(tape, loss, ops.scale(tape, value, (valueWeight * other.length) / trees.length));
+  }
+  return { loss, ged, crossEntropy, value };
+}
+
 /** Options of recordsLoss: those of every head's loss. */
-export type RecordsLossOptions = NumericLossOptions;
+export type RecordsLossOptions = NumericLossOptions & DecoderLossOptions;
 
 /**
  * THE TRAINING LOSS OF A BATCH OF RECORDS, whatever their answer kind: the one entry point
- * the Trainer calls (forward, then each head's loss on the records it answers). Today only
- * numeric answers have a head; a record with a symbolic answer is a TargetError naming it.
+ * the Trainer calls. One encoder forward over the whole batch; then each record goes to
+ * the head that answers it in prediction too (answersSymbolically: a `derive` input goes to
+ * the tree decoder, every other input to the numeric head), and the objective is the
+ * record-weighted mean of the heads' losses: (n_numeric·numeric + n_tree·tree) / n.
+ * A record whose answer its head cannot express is a TargetError naming it.
  */
-export function recordsLoss(tape: Tape, model: DagNN, records: readonly DatasetRecord[], options: RecordsLossOptions = {}): { loss: Tensor } {
-  const out = model.forward(tape, buildPlan(records.map(planInput)));
-  return numericLoss(tape, out, records.map(numericTarget), options);
+export function recordsLoss(tape: Tape, model: DagNN, records: readonly DatasetRecord[], options: RecordsLossOptions = {}): { loss: Tensor; numeric: NumericLoss | null; tree: DecoderLoss | null } {
+  const inputs = records.map(planInput);
+  const out = model.forward(tape, buildPlan(inputs));
+  const symbolic: number[] = [];
+  const numeric: number[] = [];
+  inputs.forEach((input, i) => (answersSymbolically(input) ? symbolic : numeric).push(i));
+  const n = records.length;
+  let numericPart: NumericLoss | null = null;
+  let treePart: DecoderLoss | null = null;
+  if (numeric.length > 0) {
+    const sub = numeric.length === n ? out : selectGraphs(tape, out, numeric);
+    numericPart = numericLoss(tape, sub, numeric.map((i) => numericTarget(records[i])), options);
+  }
+  if (symbolic.length > 0) {
+    const trees = symbolic.map((i) => {
+      try {
+        return decoderTree(records[i].result_graph, `record ${records[i].id}: result_graph`);
+      } catch (e) {
+        throw e instanceof DecoderTargetError ? new TargetError(e.message) : e;
+      }
+    });
+    treePart = decoderLoss(tape, model, out, symbolic, trees, options);
+  }
+  const weighted = (part: { loss: Tensor } | null, count: number) => (part === null ? null : count === n ? part.loss : ops.scale(tape, part.loss, count / n));
+  const parts = [weighted(numericPart, numeric.length), weighted(treePart, symbolic.length)].filter((t): t is Tensor => t !== null);
+  return { loss: parts.length === 1 ? parts[0] : ops.add(tape, parts[0], parts[1]), numeric: numericPart, tree: treePart };
+}
+
+/** The numeric-head outputs of some graphs of a forward pass (what numericLoss reads). */
+function selectGraphs(tape: Tape, out: DagNNOutput, graphs: readonly number[]): DagNNOutput {
+  const rows = Int32Array.from(graphs);
+  return {
+    ...out,
+    plan: { ...out.plan, graphCount: graphs.length, rootRows: Int32Array.from(graphs, (g) => out.plan.rootRows[g]) },
+    typeLogits: ops.gatherRows(tape, out.typeLogits, rows),
+    values: ops.gatherRows(tape, out.values, rows),
+    rootStates: ops.gatherRows(tape, out.rootStates, rows),
+  };
 }
 
 export interface Evaluation {

@@ -1,0 +1,315 @@
+/**
+ * The symbolic tree decoder: top-down, arity-driven, level-batched (DESIGN principle 3).
+ *
+ * STATES. Every output node has a decoder state (a row of one M × hidden matrix D):
+ *   root      d = tanh(h_root · W_root + b_root)         h_root: the encoder state of the
+ *                                                       input's root, e.g. the derive node
+ *   child s   d = tanh(d_parent · W_{k,s} + b_{k,s})     k: the parent's label (an operator
+ *                                                       or function), s: the child slot
+ * so a node's children exist because of its label (arity-driven: KIND_ARITY[k] of them), and
+ * each child state is a per-(parent kind, slot) transformation of the parent's state. All
+ * nodes at the same output depth with the same (parent kind, slot) across the batch are ONE
+ * gather + linear + tanh (a DecoderGroup): kernel calls grow with the output depth, not with
+ * the node count. The heads then read every state at once:
+ *   type logits (5: int float symbol op fn), label logits (LABEL_CLASSES), value (1).
+ *
+ * LABELS. One class space for every node type: the token vocabulary (ops, functions,
+ * symbols; src/graph TOKEN_VOCABULARY) and the integers INT_MIN…INT_MAX (derivatives of the
+ * level-5 polynomials and quotients have small integer coefficients), plus OTHER_NUMBER for
+ * numbers outside that range or fractional: their value comes from the value head, which
+ * predicts sign(v)·log1p|v| (trained by an auxiliary squared error on those nodes only).
+ * Decoding takes the argmax label among the classes of the argmax type.
+ *
+ * TRAINING: teacher forcing. The target tree's shape fixes the decoder's nodes (pre-order
+ * slot i = target node i), so the GED loss (src/ged/loss.ts) gets the identity mapping and,
+ * with type and label targets only, is exactly the expected node-substitution cost
+ * Σ_i [nodeType·(1 − π_i[t_i]) + π_i[t_i]·nodeValue·(1 − λ_i[l_i])] — no type escape here:
+ * a wrong type costs as much as a wrong label. Structure needs no edge term: it follows from
+ * the labels. See ./loss.ts decoderLoss for the cross-entropy terms added to it.
+ *
+ * INFERENCE: greedy, depth by depth, batched like training; a node takes an operator or
+ * function label only while the graph's node budget can hold its children (otherwise its
+ * best leaf label), so every decoded tree is complete and has ≤ budget nodes.
+ */
+import { ops, type Parameter, type Tape, type Tensor, type TensorLike } from '../autograd/index';
+import { ELEMENTARY_FNS, float, fn, int, op, sym, type Expr, type FnName, type OpName } from '../engine/index';
+import { MathGraph, TOKEN_VOCABULARY, TYPE_CODE, type MathGraphJSON } from '../graph/index';
+import { GraphemeError } from '../errors';
+import { blockMatrix, writeRows } from './ops';
+import { KIND_ARITY, KIND_NAMES, type PlanInput } from './plan';
+
+export class DecoderTargetError extends GraphemeError {}
+
+/** Integer labels with their own class. */
+export const INT_MIN = -20;
+export const INT_MAX = 40;
+const TOKENS = TOKEN_VOCABULARY.length;
+/** label classes: tokens, then INT_MIN … INT_MAX, then OTHER_NUMBER */
+export const OTHER_NUMBER = TOKENS + (INT_MAX - INT_MIN + 1);
+export const LABEL_CLASSES = OTHER_NUMBER + 1;
+const OUTPUT_TYPES = 5;
+
+/** Operators and functions the decoder can emit (they expand KIND_ARITY children). */
+export const DECODER_TOKENS: readonly string[] = ['+', '-', '*', '/', '^', ...ELEMENTARY_FNS];
+const KIND_OF = new Map(KIND_NAMES.map((name, k) => [name, k]));
+
+const TOKEN_CLASS = new Map(TOKEN_VOCABULARY.map((t, i) => [t, i]));
+/** the label classes a node of each type may take when decoding */
+const CLASSES_OF_TYPE: readonly (readonly number[])[] = [
+  /* int */ [...Array.from({ length: INT_MAX - INT_MIN + 1 }, (_, i) => TOKENS + i), OTHER_NUMBER],
+  /* float */ [OTHER_NUMBER],
+  /* symbol */ TOKEN_VOCABULARY.flatMap((t, i) => (/^[a-z]+$/.test(t) && !KIND_OF.has(t) ? [i] : [])),
+  /* op */ DECODER_TOKENS.filter((t) => !ELEMENTARY_FNS.includes(t as never)).map((t) => TOKEN_CLASS.get(t)!),
+  /* fn */ ELEMENTARY_FNS.map((t) => TOKEN_CLASS.get(t)!),
+];
+
+/** One node of a target (or decoded) tree in the decoder's terms. */
+export interface DecoderNode {
+  type: number;
+  label: number;
+  /** the number (OTHER_NUMBER nodes; for the others the label says it) */
+  value: number;
+  children: number[];
+}
+
+/** The label class of a graph node; a node the decoder cannot emit is a typed error. */
+export function labelClass(type: string, value: number | string, where: string): number {
+  if (type === 'int' || type === 'float') {
+    const v = Number(value);
+    return type === 'int' && Number.isInteger(v) && v >= INT_MIN && v <= INT_MAX ? TOKENS + v - INT_MIN : OTHER_NUMBER;
+  }
+  const c = TOKEN_CLASS.get(String(value));
+  const ok = c !== undefined && CLASSES_OF_TYPE[TYPE_CODE[type as keyof typeof TYPE_CODE]]?.includes(c);
+  if (!ok) throw new DecoderTargetError(`${where}: the decoder cannot emit the ${type} '${String(value)}'`);
+  return c!;
+}
+
+/** A target graph as decoder nodes in pre-order (node 0 the root). */
+export function decoderTree(json: MathGraphJSON, where: string): DecoderNode[] {
+  const g = MathGraph.fromJSON(json);
+  const order: number[] = [];
+  const stack = [g.root];
+  while (stack.length > 0) {
+    const id = stack.pop()!;
+    order.push(id);
+    for (let i = g.children[id].length - 1; i >= 0; i--) stack.push(g.children[id][i]);
+  }
+  const position = new Map(order.map((id, i) => [id, i]));
+  return order.map((id) => {
+    const type = TYPE_CODE[g.types[id]];
+    const label = labelClass(g.types[id], g.values[id], `${where}.nodes[${id}]`);
+    const kids = g.children[id];
+    if ((type === TYPE_CODE.op || type === TYPE_CODE.fn) && kids.length !== KIND_ARITY[KIND_OF.get(TOKEN_VOCABULARY[label])!]) {
+      throw new DecoderTargetError(`${where}.nodes[${id}]: '${TOKEN_VOCABULARY[label]}' has ${kids.length} children`);
+    }
+    return { type, label, value: Number(g.values[id]) || 0, children: kids.map((k) => position.get(k)!) };
+  });
+}
+
+/** The value head's target: sign(v)·log1p|v|, and its inverse. */
+export const signedLog = (v: number) => Math.sign(v) * Math.log1p(Math.abs(v));
+export const signedExp = (u: number) => Math.sign(u) * Math.expm1(Math.abs(u));
+
+/** Decoder nodes → MathGraph (pre-order ids). */
+export function treeGraph(nodes: readonly DecoderNode[]): MathGraph {
+  const build = (i: number): Expr => {
+    const n = nodes[i];
+    if (n.type === TYPE_CODE.int) return int(n.label === OTHER_NUMBER ? Math.round(n.value) : n.label - TOKENS + INT_MIN);
+    if (n.type === TYPE_CODE.float) return float(Math.round(n.value * 1000) / 1000);
+    const token = TOKEN_VOCABULARY[n.label];
+    if (n.type === TYPE_CODE.symbol) return sym(token);
+    const kids = n.children.map(build);
+    return n.type === TYPE_CODE.op ? op(token as OpName, kids[0], kids[1]) : fn(token as FnName, ...kids);
+  };
+  return MathGraph.fromExpr(build(0));
+}
+
+/**
+ * A batch of decoder nodes sharing (output depth, parent kind, slot): one gather + linear +
+ * tanh. Roots have parentKind −1 and read encoder rows; the others read rows of D.
+ */
+interface DecoderGroup {
+  parentKind: number;
+  slot: number;
+  /** rows of D (or of the encoder states, for roots) */
+  sourceRows: Int32Array;
+  /** first row of D this group writes */
+  start: number;
+}
+
+interface Transform {
+  W: Parameter;
+  b: Parameter;
+}
+
+interface Pending {
+  tree: number;
+  parentKind: number;
+  slot: number;
+  /** row of the parent's state in D (of the input root's state in the encoder, for roots) */
+  source: number;
+}
+
+/**
+ * One output depth of the batch as DecoderGroups: its nodes ordered by (parent kind, slot),
+ * each key one group, rows assigned from `start` in that order.
+ */
+function groupDepth<P extends Pending>(frontier: readonly P[], start: number): { ordered: P[]; groups: DecoderGroup[] } {
+  const byKey = new Map<number, P[]>();
+  for (const p of frontier) {
+    const key = (p.parentKind + 1) * 8 + p.slot;
+    const list = byKey.get(key);
+    if (list) list.push(p);
+    else byKey.set(key, [p]);
+  }
+  const ordered: P[] = [];
+  const groups: DecoderGroup[] = [];
+  for (const key of [...byKey.keys()].sort((a, b) => a - b)) {
+    const members = byKey.get(key)!;
+    groups.push({ parentKind: members[0].parentKind, slot: members[0].slot, sourceRows: Int32Array.from(members, (m) => m.source), start: start + ordered.length });
+    ordered.push(...members);
+  }
+  return { ordered, groups };
+}
+
+type Resolve = (p: Parameter) => TensorLike;
+type Make = (name: string, shape: number[], std: number) => Parameter;
+
+export class TreeDecoder {
+  private readonly root: Transform;
+  /** per plan kind: one transform per child slot (empty for kinds the decoder does not emit) */
+  private readonly children: Transform[][];
+  private readonly typeW: Parameter;
+  private readonly typeB: Parameter;
+  private readonly labelW: Parameter;
+  private readonly labelB: Parameter;
+  private readonly valueW: Parameter;
+  private readonly valueB: Parameter;
+
+  constructor(
+    readonly hidden: number,
+    make: Make,
+    private readonly t: Resolve,
+  ) {
+    const glorot = (a: number, b: number) => Math.sqrt(2 / (a + b));
+    const transform = (name: string): Transform => ({ W: make(`${name}.W`, [hidden, hidden], glorot(hidden, hidden)), b: make(`${name}.b`, [hidden], 0) });
+    this.root = transform('decoder.root');
+    this.children = KIND_NAMES.map((name, k) => (DECODER_TOKENS.includes(name) ? Array.from({ length: KIND_ARITY[k] }, (_, s) => transform(`decoder.${name}.${s}`)) : []));
+    this.typeW = make('decoder.type.W', [hidden, OUTPUT_TYPES], glorot(hidden, OUTPUT_TYPES));
+    this.typeB = make('decoder.type.b', [OUTPUT_TYPES], 0);
+    this.labelW = make('decoder.label.W', [hidden, LABEL_CLASSES], glorot(hidden, LABEL_CLASSES));
+    this.labelB = make('decoder.label.b', [LABEL_CLASSES], 0);
+    this.valueW = make('decoder.value.W', [hidden, 1], glorot(hidden, 1));
+    this.valueB = make('decoder.value.b', [1], 0);
+  }
+
+  /** Computes the states of `groups` (in order) into D. */
+  private states(tape: Tape, D: Tensor, encoderStates: Tensor, groups: readonly DecoderGroup[]): void {
+    for (const g of groups) {
+      const tr = g.parentKind < 0 ? this.root : this.children[g.parentKind][g.slot];
+      const source = ops.gatherRows(tape, g.parentKind < 0 ? encoderStates : D, g.sourceRows);
+      const d = ops.tanh(tape, ops.linear(tape, source, this.t(tr.W), this.t(tr.b)));
+      writeRows(tape, D, g.start, d);
+    }
+  }
+
+  private heads(tape: Tape, states: Tensor): { typeLogits: Tensor; labelLogits: Tensor; values: Tensor } {
+    return {
+      typeLogits: ops.linear(tape, states, this.t(this.typeW), this.t(this.typeB)),
+      labelLogits: ops.linear(tape, states, this.t(this.labelW), this.t(this.labelB)),
+      values: ops.linear(tape, states, this.t(this.valueW), this.t(this.valueB)),
+    };
+  }
+
+  /**
+   * Teacher-forced pass over target trees: the heads of every target node, rows in
+   * (tree, pre-order) order — slot i of tree j is row Σ_{j' < j} size_j' + i.
+   * `rootRows[j]` = the encoder row of tree j's input root.
+   */
+  teacherForced(tape: Tape, encoderStates: Tensor, rootRows: Int32Array, trees: readonly (readonly DecoderNode[])[]): { typeLogits: Tensor; labelLogits: Tensor; values: Tensor; groups: number } {
+    // breadth-first over all trees at once: one groupDepth per output depth
+    type Target = Pending & { node: number };
+    let frontier: Target[] = trees.map((_, j) => ({ tree: j, node: 0, parentKind: -1, slot: 0, source: rootRows[j] }));
+    const groups: DecoderGroup[] = [];
+    const rowOf = trees.map((tree) => new Int32Array(tree.length));
+    let row = 0;
+    while (frontier.length > 0) {
+      const depth = groupDepth(frontier, row);
+      groups.push(...depth.groups);
+      const next: Target[] = [];
+      for (const m of depth.ordered) {
+        rowOf[m.tree][m.node] = row++;
+        const n = trees[m.tree][m.node];
+        const kind = n.type === TYPE_CODE.op || n.type === TYPE_CODE.fn ? KIND_OF.get(TOKEN_VOCABULARY[n.label])! : -1;
+        n.children.forEach((c, s) => next.push({ tree: m.tree, node: c, parentKind: kind, slot: s, source: rowOf[m.tree][m.node] }));
+      }
+      frontier = next;
+    }
+    const D = blockMatrix(tape, row, this.hidden);
+    this.states(tape, D, encoderStates, groups);
+    const slotOrder = new Int32Array(row);
+    let k = 0;
+    for (const rows of rowOf) for (const r of rows) slotOrder[k++] = r;
+    return { ...this.heads(tape, ops.gatherRows(tape, D, slotOrder)), groups: groups.length };
+  }
+
+  /** Greedy decoding of one tree per root row, each with at most `budget` nodes. */
+  greedy(tape: Tape, encoderStates: Tensor, rootRows: Int32Array, budget: number): DecoderNode[][] {
+    const trees: DecoderNode[][] = Array.from(rootRows, () => []);
+    const D = blockMatrix(tape, rootRows.length * budget, this.hidden);
+    type Open = Pending & { parent: number };
+    let frontier: Open[] = Array.from(rootRows, (r, j) => ({ tree: j, parent: -1, parentKind: -1, slot: 0, source: r }));
+    // nodes each tree has committed to (decoded or waiting in the frontier)
+    const committed = new Int32Array(rootRows.length).fill(1);
+    let row = 0;
+    while (frontier.length > 0) {
+      const depthStart = row;
+      const { ordered, groups } = groupDepth(frontier, row);
+      row += ordered.length;
+      this.states(tape, D, encoderStates, groups);
+      const h = this.heads(tape, ops.sliceRows(tape, D, depthStart, ordered.length));
+      const typeLogits = tape.values(h.typeLogits);
+      const labelLogits = tape.values(h.labelLogits);
+      const values = tape.values(h.values);
+      const next: Open[] = [];
+      ordered.forEach((m, i) => {
+        const tree = trees[m.tree];
+        const best = (classes: readonly number[]) => classes.reduce((a, c) => (labelLogits[i * LABEL_CLASSES + c] > labelLogits[i * LABEL_CLASSES + a] ? c : a), classes[0]);
+        // types by descending logit; an inner type only while the budget holds its children
+        const types = [0, 1, 2, 3, 4].sort((a, b) => typeLogits[i * OUTPUT_TYPES + b] - typeLogits[i * OUTPUT_TYPES + a]);
+        let type = -1;
+        let label = -1;
+        for (const t of types) {
+          label = best(CLASSES_OF_TYPE[t]);
+          const arity = t === TYPE_CODE.op || t === TYPE_CODE.fn ? KIND_ARITY[KIND_OF.get(TOKEN_VOCABULARY[label])!] : 0;
+          if (committed[m.tree] + arity <= budget) {
+            type = t;
+            committed[m.tree] += arity;
+            break;
+          }
+        }
+        const index = tree.length;
+        tree.push({ type, label, value: signedExp(values[i]), children: [] });
+        if (m.parent >= 0) tree[m.parent].children[m.slot] = index;
+        if (type === TYPE_CODE.op || type === TYPE_CODE.fn) {
+          const kind = KIND_OF.get(TOKEN_VOCABULARY[label])!;
+          for (let s = 0; s < KIND_ARITY[kind]; s++) next.push({ tree: m.tree, parent: index, parentKind: kind, slot: s, source: depthStart + i });
+        }
+      });
+      frontier = next;
+    }
+    return trees;
+  }
+}
+
+/**
+ * THE ROUTING RULE, the same in training and prediction: an input whose root is `derive`
+ * is answered by the tree decoder (even when its answer is a single number, which the
+ * decoder emits as a one-node tree); every other input by the numeric head.
+ */
+export function answersSymbolically(input: PlanInput): boolean {
+  const g = input.graph;
+  const root = input.root ?? 0;
+  if (g instanceof MathGraph) return g.types[root] === 'fn' && g.values[root] === 'derive';
+  return g.typeCode[root] === TYPE_CODE.fn && g.labels[root] === 'derive';
+}

@@ -1,0 +1,182 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { gradCheck, Tape, type TensorLike } from '../../src/autograd/index';
+import { createBackend, type Backend } from '../../src/backend/index';
+import { DataGenerator, type DatasetRecord } from '../../src/data/index';
+import { MathGraph } from '../../src/graph/index';
+import { answersSymbolically, DagNN, decoderTree, DecoderTargetError, INT_MAX, OTHER_NUMBER, recordsLoss, TargetError, treeGraph } from '../../src/model/index';
+import { Adam } from '../../src/optim/index';
+import { BACKENDS, countingBackend } from './helpers';
+
+/** A record of (input, answer) in the dataset layout; the answers below are worked by hand. */
+function record(id: string, polish: string, answer: string, bindings: Record<string, number> = {}): DatasetRecord {
+  const result = MathGraph.fromPolish(answer);
+  const numeric = result.size === 1 && (result.types[0] === 'int' || result.types[0] === 'float');
+  return {
+    id,
+    level: polish.startsWith('(derive') ? 5 : 1,
+    polish,
+    bindings,
+    graph: MathGraph.fromPolish(polish).toJSON(),
+    result_numeric: numeric ? Number(result.values[0]) : null,
+    result_symbolic: numeric ? null : answer,
+    result_graph: result.toJSON(),
+  } as DatasetRecord;
+}
+
+// every decoder path: op and fn parents in both slots, int classes, an OTHER_NUMBER (value
+// head), a one-node numeric derivative, and numeric-head records in the same batch
+const TINY: DatasetRecord[] = [
+  record('d0', '(derive (^ x 2) x)', '(* 2 x)'),
+  record('d1', '(derive (* 3 x) x)', '3'),
+  record('d2', '(derive (sin x) x)', '(cos x)'),
+  record('d3', '(derive (* 100 x) x)', '100'),
+  record('d4', '(derive (- (^ x 3) x) x)', '(- (* 3 (^ x 2)) 1)'),
+  record('n0', '(+ 2 3)', '5'),
+  record('n1', '(* (- 1.5 x) 2)', '2.0', { x: 0.5 }),
+];
+
+describe('decoder targets and routing', () => {
+  it('decoderTree and treeGraph round-trip every level-5 answer in the decoder range', () => {
+    const records = new DataGenerator({ seed: 'decoder-roundtrip' }).take(5, 300);
+    let inRange = 0;
+    for (const r of records) {
+      const tree = decoderTree(r.result_graph, r.id);
+      const polish = MathGraph.fromJSON(r.result_graph).toPolish();
+      if (tree.every((n) => n.label !== OTHER_NUMBER)) {
+        inRange++;
+        expect(treeGraph(tree).toPolish()).toBe(polish);
+      } else {
+        // OTHER_NUMBER nodes carry their value: decoding the exact value reproduces the answer
+        expect(treeGraph(tree).toPolish()).toBe(polish);
+      }
+    }
+    expect(inRange).toBeGreaterThan(150);
+    expect(decoderTree(MathGraph.fromPolish(String(INT_MAX + 1)).toJSON(), 't')[0].label).toBe(OTHER_NUMBER);
+  });
+
+  it('names what the decoder cannot emit, and recordsLoss names the record', async () => {
+    expect(() => decoderTree(MathGraph.fromPolish('(+ x q)').toJSON(), 'answer')).toThrow(DecoderTargetError);
+    expect(() => decoderTree(MathGraph.fromPolish('(+ x q)').toJSON(), 'answer')).toThrow(/answer\.nodes\[2\]: the decoder cannot emit the symbol 'q'/);
+    const backend = await createBackend('js');
+    const model = new DagNN(backend, { hidden: 4 });
+    const tape = new Tape(backend);
+    expect(() => recordsLoss(tape, model, [record('bad7', '(derive (^ x 2) x)', '(derive x x)')])).toThrow(TargetError);
+    tape.reset();
+    expect(() => recordsLoss(tape, model, [record('bad7', '(derive (^ x 2) x)', '(derive x x)')])).toThrow(/record bad7/);
+    tape.reset();
+  });
+
+  it('routes by the input root: derive → tree decoder, everything else → numeric head', () => {
+    expect(TINY.map((r) => answersSymbolically({ graph: MathGraph.fromJSON(r.graph) }))).toEqual([true, true, true, true, true, false, false]);
+    expect(answersSymbolically({ graph: MathGraph.fromPolish('(derive x x)').toArrays() })).toBe(true);
+    expect(answersSymbolically({ graph: MathGraph.fromPolish('(+ (derive x x) 1)') })).toBe(false);
+  });
+});
+
+describe.each(BACKENDS)('tree decoder on %s', (backendName) => {
+  let backend: Backend;
+  beforeAll(async () => {
+    backend = await createBackend(backendName);
+  });
+
+  it('passes a whole-model finite-difference gradient check on a mixed tiny batch (encoder, numeric head, decoder)', () => {
+    const model = new DagNN(backend, { hidden: 3, seed: 'decoder-gradcheck', typeHead: 'state' });
+    const params = model.parameters();
+    const result = gradCheck(
+      backend,
+      params.map((p) => ({ rows: p.rows, cols: p.cols, data: p.data, parameter: true })),
+      (tape, xs: TensorLike[]) => model.withParameters(xs, () => recordsLoss(tape, model, TINY, { auxScale: 1, tau: 1, detachType: false }).loss),
+      // the default step 3e-2: no exp/tan/log unit sees a large input here, and the label
+      // cross-entropy over LABEL_CLASSES makes the objective ≈ 13, so float32 noise
+      // (≈ 1e-7·13/h) needs the larger h
+      { floor: 3e-3 },
+    );
+    let checked = 0;
+    const decoderNames = new Set<string>();
+    params.forEach((p, i) => {
+      const fd = result.finiteDifference![i];
+      const reached = result.analytic[i].some((g) => g !== 0);
+      if (reached) checked += p.size;
+      if (reached && p.name.startsWith('decoder.')) decoderNames.add(p.name);
+      expect(fd.maxRelError, `${p.name}: ${fd.maxRelError} (abs ${fd.maxAbsError})`).toBeLessThan(1e-2);
+    });
+    // the decoder paths of TINY: root, (* 0/1), (^ 0/1), (- 0/1), (cos 0), and the three heads
+    for (const name of ['decoder.root.W', 'decoder.*.0.W', 'decoder.*.1.W', 'decoder.^.0.W', 'decoder.^.1.W', 'decoder.-.1.W', 'decoder.cos.0.W', 'decoder.type.W', 'decoder.label.W', 'decoder.value.W']) {
+      expect(decoderNames.has(name), name).toBe(true);
+    }
+    expect(decoderNames.has('decoder.sin.0.W')).toBe(false); // no answer has a sin
+    console.log(`[${backendName}] whole-model gradcheck with the decoder: ${checked} parameters reached, max rel error ${result.maxRelError.toExponential(2)}`);
+  });
+
+  it('recordsLoss of a mixed batch is the record-weighted mean of the numeric and the tree losses', () => {
+    const model = new DagNN(backend, { hidden: 8, seed: 'mix' });
+    const tape = new Tape(backend);
+    const once = (records: DatasetRecord[]) => {
+      const v = tape.scalar(recordsLoss(tape, model, records).loss);
+      tape.reset();
+      return v;
+    };
+    const tree = TINY.filter((r) => r.level === 5);
+    const numeric = TINY.filter((r) => r.level !== 5);
+    const expected = (tree.length * once(tree) + numeric.length * once(numeric)) / TINY.length;
+    expect(once(TINY)).toBeCloseTo(expected, 5);
+  });
+
+  it('level-batches the decoder: a batch of 64 same-shaped trees costs the kernel calls of one', () => {
+    const counting = countingBackend(backend);
+    const model = new DagNN(counting.backend, { hidden: 8, seed: 'calls' });
+    const tape = new Tape(counting.backend);
+    const calls = (records: DatasetRecord[]) => {
+      counting.reset();
+      const { loss } = recordsLoss(tape, model, records);
+      tape.backward(loss);
+      tape.reset();
+      return counting.calls();
+    };
+    const one = record('a', '(derive (^ x 3) x)', '(* 3 (^ x 2))');
+    // same input and answer shapes, other numbers
+    const many = Array.from({ length: 64 }, (_, i) => record(`b${i}`, `(derive (^ x ${2 + (i % 5)}) x)`, `(* ${2 + (i % 5)} (^ x ${1 + (i % 5)}))`));
+    expect(calls(many)).toBe(calls([one]));
+  });
+
+  it('greedy decoding gives complete trees within the node budget, the same alone and in a mixed batch', () => {
+    for (const budget of [1, 3, 7]) {
+      const model = new DagNN(backend, { hidden: 8, seed: `greedy-${budget}`, decoderBudget: budget });
+      const inputs = TINY.map((r) => ({ graph: MathGraph.fromJSON(r.graph), bindings: r.bindings }));
+      const batch = model.predictBatch(inputs);
+      batch.forEach((g, i) => {
+        expect(g.size).toBeLessThanOrEqual(i < 5 ? budget : 1);
+        // complete: every op/fn has its arity (MathGraph.fromPolish re-parses the printed tree)
+        expect(MathGraph.fromPolish(g.toPolish()).toJSON()).toEqual(g.toJSON());
+        expect(model.predictBatch([inputs[i]])[0].toJSON()).toEqual(g.toJSON());
+      });
+    }
+  });
+});
+
+describe('wasm and js backends agree with the decoder', () => {
+  it('give the same losses over 20 Adam steps on mixed level 1–5 batches', async () => {
+    const gen = new DataGenerator({ seed: 'decoder-parity' });
+    const batches = Array.from({ length: 20 }, () => gen.mixedBatch({ 1: 1, 3: 1, 5: 2 }, 32));
+    const trace = async (name: 'js' | 'wasm') => {
+      const backend = await createBackend(name);
+      const model = new DagNN(backend, { hidden: 16, seed: 'parity' });
+      const opt = new Adam(model.parameters(), { lr: 3e-3 });
+      const tape = new Tape(backend);
+      return batches.map((batch) => {
+        const { loss } = recordsLoss(tape, model, batch);
+        const v = tape.scalar(loss);
+        opt.zeroGrad();
+        tape.backward(loss);
+        opt.step();
+        tape.reset();
+        return v;
+      });
+    };
+    const js = await trace('js');
+    const wasm = await trace('wasm');
+    const worst = Math.max(...js.map((v, i) => Math.abs(v - wasm[i]) / Math.abs(v)));
+    console.log(`decoder parity: first loss js ${js[0].toFixed(6)} wasm ${wasm[0].toFixed(6)}, worst relative difference over 20 steps ${worst.toExponential(2)}`);
+    expect(worst).toBeLessThan(1e-4);
+  });
+});
