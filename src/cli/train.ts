@@ -25,6 +25,7 @@ import { GraphemeError } from '../errors';
 import { evaluateRecords } from '../model/index';
 import { readCheckpointBytes, saveCheckpoint } from '../train/checkpoint-node';
 import { TrainingConfigError, validateConfig, type TrainingConfig } from '../train/config';
+import { lossChart, writeReport } from './report';
 import { Trainer, type EvalMetrics, type StepMetrics, type TrainerEvents } from '../train/trainer';
 
 /** The flags as commander hands them over: strings, checked by validateConfig, not here. */
@@ -250,6 +251,8 @@ export async function train(flags: TrainFlags, io: TrainIO): Promise<TrainOutcom
   const why = result.reason === 'aborted' ? 'stopped (interrupted)' : result.reason === 'early-stop' ? 'stopped early (no better validation accuracy)' : 'done';
   io.out(`${why} at update ${result.steps} after ${formatSeconds(seconds)}\n`);
   io.out(`checkpoint: ${checkpointPath}\nmetrics:    ${metricsPath}\n`);
+  const report = await writeReport(out); // OUT/report.html and the terminal loss chart (./report.ts)
+  io.out(`report:     ${report.path}\n${lossChart(report.metrics.steps)}`);
   io.out(formatTable('held-out test records per level:', heldOut));
   if (result.reason === 'aborted') io.out(`continue with: grapheme-train train --resume ${checkpointPath} --out ${flags.out}\n`);
   return { exitCode: 0, steps: result.steps, reason: result.reason, checkpoint: checkpointPath, metrics: metricsPath, heldOut };
