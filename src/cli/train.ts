@@ -8,25 +8,30 @@
  * aborts the run between updates; the checkpoint of the last finished update is still written,
  * and `--resume` continues from it bit-identically (the data stream is keyed by the update).
  *
- * The per-level table evaluates each trained level apart on its own held-out records
- * (`val` split at evaluations, `test` split at the end), drawn from streams separate from the
- * Trainer's mixed validation set.
+ * METRICS.JSONL, one JSON object per line (report.html reads these shapes):
+ *   {"kind":"step","step","loss","lr","gradNorm","samplesPerSec","level","levels","applied"}
+ *   {"kind":"eval","step","accuracy","meanGed","level","perLevel":{"1":{"count","accuracy","meanGed","equivalence","loss"},…}}
+ *   {"kind":"level","step","from","to","reason"}            reason: "threshold" | "budget"
+ *   {"kind":"final","step","perLevel":{…as in eval…}}       the held-out TEST split
+ * A resumed run first cuts the log back to the checkpoint's step (a killed run may have
+ * logged updates after its last checkpoint, and a torn last line), then appends: the log
+ * reads as one uninterrupted run.
+ *
+ * The per-level tables are the Trainer's: each trained level on its own held-out records
+ * (`val` split at evaluations, `test` split at the end).
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { SingleBar } from 'cli-progress';
-import { DataGenerator } from '../data/generator';
 import type { Level } from '../data/levels';
-import type { DatasetRecord } from '../data/record';
-import { splitOf, type Split } from '../data/split';
 import { GraphemeError } from '../errors';
-import { evaluateRecords } from '../model/index';
 import { readCheckpointBytes, saveCheckpoint } from '../train/checkpoint-node';
 import { TrainingConfigError, validateConfig, type TrainingConfig } from '../train/config';
+import type { LevelChange } from '../train/curriculum';
 import { lossChart, writeReport } from './report';
-import { Trainer, type EvalMetrics, type StepMetrics, type TrainerEvents } from '../train/trainer';
+import { Trainer, type EvalMetrics, type LevelEvaluation, type StepMetrics, type TrainerEvents } from '../train/trainer';
 
 /** The flags as commander hands them over: strings, checked by validateConfig, not here. */
 export interface TrainFlags {
@@ -39,7 +44,7 @@ export interface TrainFlags {
   seed?: string;
   /** print a plain progress line every this many updates when there is no bar (default: ~20 lines per run) */
   logEvery?: string;
-  /** records per level in the per-level tables (default: evalSize / number of levels, at least 50) */
+  /** held-out test records per level in the final table (default: the config's testSize) */
   levelEvalSize?: string;
 }
 
@@ -52,11 +57,8 @@ export interface TrainIO {
   signal?: AbortSignal;
 }
 
-export interface LevelRow {
+export interface LevelRow extends LevelEvaluation {
   level: Level;
-  count: number;
-  accuracy: number;
-  meanGed: number;
 }
 
 export interface TrainOutcome {
@@ -121,22 +123,48 @@ async function configInput(flags: TrainFlags): Promise<Record<string, unknown>> 
   return input;
 }
 
-/** `count` held-out records of one level with a numeric answer, from their own seeded stream. */
-function heldOutRecords(seed: number | string, split: Split, level: Level, count: number): DatasetRecord[] {
-  const generator = new DataGenerator({ seed: `${seed}/cli-${split}/L${level}` });
-  const out: DatasetRecord[] = [];
-  while (out.length < count) {
-    const r = generator.next(level);
-    const nodes = r.result_graph.nodes;
-    if (splitOf(r.polish) === split && nodes.length === 1 && (nodes[0].type === 'int' || nodes[0].type === 'float')) out.push(r);
-  }
-  return out;
+/** The rows of a per-level record ({"1": {...}, ...}), ascending. */
+export function levelRows(perLevel: Record<string, LevelEvaluation>): LevelRow[] {
+  return Object.entries(perLevel)
+    .map(([level, e]) => ({ level: Number(level) as Level, ...e }))
+    .sort((a, b) => a.level - b.level);
 }
 
-function formatTable(title: string, rows: LevelRow[]): string {
-  const lines = [title, '  level  records  accuracy  mean GED'];
-  for (const r of rows) lines.push(`  ${String(r.level).padStart(5)}  ${String(r.count).padStart(7)}  ${(r.accuracy * 100).toFixed(1).padStart(7)}%  ${r.meanGed.toFixed(3).padStart(8)}`);
+/** The per-level table: records, accuracy (GED 0), mean GED, equivalence rate and, when known, the held-out loss. */
+export function formatTable(title: string, rows: readonly (Omit<LevelRow, 'loss'> & { loss?: number })[]): string {
+  const withLoss = rows.some((r) => r.loss !== undefined);
+  const lines = [title, `  level  records  accuracy  mean GED  equivalent${withLoss ? '      loss' : ''}`];
+  for (const r of rows) {
+    const loss = withLoss ? `  ${r.loss === undefined ? '-'.padStart(8) : r.loss.toPrecision(4).padStart(8)}` : '';
+    lines.push(`  ${String(r.level).padStart(5)}  ${String(r.count).padStart(7)}  ${(r.accuracy * 100).toFixed(1).padStart(7)}%  ${r.meanGed.toFixed(3).padStart(8)}  ${(r.equivalence * 100).toFixed(1).padStart(9)}%${loss}`);
+  }
   return lines.join('\n') + '\n';
+}
+
+/**
+ * Cuts a run's metrics log back to `step`: drops records of later updates (logged after the
+ * checkpoint a killed run left), a final record, and unreadable lines (a line torn by the
+ * kill). Atomic.
+ */
+async function truncateMetrics(path: string, step: number): Promise<void> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  const kept = text.split('\n').filter((line) => {
+    try {
+      const record = JSON.parse(line);
+      return typeof record?.step === 'number' && record.step <= step && record.kind !== 'final';
+    } catch {
+      return false;
+    }
+  });
+  const temporary = `${path}.${process.pid}.tmp`;
+  await writeFile(temporary, kept.map((l) => l + '\n').join(''));
+  await rename(temporary, path);
 }
 
 function formatSeconds(s: number): string {
@@ -152,7 +180,8 @@ export async function train(flags: TrainFlags, io: TrainIO): Promise<TrainOutcom
   // the handlers need the trainer and the output files, which exist only after validation
   let handleStep: (m: StepMetrics) => void = () => {};
   let handleEval: (e: EvalMetrics) => void = () => {};
-  const events: TrainerEvents = { onStep: (m) => handleStep(m), onEval: (e) => handleEval(e) };
+  let handleLevel: (c: LevelChange) => void = () => {};
+  const events: TrainerEvents = { onStep: (m) => handleStep(m), onEval: (e) => handleEval(e), onLevel: (c) => handleLevel(c) };
   let trainer: Trainer;
   let until: number;
   let logEvery: number | undefined;
@@ -191,20 +220,21 @@ export async function train(flags: TrainFlags, io: TrainIO): Promise<TrainOutcom
   const first = trainer.step;
   const total = Math.max(until, first);
   const every = logEvery ?? Math.max(1, Math.round((total - first) / 20));
-  const perLevel = levelEvalSize ?? Math.max(50, Math.ceil(config.evalSize / config.levels.length));
-  const levelSets = new Map<Split, Map<Level, DatasetRecord[]>>();
-  const evaluateLevels = (split: Split): LevelRow[] => {
-    if (!levelSets.has(split)) levelSets.set(split, new Map(config.levels.map((l) => [l, heldOutRecords(config.seed, split, l, perLevel)])));
-    return [...levelSets.get(split)!].map(([level, records]) => ({ level, ...evaluateRecords(trainer.model, records) }));
-  };
+  const curriculum = trainer.curriculum;
 
+  for (const { level, reason } of curriculum.skipped) io.out(`notice: skipping level ${level}: ${reason}\n`);
+  const plan =
+    curriculum.mode === 'mixed'
+      ? `mixed levels ${curriculum.levels.join(', ')} (weights ${JSON.stringify(curriculum.weights())})`
+      : `progressive levels ${curriculum.levels.join(' → ')} (advance at ${config.curriculum.threshold * 100}% held-out accuracy or after ${curriculum.levels.slice(0, -1).map((l) => curriculum.budgetOf(l)).join('/')} updates; replay ${config.curriculum.replay}), now at level ${curriculum.level}`;
   io.out(
-    `training on the ${trainer.backend.name} backend: levels ${config.levels.join(', ')}, ` +
+    `training on the ${trainer.backend.name} backend: ${plan}, ` +
       `${first > 0 ? `resuming at update ${first}, ` : ''}${total} updates of ${config.batchSize * config.accumulationSteps} records, ` +
       `hidden ${config.model.hidden}, ${config.optimizer.name} lr ${config.learningRate}\n`,
   );
 
-  // a fresh run starts a new log; a resumed one appends to its run's log
+  // a fresh run starts a new log; a resumed one appends to its run's log, cut back to the checkpoint
+  if (flags.resume !== undefined) await truncateMetrics(metricsPath, first);
   const metrics: WriteStream = createWriteStream(metricsPath, { flags: flags.resume === undefined ? 'w' : 'a' });
   let metricsError: Error | null = null;
   metrics.on('error', (err) => (metricsError = err));
@@ -226,33 +256,42 @@ export async function train(flags: TrainFlags, io: TrainIO): Promise<TrainOutcom
 
   handleStep = (m) => {
     last = m;
-    metrics.write(JSON.stringify({ step: m.step, loss: m.loss, lr: m.lr, gradNorm: m.gradNorm, samplesPerSec: m.samplesPerSec, level: m.level, levels: config.levels, applied: m.applied }) + '\n');
+    metrics.write(JSON.stringify({ kind: 'step', step: m.step, loss: m.loss, lr: m.lr, gradNorm: m.gradNorm, samplesPerSec: m.samplesPerSec, level: m.level, levels: m.levels, applied: m.applied }) + '\n');
     if (bar) bar.update(m.step, payload(m));
     else if (m.step % every === 0 || m.step === total) {
-      io.out(`step ${m.step}/${total}  loss ${m.loss.toFixed(4)}  lr ${m.lr.toExponential(2)}  ${Math.round(m.samplesPerSec)} samples/s  eta ${formatSeconds(eta(m))}\n`);
+      io.out(`step ${m.step}/${total}  level ${m.level}  loss ${m.loss.toFixed(4)}  lr ${m.lr.toExponential(2)}  ${Math.round(m.samplesPerSec)} samples/s  eta ${formatSeconds(eta(m))}\n`);
     }
   };
   handleEval = (e) => {
     bar?.stop();
-    io.out(formatTable(`evaluation at step ${e.step}: validation accuracy ${(e.accuracy * 100).toFixed(1)}%, mean GED ${e.meanGed.toFixed(3)} (best ${(e.bestAccuracy * 100).toFixed(1)}% at step ${e.bestStep})`, evaluateLevels('val')));
-    writeCheckpoint();
+    metrics.write(JSON.stringify({ kind: 'eval', step: e.step, accuracy: e.accuracy, meanGed: e.meanGed, level: e.level, perLevel: e.perLevel, seconds: e.seconds }) + '\n');
+    io.out(formatTable(`evaluation at step ${e.step} (level ${e.level}): validation accuracy ${(e.accuracy * 100).toFixed(1)}% (mean over levels), mean GED ${e.meanGed.toFixed(3)} (best ${(e.bestAccuracy * 100).toFixed(1)}% at step ${e.bestStep})`, levelRows(e.perLevel)));
     if (bar) bar.start(total, e.step, payload(last));
   };
+  handleLevel = (c) => {
+    metrics.write(JSON.stringify({ kind: 'level', ...c }) + '\n');
+    bar?.stop();
+    io.out(`level ${c.from} → ${c.to} at step ${c.step} (${c.reason === 'threshold' ? `held-out accuracy reached ${config.curriculum.threshold * 100}%` : `budget of ${curriculum.budgetOf(c.from)} updates spent`})\n`);
+    if (bar) bar.start(total, c.step, payload(last));
+  };
 
-  const result = await trainer.run({ signal: io.signal, until: total });
+  const result = await trainer.run({ signal: io.signal, until: total, onEvaluated: writeCheckpoint });
   bar?.stop();
   writeCheckpoint();
   await writes;
+  const test = trainer.test(levelEvalSize ?? config.testSize);
+  const heldOut = levelRows(test.perLevel);
+  if (result.reason !== 'aborted') metrics.write(JSON.stringify({ kind: 'final', step: test.step, perLevel: test.perLevel }) + '\n');
   await new Promise<void>((done) => metrics.end(done));
   if (metricsError) throw metricsError;
 
-  const heldOut = evaluateLevels('test');
   const seconds = (performance.now() - started) / 1000;
   const why = result.reason === 'aborted' ? 'stopped (interrupted)' : result.reason === 'early-stop' ? 'stopped early (no better validation accuracy)' : 'done';
   io.out(`${why} at update ${result.steps} after ${formatSeconds(seconds)}\n`);
   io.out(`checkpoint: ${checkpointPath}\nmetrics:    ${metricsPath}\n`);
   const report = await writeReport(out); // OUT/report.html and the terminal loss chart (./report.ts)
   io.out(`report:     ${report.path}\n${lossChart(report.metrics.steps)}`);
+  if (trainer.levelHistory.length > 0) io.out(`levels: ${trainer.levelHistory.map((c) => `${c.from} → ${c.to} at step ${c.step} (${c.reason})`).join(', ')}\n`);
   io.out(formatTable('held-out test records per level:', heldOut));
   if (result.reason === 'aborted') io.out(`continue with: grapheme-train train --resume ${checkpointPath} --out ${flags.out}\n`);
   return { exitCode: 0, steps: result.steps, reason: result.reason, checkpoint: checkpointPath, metrics: metricsPath, heldOut };
@@ -263,7 +302,7 @@ export function register(program: Command): void {
     .command('train')
     .description('train the DagNN on curriculum levels; writes OUT/checkpoint.safetensors and OUT/metrics.jsonl')
     .option('-c, --config <file>', 'JSON TrainingConfig (the flags below override its fields)')
-    .option('-l, --levels <levels>', 'levels to mix: a range "1-4" or a list "1,2,3" (numeric levels: 1-4, 6, 7)')
+    .option('-l, --levels <levels>', 'curriculum levels: a range "1-7" or a list "1,2,3" (levels the model cannot train yet are skipped with a notice)')
     .option('-n, --steps <n>', 'optimizer updates (with --resume: the total to reach)')
     .option('-b, --backend <name>', 'wasm, js or auto')
     .option('-s, --seed <seed>', 'seed of the weights and the data (number or string)')

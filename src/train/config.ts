@@ -20,8 +20,31 @@ export class TrainingConfigError extends GraphemeError {
 export const OPTIMIZER_NAMES = ['adam', 'adamw', 'sgd', 'rmsprop', 'adagrad'] as const;
 export type OptimizerName = (typeof OPTIMIZER_NAMES)[number];
 
-/** The levels the model can be trained on today: those with a numeric answer (the model has only a numeric head). */
+/**
+ * The levels the model can be trained on today: those with a numeric answer (the model has
+ * only a numeric head). A configured level outside this list is skipped with a notice
+ * (./curriculum.ts), not an error. When the symbolic decoder lands, 5 joins this list.
+ */
 export const TRAINABLE_LEVELS: readonly Level[] = [1, 2, 3, 4, 6, 7];
+
+export const CURRICULUM_MODES = ['progressive', 'mixed'] as const;
+
+/**
+ * How the levels are scheduled (./curriculum.ts has the semantics). Per-level maps are
+ * JSON objects keyed by the level ("1" … "7").
+ */
+export interface CurriculumConfig {
+  /** 'progressive': one level at a time, ascending, with replay; 'mixed': all levels in every batch by `weights` (default 'progressive') */
+  mode: (typeof CURRICULUM_MODES)[number];
+  /** progressive: move on when the current level's held-out (val) accuracy reaches this at an evaluation (default 0.95) */
+  threshold: number;
+  /** progressive: move on after this many updates on a level at the latest; one number for every level, a per-level map (absent levels: no budget), or null for none (default 2000). The last level has no budget. */
+  levelSteps: number | Record<string, number> | null;
+  /** progressive: share of each batch drawn from the earlier levels, spread evenly over them (default 0.3) */
+  replay: number;
+  /** mixed: weight of each level (absent levels: 1); null = uniform (default null) */
+  weights: Record<string, number> | null;
+}
 
 /**
  * The optimizer: its name plus that optimizer's own hyperparameters (torch.optim names in
@@ -50,8 +73,10 @@ export interface TrainingConfig {
   seed: number | string;
   /** 'js', 'wasm' or 'auto' (default 'auto': wasm where WebAssembly SIMD is available) */
   backend: 'js' | 'wasm' | 'auto';
-  /** curriculum levels to train on, mixed uniformly (default [1]); numeric-answer levels only (not 5) */
+  /** curriculum levels (default [1, 2, 3, 4, 5, 6, 7]); levels not in TRAINABLE_LEVELS are skipped with a notice */
   levels: Level[];
+  /** how the levels are scheduled (default progressive, threshold 0.95, 2000 updates per level, replay 0.3) */
+  curriculum: CurriculumConfig;
   /** optimizer updates to run (default 1000) */
   steps: number;
   /** records per forward pass (default 64) */
@@ -74,9 +99,11 @@ export interface TrainingConfig {
   auxLossWeight: number;
   /** evaluate on the validation set every this many updates; 0 = never (default 100) */
   evalEvery: number;
-  /** size of the validation set (records of the hash 'val' split, default 500) */
+  /** validation records PER LEVEL (hash 'val' split, default 200); their accuracy drives the curriculum */
   evalSize: number;
-  /** stop after this many evaluations without a better validation accuracy; 0 = never (default 0) */
+  /** held-out test records PER LEVEL for the final evaluation (hash 'test' split, default 500) */
+  testSize: number;
+  /** stop after this many evaluations without a better validation accuracy (the mean over the trained levels); 0 = never (default 0) */
   patience: number;
   model: ModelConfig;
 }
@@ -84,7 +111,8 @@ export interface TrainingConfig {
 export const DEFAULT_CONFIG: Readonly<TrainingConfig> = Object.freeze({
   seed: 0,
   backend: 'auto',
-  levels: [1],
+  levels: [1, 2, 3, 4, 5, 6, 7],
+  curriculum: { mode: 'progressive', threshold: 0.95, levelSteps: 2000, replay: 0.3, weights: null },
   steps: 1000,
   batchSize: 64,
   accumulationSteps: 1,
@@ -96,14 +124,16 @@ export const DEFAULT_CONFIG: Readonly<TrainingConfig> = Object.freeze({
   edgeLossWeight: 1,
   auxLossWeight: 1,
   evalEvery: 100,
-  evalSize: 500,
+  evalSize: 200,
+  testSize: 500,
   patience: 0,
   model: { hidden: 32, valueScale: 100, binaryUnits: ['product', 'ratio'] },
 }) as TrainingConfig;
 
 /** A config as written in JSON: any field may be left out (its default applies). */
-export type TrainingConfigInput = Partial<Omit<TrainingConfig, 'model' | 'optimizer'>> & {
+export type TrainingConfigInput = Partial<Omit<TrainingConfig, 'model' | 'optimizer' | 'curriculum'>> & {
   model?: Partial<ModelConfig>;
+  curriculum?: Partial<CurriculumConfig>;
   optimizer?: Partial<OptimizerConfig>;
 };
 
@@ -170,9 +200,12 @@ export function validateConfig(json: unknown): TrainingConfig {
   if (!Array.isArray(levels) || levels.length === 0) throw new TrainingConfigError('levels', `expected a non-empty array of levels, got ${describe(levels)}`);
   levels.forEach((l, i) => {
     checkNumber(`levels[${i}]`, l, { min: 1, max: 7, integer: true });
-    if (l === 5) throw new TrainingConfigError(`levels[${i}]`, 'level 5 (symbolic derivatives) needs the symbolic tree decoder, which is not built yet; trainable levels: 1, 2, 3, 4, 6, 7');
     if (levels.indexOf(l) !== i) throw new TrainingConfigError(`levels[${i}]`, `level ${l} is listed twice`);
   });
+  if (!levels.some((l) => TRAINABLE_LEVELS.includes(l))) {
+    throw new TrainingConfigError('levels', `none of the levels ${levels.join(', ')} can be trained yet (trainable: ${TRAINABLE_LEVELS.join(', ')}; level 5 needs the symbolic tree decoder)`);
+  }
+  const curriculum = checkCurriculum(input.curriculum, levels as Level[]);
 
   const steps = checkNumber('steps', get('steps'), { min: 1, integer: true });
   const batchSize = checkNumber('batchSize', get('batchSize'), { min: 1, integer: true });
@@ -216,6 +249,7 @@ export function validateConfig(json: unknown): TrainingConfig {
   if (nodeLossWeight === 0 && auxLossWeight === 0) throw new TrainingConfigError('nodeLossWeight', 'the node (GED) and auxiliary weights are both 0: nothing would train the value');
   const evalEvery = checkNumber('evalEvery', get('evalEvery'), { min: 0, integer: true });
   const evalSize = checkNumber('evalSize', get('evalSize'), { min: 1, integer: true });
+  const testSize = checkNumber('testSize', get('testSize'), { min: 1, integer: true });
   const patience = checkNumber('patience', get('patience'), { min: 0, integer: true });
   if (patience > 0 && evalEvery === 0) throw new TrainingConfigError('patience', 'early stopping needs evaluations: set evalEvery > 0');
 
@@ -233,6 +267,7 @@ export function validateConfig(json: unknown): TrainingConfig {
     seed: seed as number | string,
     backend,
     levels: [...levels] as Level[],
+    curriculum,
     steps,
     batchSize,
     accumulationSteps,
@@ -245,7 +280,39 @@ export function validateConfig(json: unknown): TrainingConfig {
     auxLossWeight,
     evalEvery,
     evalSize,
+    testSize,
     patience,
     model: { hidden, valueScale, binaryUnits: [...binaryUnits] },
   };
+}
+
+/** A per-level map `{ "2": 3000 }`: keys must be configured levels, values checked by `rule`. */
+function checkLevelMap(field: string, v: unknown, levels: readonly Level[], rule: Rule): Record<string, number> {
+  const map = checkObject(field, v);
+  for (const [key, value] of Object.entries(map)) {
+    if (!levels.some((l) => String(l) === key)) throw new TrainingConfigError(`${field}.${key}`, `not one of the configured levels (${levels.join(', ')})`);
+    checkNumber(`${field}.${key}`, value, rule);
+  }
+  return { ...(map as Record<string, number>) };
+}
+
+function checkCurriculum(v: unknown, levels: readonly Level[]): CurriculumConfig {
+  const d = DEFAULT_CONFIG.curriculum;
+  const input = checkObject('curriculum', v ?? {});
+  checkKeys('curriculum.', input, Object.keys(d));
+  const mode = input.mode ?? d.mode;
+  if (!(CURRICULUM_MODES as readonly unknown[]).includes(mode)) throw new TrainingConfigError('curriculum.mode', `expected ${CURRICULUM_MODES.map((m) => `'${m}'`).join(' or ')}, got ${describe(mode)}`);
+  const threshold = checkNumber('curriculum.threshold', input.threshold ?? d.threshold, { min: 0, max: 1 });
+  const replay = checkNumber('curriculum.replay', input.replay ?? d.replay, { min: 0, max: 1, maxExclusive: true });
+  const rawSteps = input.levelSteps === undefined ? d.levelSteps : input.levelSteps;
+  const levelSteps =
+    rawSteps === null ? null
+    : typeof rawSteps === 'number' ? checkNumber('curriculum.levelSteps', rawSteps, { min: 1, integer: true })
+    : checkLevelMap('curriculum.levelSteps', rawSteps, levels, { min: 1, integer: true });
+  const rawWeights = input.weights === undefined ? d.weights : input.weights;
+  const weights = rawWeights === null ? null : checkLevelMap('curriculum.weights', rawWeights, levels, { min: 0 });
+  if (mode === 'mixed' && !levels.some((l) => TRAINABLE_LEVELS.includes(l) && (weights?.[String(l)] ?? 1) > 0)) {
+    throw new TrainingConfigError('curriculum.weights', 'every trainable level has weight 0: nothing to draw batches from');
+  }
+  return { mode: mode as CurriculumConfig['mode'], threshold, levelSteps, replay, weights };
 }

@@ -7,20 +7,26 @@
  * global gradient norm, optimizer.step(), scheduler.step().
  *
  * DATA. Micro-batch m of update u comes from a DataGenerator seeded
- * `${seed}/train/${u}/${m}`: a pure function of (seed, u, m), so the data stream's position
- * IS the update count and a resumed run draws exactly the batches the uninterrupted one
- * would have. Records outside the hash 'train' split (DESIGN: test sets disjoint by the
- * canonical text) and records without a numeric answer (some level-6 integrals) are
- * skipped. The validation set is `evalSize` records of the 'val' split from the stream
- * `${seed}/val`, drawn once, lazily.
+ * `${seed}/train/${u}/${m}`, drawing levels by the curriculum's current mixture
+ * (./curriculum.ts): a pure function of (seed, u, m, curriculum state), so the data
+ * stream's position IS the update count and a resumed run draws exactly the batches the
+ * uninterrupted one would have. Records outside the hash 'train' split (DESIGN: test sets
+ * disjoint by the canonical text) and records the model cannot answer yet (symbolic
+ * answers, e.g. some level-6 integrals, until the symbolic decoder) are skipped.
+ *
+ * EVALUATION. Per trained level, `evalSize` records of the 'val' split from the stream
+ * `${seed}/val/L${level}` (drawn once, lazily): accuracy, mean GED, equivalence rate and the
+ * held-out loss (the training objective, forward only). The final test (test()) does the
+ * same on `testSize` records of the 'test' split per level from `${seed}/test/L${level}`.
+ * An evaluation's overall accuracy (early stopping) is the mean over the trained levels.
  *
  * STATE. Everything a resumed run needs is in checkpoint(): the weights and the optimizer
  * buffers as F32 tensors (bit-exact), and as JSON metadata the config, the update count,
  * the optimizer's counters and options, the scheduler's state, the data stream position
  * and the early-stopping state (./checkpoint.ts has the layout).
  *
- * LEVELS. The model has only a numeric head, so levels 1–4, 6, 7 train; level 5 (symbolic
- * derivatives) is refused by validateConfig until the tree decoder exists.
+ * LEVELS. Levels outside TRAINABLE_LEVELS (level 5 until the symbolic decoder exists) are
+ * skipped with a notice (`curriculum.skipped`).
  */
 import { ops, Tape, type Parameter } from '../autograd/index';
 import { createBackend, type Backend } from '../backend/index';
@@ -28,14 +34,16 @@ import { DataGenerator } from '../data/generator';
 import type { Level } from '../data/levels';
 import type { DatasetRecord } from '../data/record';
 import { splitOf, type Split } from '../data/split';
-import { DagNN, evaluateRecords, recordsLoss } from '../model/index';
+import { DagNN, evaluateRecords, recordsLoss, type Evaluation } from '../model/index';
 import { Adagrad, Adam, AdamW, clipGradNorm, gradNorm, RMSprop, SGD, StateDictError, type Optimizer, type OptimizerState } from '../optim/index';
 import { LrScheduler, scheduleFromConfig, type LrSchedulerState } from '../schedule/index';
 import { CheckpointError, decodeCheckpoint, encodeCheckpoint, type CheckpointTensor } from './checkpoint';
-import { validateConfig, type TrainingConfig, type TrainingConfigInput } from './config';
+import { TRAINABLE_LEVELS, validateConfig, type TrainingConfig, type TrainingConfigInput } from './config';
+import { Curriculum, CurriculumStateError, type CurriculumState, type LevelChange } from './curriculum';
 
 export const CHECKPOINT_FORMAT = 'grapheme-train/trainer';
-export const CHECKPOINT_VERSION = 1;
+/** 2: the curriculum state (./curriculum.ts) in `__metadata__.curriculum` */
+export const CHECKPOINT_VERSION = 2;
 
 export interface StepMetrics {
   /** updates done after this one (1-based) */
@@ -46,19 +54,41 @@ export interface StepMetrics {
   lr: number;
   /** global gradient 2-norm before clipping */
   gradNorm: number;
-  /** records per second of wall time for this update */
+  /**
+   * records (batchSize × accumulationSteps) per second of the update's wall time: drawing
+   * and generating the batch, building the plan, forward, backward, clipping, optimizer
+   * and schedule step. NOT included: evaluations, checkpoint writes, event handlers and the
+   * event-loop yields between updates (see EvalMetrics.seconds for evaluations).
+   */
   samplesPerSec: number;
-  /** the highest level in the update's batch */
+  /** the curriculum's current level (progressive), or the highest level mixed in (mixed) */
   level: Level;
+  /** the levels the update's batch was drawn from (weight > 0) */
+  levels: Level[];
   /** false when the optimizer skipped the update (a non-finite gradient) */
   applied: boolean;
 }
 
+/** One level's held-out figures: evaluateRecords' plus the held-out loss. */
+export interface LevelEvaluation extends Evaluation {
+  /** the training objective on these records, forward only (mean per record) */
+  loss: number;
+}
+
 export interface EvalMetrics {
   step: number;
+  /** mean over the trained levels of their accuracy (exact GED 0) */
   accuracy: number;
+  /** mean over the trained levels of their mean GED */
   meanGed: number;
+  /** records evaluated, all levels */
   count: number;
+  /** per trained level (keys "1" … "7", ascending) */
+  perLevel: Record<string, LevelEvaluation>;
+  /** the curriculum level when evaluated (before any change this evaluation causes) */
+  level: Level;
+  /** wall time of the evaluation */
+  seconds: number;
   /** the best accuracy so far (this one included) and its step */
   bestAccuracy: number;
   bestStep: number;
@@ -69,6 +99,14 @@ export interface EvalMetrics {
 export interface TrainerEvents {
   onStep?: (m: StepMetrics) => void;
   onEval?: (m: EvalMetrics) => void;
+  /** the curriculum moved on (after the onStep or onEval that caused it) */
+  onLevel?: (change: LevelChange) => void;
+}
+
+/** The final held-out test: per trained level, on the 'test' split. */
+export interface TestMetrics {
+  step: number;
+  perLevel: Record<string, LevelEvaluation>;
 }
 
 export interface TrainerOptions extends TrainerEvents {
@@ -80,6 +118,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** stop when this many updates are done (default config.steps) */
   until?: number;
+  /** called after each evaluation AND the level change it may cause: a checkpoint taken here resumes bit-identically */
+  onEvaluated?: (m: EvalMetrics) => void;
 }
 
 export interface RunResult {
@@ -100,13 +140,15 @@ export class Trainer {
   readonly model: DagNN;
   readonly optimizer: Optimizer<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
   readonly scheduler: LrScheduler;
+  readonly curriculum: Curriculum;
   /** per-update metrics of this process (not carried by checkpoints) */
   readonly history: StepMetrics[] = [];
+  /** evaluations of this process (not carried by checkpoints) */
   readonly evals: EvalMetrics[] = [];
   private readonly tape: Tape;
   private updates = 0;
   private early: EarlyStopState = { bestAccuracy: -1, bestStep: 0, staleEvals: 0 };
-  private validation: DatasetRecord[] | null = null;
+  private readonly heldOut = new Map<string, DatasetRecord[]>();
 
   private constructor(
     readonly backend: Backend,
@@ -117,6 +159,12 @@ export class Trainer {
     this.optimizer = makeOptimizer(this.model.parameters(), config);
     this.scheduler = new LrScheduler(this.optimizer, scheduleFromConfig(config.schedule));
     this.tape = new Tape(backend);
+    this.curriculum = new Curriculum(config);
+  }
+
+  /** Every level change of the run, resumed ones included (carried by checkpoints). */
+  get levelHistory(): LevelChange[] {
+    return this.curriculum.history;
   }
 
   /** Validates `config` (before any work), creates the backend unless given, builds model, optimizer and scheduler. */
@@ -140,7 +188,7 @@ export class Trainer {
       }
     };
     const trainer = await Trainer.create(json('config'), options);
-    trainer.restore(tensors, json('step'), json('optimizer'), json('scheduler'), json('data'), json('early_stop'));
+    trainer.restore(tensors, json('step'), json('optimizer'), json('scheduler'), json('data'), json('early_stop'), json('curriculum'));
     return trainer;
   }
 
@@ -156,12 +204,12 @@ export class Trainer {
     const lr = this.optimizer.getLr();
     this.optimizer.zeroGrad();
     let lossSum = 0;
-    let level = 1 as Level;
+    const level = this.curriculum.level;
+    const levels = Object.keys(this.curriculum.weights()).map(Number) as Level[];
     for (let m = 0; m < accumulationSteps; m++) {
       const batch = this.trainBatch(this.updates, m);
-      for (const r of batch) if (r.level > level) level = r.level as Level;
       try {
-        const { loss } = recordsLoss(this.tape, this.model, batch, { gedWeight: this.config.nodeLossWeight, auxWeight: this.config.auxLossWeight });
+        const { loss } = recordsLoss(this.tape, this.model, batch, this.lossOptions());
         lossSum += this.tape.scalar(loss);
         this.tape.backward(accumulationSteps === 1 ? loss : ops.scale(this.tape, loss, 1 / accumulationSteps));
       } finally {
@@ -174,22 +222,77 @@ export class Trainer {
     this.scheduler.step();
     this.updates++;
     const seconds = (performance.now() - started) / 1000;
-    const metrics: StepMetrics = { step: this.updates, loss: lossSum / accumulationSteps, lr, gradNorm: norm, samplesPerSec: (batchSize * accumulationSteps) / Math.max(seconds, 1e-9), level, applied };
+    const metrics: StepMetrics = { step: this.updates, loss: lossSum / accumulationSteps, lr, gradNorm: norm, samplesPerSec: (batchSize * accumulationSteps) / Math.max(seconds, 1e-9), level, levels, applied };
     this.history.push(metrics);
     this.events.onStep?.(metrics);
+    const change = this.curriculum.afterStep(this.updates);
+    if (change) this.events.onLevel?.(change);
     return metrics;
   }
 
-  /** Accuracy and mean exact GED on the validation set; updates the early-stopping state. */
+  /**
+   * Evaluates every trained level on its validation records; updates the early-stopping
+   * state, then lets the curriculum move on if the current level reached its threshold.
+   */
   evaluate(): EvalMetrics {
-    this.validation ??= this.drawRecords(`${this.config.seed}/val`, 'val', this.config.evalSize);
-    const ev = evaluateRecords(this.model, this.validation);
-    if (ev.accuracy > this.early.bestAccuracy) this.early = { bestAccuracy: ev.accuracy, bestStep: this.updates, staleEvals: 0 };
+    const started = performance.now();
+    const perLevel = this.evaluateLevels('val', this.config.evalSize);
+    const rows = Object.values(perLevel);
+    const accuracy = rows.reduce((a, r) => a + r.accuracy, 0) / rows.length;
+    const meanGed = rows.reduce((a, r) => a + r.meanGed, 0) / rows.length;
+    if (accuracy > this.early.bestAccuracy) this.early = { bestAccuracy: accuracy, bestStep: this.updates, staleEvals: 0 };
     else this.early = { ...this.early, staleEvals: this.early.staleEvals + 1 };
-    const metrics: EvalMetrics = { step: this.updates, ...ev, ...this.early };
+    const level = this.curriculum.level;
+    const metrics: EvalMetrics = {
+      step: this.updates,
+      accuracy,
+      meanGed,
+      count: rows.reduce((a, r) => a + r.count, 0),
+      perLevel,
+      level,
+      seconds: (performance.now() - started) / 1000,
+      ...this.early,
+    };
     this.evals.push(metrics);
     this.events.onEval?.(metrics);
+    const change = this.curriculum.afterEval(this.updates, perLevel[level]?.accuracy ?? 0);
+    if (change) this.events.onLevel?.(change);
     return metrics;
+  }
+
+  /** The final held-out test: every trained level on `count` (default config.testSize) records of the 'test' split. */
+  test(count = this.config.testSize): TestMetrics {
+    return { step: this.updates, perLevel: this.evaluateLevels('test', count) };
+  }
+
+  /** Accuracy, mean GED, equivalence and loss of every trained level on its held-out records of `split`. */
+  private evaluateLevels(split: 'val' | 'test', count: number): Record<string, LevelEvaluation> {
+    const out: Record<string, LevelEvaluation> = {};
+    for (const level of this.curriculum.levels) {
+      const key = `${split}/${level}/${count}`;
+      let records = this.heldOut.get(key);
+      if (!records) this.heldOut.set(key, (records = this.drawRecords(`${this.config.seed}/${split}/L${level}`, split, count, { [level]: 1 })));
+      out[level] = { ...evaluateRecords(this.model, records), loss: this.heldOutLoss(records) };
+    }
+    return out;
+  }
+
+  /** The training objective on `records`, forward only, mean per record. */
+  private heldOutLoss(records: readonly DatasetRecord[], chunk = 256): number {
+    let sum = 0;
+    for (let i = 0; i < records.length; i += chunk) {
+      const part = records.slice(i, i + chunk);
+      try {
+        sum += this.tape.scalar(recordsLoss(this.tape, this.model, part, this.lossOptions()).loss) * part.length;
+      } finally {
+        this.tape.reset();
+      }
+    }
+    return sum / Math.max(1, records.length);
+  }
+
+  private lossOptions(): { gedWeight: number; auxWeight: number } {
+    return { gedWeight: this.config.nodeLossWeight, auxWeight: this.config.auxLossWeight };
   }
 
   /**
@@ -205,7 +308,8 @@ export class Trainer {
       if (options.signal?.aborted) return { steps: this.updates, reason: 'aborted' };
       this.trainStep();
       if (evalEvery > 0 && this.updates % evalEvery === 0) {
-        this.evaluate();
+        const evaluation = this.evaluate(); // not inside `onEvaluated?.(…)`: an absent callback would skip it
+        options.onEvaluated?.(evaluation);
         if (patience > 0 && this.early.staleEvals >= patience) return { steps: this.updates, reason: 'early-stop' };
       }
       if (performance.now() - lastYield >= YIELD_AFTER_MS) {
@@ -241,12 +345,12 @@ export class Trainer {
       scheduler: JSON.stringify(this.scheduler.stateDict()),
       data: JSON.stringify({ stream: 'per-update', seed: this.config.seed, nextUpdate: this.updates }),
       early_stop: JSON.stringify(this.early),
-      curriculum: JSON.stringify({ kind: 'fixed-mix', levels: this.config.levels }),
+      curriculum: JSON.stringify(this.curriculum.stateDict()),
     };
     return encodeCheckpoint({ tensors, metadata });
   }
 
-  private restore(tensors: Record<string, CheckpointTensor>, step: unknown, optimizer: OptimizerState, scheduler: LrSchedulerState, data: { nextUpdate?: unknown }, early: EarlyStopState): void {
+  private restore(tensors: Record<string, CheckpointTensor>, step: unknown, optimizer: OptimizerState, scheduler: LrSchedulerState, data: { nextUpdate?: unknown }, early: EarlyStopState, curriculum: CurriculumState): void {
     if (!Number.isInteger(step) || (step as number) < 0) throw new CheckpointError('__metadata__.step', `expected a non-negative integer, got ${JSON.stringify(step)}`);
     if (data?.nextUpdate !== step) throw new CheckpointError('__metadata__.data', `the data stream is at update ${JSON.stringify(data?.nextUpdate)}, the run at ${step}`);
     const used = new Set<string>();
@@ -288,28 +392,42 @@ export class Trainer {
       throw new CheckpointError('__metadata__.early_stop', 'expected { bestAccuracy, bestStep, staleEvals }');
     }
     this.early = { bestAccuracy: early.bestAccuracy, bestStep: early.bestStep, staleEvals: early.staleEvals };
+    try {
+      this.curriculum.loadStateDict(curriculum);
+    } catch (err) {
+      if (err instanceof CurriculumStateError) throw new CheckpointError(`__metadata__.${err.field}`, err.reason);
+      throw err;
+    }
   }
 
-  /** The records of micro-batch `micro` of update `update` (0-based): a pure function of the seed and both indices. */
+  /**
+   * The records of micro-batch `micro` of update `update` (0-based), drawn by the
+   * curriculum's CURRENT mixture: a pure function of the seed, both indices and the
+   * curriculum state.
+   */
   trainBatch(update: number, micro = 0): DatasetRecord[] {
-    return this.drawRecords(`${this.config.seed}/train/${update}/${micro}`, 'train', this.config.batchSize);
+    return this.drawRecords(`${this.config.seed}/train/${update}/${micro}`, 'train', this.config.batchSize, this.curriculum.weights());
   }
 
-  /** `count` records of `split` with a numeric answer, from the config's levels mixed uniformly. */
-  private drawRecords(seed: string, split: Split, count: number): DatasetRecord[] {
+  /** `count` records of `split` the model can answer, levels drawn by `weights`. */
+  private drawRecords(seed: string, split: Split, count: number, weights: Partial<Record<Level, number>>): DatasetRecord[] {
     const generator = new DataGenerator({ seed });
-    const levels = this.config.levels;
-    const weights = Object.fromEntries(levels.map((l) => [l, 1]));
+    const levels = Object.keys(weights).map(Number) as Level[];
     const out: DatasetRecord[] = [];
     while (out.length < count) {
       const r = levels.length === 1 ? generator.next(levels[0]) : generator.nextMixed(weights);
-      if (splitOf(r.polish) === split && hasNumericAnswer(r)) out.push(r);
+      if (splitOf(r.polish) === split && canAnswer(r)) out.push(r);
     }
     return out;
   }
 }
 
-function hasNumericAnswer(r: DatasetRecord): boolean {
+/** Symbolic answers need the symbolic decoder, which exists once level 5 is trainable. */
+const SYMBOLIC_ANSWERS = TRAINABLE_LEVELS.includes(5);
+
+/** Whether the model has a head for the record's answer: numeric answers always, symbolic ones once the decoder exists. */
+export function canAnswer(r: DatasetRecord): boolean {
+  if (SYMBOLIC_ANSWERS) return true;
   const nodes = r.result_graph.nodes;
   return nodes.length === 1 && (nodes[0].type === 'int' || nodes[0].type === 'float');
 }

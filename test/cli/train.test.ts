@@ -46,13 +46,22 @@ describe('grapheme-train train', () => {
     expect(io.stdout()).toMatch(/evaluation at step 3/);
     expect(io.stdout()).toMatch(/held-out test records per level:\n.*\n\s+1\s+10\s/);
 
-    const lines = await metricsLines(join(out, 'metrics.jsonl'));
-    expect(lines.map((l) => l.step)).toEqual([1, 2, 3, 4, 5]);
+    const all = await metricsLines(join(out, 'metrics.jsonl'));
+    expect(all.map((l) => `${l.kind}${l.step}`)).toEqual(['step1', 'step2', 'step3', 'eval3', 'step4', 'step5', 'final5']);
+    const lines = all.filter((l) => l.kind === 'step');
     for (const l of lines) {
       for (const field of ['loss', 'lr', 'gradNorm', 'samplesPerSec']) expect(Number.isFinite(l[field]), field).toBe(true);
       expect(l.level).toBe(1);
       expect(l.levels).toEqual([1]);
+      expect(l.applied).toBe(true);
     }
+    const evalLine = all.find((l) => l.kind === 'eval') as { perLevel: Record<string, Record<string, number>>; accuracy: number; meanGed: number };
+    expect(Object.keys(evalLine.perLevel)).toEqual(['1']);
+    expect(Object.keys(evalLine.perLevel[1]).sort()).toEqual(['accuracy', 'count', 'equivalence', 'loss', 'meanGed']);
+    expect(evalLine.perLevel[1].count).toBe(20);
+    expect(evalLine.accuracy).toBe(evalLine.perLevel[1].accuracy);
+    const final = all.at(-1) as { perLevel: Record<string, Record<string, number>> };
+    expect(final.perLevel[1].count).toBe(10);
 
     const contents = decodeCheckpoint(await readCheckpointBytes(join(out, 'checkpoint.safetensors')));
     expect(contents.metadata.step).toBe('5');
@@ -66,13 +75,33 @@ describe('grapheme-train train', () => {
     const reference = await Trainer.create(saved);
     for (const l of lines) expect(reference.trainStep().loss).toBe(l.loss);
 
-    const resumed = await train({ resume: join(out, 'checkpoint.safetensors'), steps: '8', out }, capture());
+    const resumed = await train({ resume: join(out, 'checkpoint.safetensors'), steps: '8', out, levelEvalSize: '10' }, capture());
     expect(resumed).toMatchObject({ exitCode: 0, steps: 8 });
-    const after = await metricsLines(join(out, 'metrics.jsonl'));
-    expect(after.map((l) => l.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    // the first run's final record is dropped: the log reads as one run of 8 updates
+    const after = (await metricsLines(join(out, 'metrics.jsonl'))).filter((l) => l.kind !== 'eval');
+    expect(after.map((l) => `${l.kind}${l.step}`)).toEqual(['step1', 'step2', 'step3', 'step4', 'step5', 'step6', 'step7', 'step8', 'final8']);
     // and it continued bit-identically: updates 6-8 are those of the uninterrupted trainer
-    for (const l of after.slice(5)) expect(reference.trainStep().loss).toBe(l.loss);
+    for (const l of after.filter((l) => l.kind === 'step').slice(5)) expect(reference.trainStep().loss).toBe(l.loss);
     expect(decodeCheckpoint(await readCheckpointBytes(join(out, 'checkpoint.safetensors'))).metadata.step).toBe('8');
+  });
+
+  it('a curriculum run: skips level 5 with a notice, logs the level change, prints per-level tables with loss and equivalence', async () => {
+    const out = join(dir, 'curriculum');
+    const config = join(dir, 'curriculum.json');
+    await writeFile(config, JSON.stringify({ ...TINY, levels: [1, 2, 5], steps: 6, evalEvery: 4, evalSize: 10, curriculum: { levelSteps: 3 } }));
+    const io = capture();
+    expect(await train({ config, out, levelEvalSize: '8' }, io)).toMatchObject({ exitCode: 0, steps: 6 });
+    const text = io.stdout();
+    expect(text).toMatch(/notice: skipping level 5: .*symbolic tree decoder/);
+    expect(text).toMatch(/progressive levels 1 → 2/);
+    expect(text).toMatch(/level 1 → 2 at step 3 \(budget of 3 updates spent\)/);
+    expect(text).toMatch(/level\s+records\s+accuracy\s+mean GED\s+equivalent\s+loss\n\s+1\s+10\s.*\n\s+2\s+10\s/);
+    const all = await metricsLines(join(out, 'metrics.jsonl'));
+    expect(all.filter((l) => l.kind === 'level')).toEqual([{ kind: 'level', step: 3, from: 1, to: 2, reason: 'budget' }]);
+    // the level record follows the step that spent the budget
+    expect(all.findIndex((l) => l.kind === 'level')).toBe(all.findIndex((l) => l.kind === 'step' && l.step === 3) + 1);
+    expect(all.filter((l) => l.kind === 'step').map((l) => l.level)).toEqual([1, 1, 1, 2, 2, 2]);
+    expect(Object.keys((all.at(-1) as { perLevel: object }).perLevel)).toEqual(['1', '2']);
   });
 
   it('an aborted run stops between updates and still writes its checkpoint', async () => {
@@ -89,14 +118,16 @@ describe('grapheme-train train', () => {
     expect(result.steps).toBeLessThan(100000);
     const ckpt = decodeCheckpoint(await readCheckpointBytes(join(out, 'checkpoint.safetensors')));
     expect(Number(ckpt.metadata.step)).toBe(result.steps);
-    expect((await metricsLines(join(out, 'metrics.jsonl'))).length).toBe(result.steps);
+    // an aborted run logs its updates, no final test record
+    expect((await metricsLines(join(out, 'metrics.jsonl'))).map((l) => l.kind)).toEqual(Array(result.steps).fill('step'));
     expect(io.stdout()).toContain('--resume');
   });
 
   it.each([
     [{ steps: '-3' }, 'steps'],
     [{ steps: 'many' }, 'steps'],
-    [{ levels: '1,5' }, 'levels[1]'],
+    [{ levels: '5' }, 'levels'],
+    [{ levels: '1,9' }, 'levels[1]'],
     [{ levels: 'one' }, 'levels'],
     [{ backend: 'gpu' }, 'backend'],
   ])('a bad flag %j exits with code 2, names %s, and writes nothing', async (bad, field) => {

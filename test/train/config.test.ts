@@ -22,6 +22,15 @@ describe('validateConfig', () => {
     expect(c).not.toBe(DEFAULT_CONFIG);
     expect(c.optimizer.name).toBe('adam');
     expect(c.model.hidden).toBe(32);
+    expect(c.levels).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(c.curriculum).toEqual({ mode: 'progressive', threshold: 0.95, levelSteps: 2000, replay: 0.3, weights: null });
+  });
+
+  it('accepts level 5 next to trainable levels (the Trainer skips it with a notice), and per-level curriculum maps', () => {
+    const c = validateConfig({ levels: [1, 5, 7], curriculum: { levelSteps: { 1: 10, 5: 20 }, mode: 'mixed', weights: { 7: 3 } } });
+    expect(c.levels).toEqual([1, 5, 7]);
+    expect(c.curriculum).toEqual({ mode: 'mixed', threshold: 0.95, levelSteps: { 1: 10, 5: 20 }, replay: 0.3, weights: { 7: 3 } });
+    expect(validateConfig({ curriculum: { levelSteps: null } }).curriculum.levelSteps).toBeNull();
   });
 
   it('keeps given values', () => {
@@ -45,7 +54,7 @@ describe('validateConfig', () => {
       [{ levels: [1, 0] }, 'levels[1]'],
       [{ levels: [8] }, 'levels[0]'],
       [{ levels: [1.5] }, 'levels[0]'],
-      [{ levels: [1, 5] }, 'levels[1]'],
+      [{ levels: [5] }, 'levels'],
       [{ levels: [2, 2] }, 'levels[1]'],
       [{ steps: 0 }, 'steps'],
       [{ steps: 2.5 }, 'steps'],
@@ -79,6 +88,20 @@ describe('validateConfig', () => {
       [{ auxLossWeight: NaN }, 'auxLossWeight'],
       [{ evalEvery: -1 }, 'evalEvery'],
       [{ evalSize: 0 }, 'evalSize'],
+      [{ testSize: 1.5 }, 'testSize'],
+      [{ curriculum: 'progressive' }, 'curriculum'],
+      [{ curriculum: { mode: 'random' } }, 'curriculum.mode'],
+      [{ curriculum: { treshold: 0.9 } }, 'curriculum.treshold'],
+      [{ curriculum: { threshold: 1.2 } }, 'curriculum.threshold'],
+      [{ curriculum: { replay: 1 } }, 'curriculum.replay'],
+      [{ curriculum: { replay: -0.1 } }, 'curriculum.replay'],
+      [{ curriculum: { levelSteps: 0 } }, 'curriculum.levelSteps'],
+      [{ curriculum: { levelSteps: 'many' } }, 'curriculum.levelSteps'],
+      [{ levels: [1, 2], curriculum: { levelSteps: { 1: 100, 3: 100 } } }, 'curriculum.levelSteps.3'],
+      [{ levels: [1, 2], curriculum: { levelSteps: { 2: 1.5 } } }, 'curriculum.levelSteps.2'],
+      [{ levels: [1, 2], curriculum: { mode: 'mixed', weights: { 1: -1 } } }, 'curriculum.weights.1'],
+      [{ levels: [1, 2], curriculum: { mode: 'mixed', weights: { 1: 0, 2: 0 } } }, 'curriculum.weights'],
+      [{ levels: [1, 5], curriculum: { mode: 'mixed', weights: { 1: 0 } } }, 'curriculum.weights'],
       [{ patience: -1 }, 'patience'],
       [{ patience: 3, evalEvery: 0 }, 'patience'],
       [{ model: [] }, 'model'],
