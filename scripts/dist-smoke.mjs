@@ -1,7 +1,9 @@
-// After `npm run build:dist`: the bundle imports on its own (no tsx, no sources) and trains
-// a parameter one Adam step on the wasm backend; the CLI bundle answers --help.
+// After `npm run build:dist`: the bundle imports on its own (no tsx, no sources) by the
+// package's own name (Node resolves it through package.json "exports", condition "node")
+// and trains a parameter one Adam step on the wasm backend, found without arguments; the
+// CLI bundle answers --help. test/runtimes/ checks the packed package in every runtime.
 import { execFileSync } from 'node:child_process';
-import { createBackend, Parameter, Adam, MathGraph } from '../dist/index.js';
+import { createBackend, Parameter, Adam, MathGraph } from 'grapheme-train';
 
 const backend = await createBackend('wasm');
 const p = new Parameter(backend, [4], 'w', [1, 2, 3, 4]);

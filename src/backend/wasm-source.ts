@@ -1,41 +1,36 @@
-import { GraphemeError } from '../errors';
 import type { WasmSource } from './wasm';
+import { sourceTreeWasm } from './wasm-source-tree';
 
-export class WasmLoadError extends GraphemeError {}
+export { WasmLoadError } from './wasm-load-error';
+
+/** Produces the kernel module: a precompiled WebAssembly.Module, or its bytes. */
+export type WasmLoader = () => WasmSource | Promise<WasmSource>;
+
+let loader: WasmLoader | null = null;
+let compiled: Promise<WebAssembly.Module> | null = null;
 
 /**
- * Finds the kernel module when the caller did not pass one. Node reads build/grapheme.wasm
- * from disk; other runtimes fetch it next to this module. Runtimes that can do neither
- * (Cloudflare Workers) must pass a precompiled WebAssembly.Module to createBackend.
+ * Each package entry (DESIGN principle 4: workerd, node, browser, inline — see
+ * src/backend/wasm-*.ts and package.json "exports") registers how its runtime finds the
+ * .wasm, so `createBackend('wasm')` needs no arguments anywhere.
  */
-export async function defaultWasmSource(): Promise<WasmSource> {
-  const candidates = [
-    new URL('../../build/grapheme.wasm', import.meta.url), // from src/backend (dev, tests)
-    new URL('../build/grapheme.wasm', import.meta.url), // from dist/
-    new URL('./grapheme.wasm', import.meta.url),
-  ];
-  const isNode = typeof process !== 'undefined' && !!process.versions?.node;
-  if (isNode) {
-    const { readFile } = await import('node:fs/promises');
-    for (const url of candidates) {
-      if (url.protocol !== 'file:') continue;
-      try {
-        return await readFile(url);
-      } catch {
-        /* try the next location */
-      }
-    }
-    throw new WasmLoadError(
-      `grapheme.wasm not found (looked in ${candidates.map((u) => u.pathname).join(', ')}); run npm run build:wasm`,
-    );
-  }
-  for (const url of candidates) {
-    try {
-      const res = await fetch(url);
-      if (res.ok) return new Uint8Array(await res.arrayBuffer());
-    } catch {
-      /* try the next location */
-    }
-  }
-  throw new WasmLoadError('grapheme.wasm could not be fetched; pass a WebAssembly.Module to createBackend({ wasm })');
+export function setWasmLoader(next: WasmLoader): void {
+  loader = next;
+  compiled = null;
+}
+
+/**
+ * The kernel module for a createBackend call that was given none: the registered loader's,
+ * else build/grapheme.wasm of a source checkout (tests, tsx). Compiled once per process and
+ * shared: a WebAssembly.Module is immutable, every backend instantiates its own memory.
+ */
+export function defaultWasmSource(): Promise<WebAssembly.Module> {
+  compiled ??= (async () => {
+    const source = await (loader ?? sourceTreeWasm)();
+    return source instanceof WebAssembly.Module ? source : WebAssembly.compile(source);
+  })();
+  compiled.catch(() => {
+    compiled = null; // a failed load (file missing, network) may succeed when retried
+  });
+  return compiled;
 }

@@ -1,0 +1,7 @@
+// Node, Deno and Bun: import the installed package BY NAME (each runtime applies its own
+// export conditions) and print the probe as one JSON line.
+import * as lib from 'grapheme-train';
+import { probe } from './probe.mjs';
+
+const runtime = globalThis.Deno ? 'deno' : globalThis.Bun ? 'bun' : 'node';
+console.log(JSON.stringify(await probe(lib, runtime)));
