@@ -9,8 +9,9 @@ import { Command } from 'commander';
 import { register as registerGenerate } from './generate';
 import { register as registerValidate } from './validate';
 import { register as registerTrain } from './train';
+import { register as registerEval } from './eval';
 
-const SUBCOMMANDS: ((program: Command) => void)[] = [registerGenerate, registerValidate, registerTrain];
+const SUBCOMMANDS: ((program: Command) => void)[] = [registerGenerate, registerValidate, registerTrain, registerEval];
 
 export function buildProgram(): Command {
   const program = new Command('grapheme-train')
