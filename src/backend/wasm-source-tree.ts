@@ -12,6 +12,7 @@ export async function sourceTreeWasm(): Promise<WasmSource> {
   const candidates = [
     new URL('../../build/grapheme.wasm', import.meta.url), // from src/backend
     new URL('../build/grapheme.wasm', import.meta.url), // from a bundle one folder down
+    new URL('./grapheme.wasm', import.meta.url), // copied beside a bundle
   ];
   const isNode = typeof process !== 'undefined' && !!process.versions?.node;
   if (isNode) {
