@@ -12,9 +12,10 @@ let compiled: Promise<WebAssembly.Module> | null = null;
 /**
  * Each package entry (DESIGN principle 4: workerd, node, browser, inline — see
  * src/backend/wasm-*.ts and package.json "exports") registers how its runtime finds the
- * .wasm, so `createBackend('wasm')` needs no arguments anywhere.
+ * .wasm, so `createBackend('wasm')` needs no arguments anywhere. null restores the
+ * source-checkout lookup.
  */
-export function setWasmLoader(next: WasmLoader): void {
+export function setWasmLoader(next: WasmLoader | null): void {
   loader = next;
   compiled = null;
 }
