@@ -66,36 +66,295 @@ export function tedBatch(
   // substitute reduces to "labels differ ? typeCost : 0" when types cost like values and no tolerance applies
   const labelOnly = typeCost == valueCost && !(tolerance >= 0);
   const maxCost = max(max(insertCost, deleteCost), max(typeCost, valueCost)) * scale;
-  let lastIntegral = false;
+  const ins = <i32>(insertCost * scale), del = <i32>(deleteCost * scale);
+  const typ = <i32>(typeCost * scale), val = <i32>(valueCost * scale);
+  if (scale != 0 && maxCost <= <f64>U8_LIMIT) {
+    // row 0 of every u8 table: b·insert, saturated
+    for (let b = 0; b < 64; b++) store<u8>(rampRow + <usize>b, <u8>min(b * ins, 255));
+  }
+  let lastCells = 0; // the last pair's td cells: 0 f64 (in place), 4 i32 (in place), 1 u8 (in fd)
   for (let p = 0; p < pairCount; p++) {
     const rec = pairs + (<usize>p << 5);
     const nA = load<i32>(rec, 4);
     const nB = load<i32>(rec, 20);
     let result: f64;
+    lastCells = 0;
     if (nA == 0) result = <f64>nB * insertCost;
     else if (nB == 0) result = <f64>nA * deleteCost;
-    else if (scale != 0 && <f64>(nA + nB) * maxCost < I32_LIMIT) {
-      const ins = <i32>(insertCost * scale), del = <i32>(deleteCost * scale);
-      const typ = <i32>(typeCost * scale), val = <i32>(valueCost * scale);
+    else if (scale != 0 && nA < U8_MAX_NODES && nB < U8_MAX_NODES && <f64>(nA + nB) * maxCost <= <f64>U8_LIMIT) {
+      const d = labelOnly
+        ? pairDistanceU8<LabelOnly>(rec, labels, types, values, llds, keyroots, ins, del, typ, val, tolerance, fd)
+        : pairDistanceU8<FullCost>(rec, labels, types, values, llds, keyroots, ins, del, typ, val, tolerance, fd);
+      result = <f64>d / scale;
+      lastCells = 1;
+    } else if (scale != 0 && <f64>(nA + nB) * maxCost < I32_LIMIT) {
       const d = labelOnly
         ? pairDistance<i32, LabelOnly>(rec, labels, types, values, llds, keyroots, ins, del, typ, val, tolerance, td, fd)
         : pairDistance<i32, FullCost>(rec, labels, types, values, llds, keyroots, ins, del, typ, val, tolerance, td, fd);
       result = <f64>d / scale;
-      lastIntegral = true;
+      lastCells = 4;
     } else {
       result = labelOnly
         ? pairDistance<f64, LabelOnly>(rec, labels, types, values, llds, keyroots, insertCost, deleteCost, typeCost, valueCost, tolerance, td, fd)
         : pairDistance<f64, FullCost>(rec, labels, types, values, llds, keyroots, insertCost, deleteCost, typeCost, valueCost, tolerance, td, fd);
-      lastIntegral = false;
     }
     store<f64>(out + (<usize>p << 3), result);
-    if (p == pairCount - 1 && lastIntegral) {
+    if (p == pairCount - 1 && lastCells == 4) {
       // the last pair's td as f64 for the caller, converted in place from the end
       // (f64 k covers i32 2k and 2k+1, both >= k, already read when going down)
       for (let k = <isize>nA * <isize>nB - 1; k >= 0; k--) {
         store<f64>(td + (<usize>k << 3), <f64>load<i32>(td + (<usize>k << 2)) / scale);
       }
+    } else if (p == pairCount - 1 && lastCells == 1) {
+      const td8 = fd + U8_TD_OFFSET;
+      for (let k = <usize>0; k < <usize>(nA * nB); k++) store<f64>(td + (k << 3), <f64>load<u8>(td8 + k) / scale);
     }
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// u8 SIMD path: pairs of up to 62 nodes whose largest possible distance, (nA + nB)·max cost
+// (costs scaled to integers), stays <= 254. Every cell then fits a byte: a table row is 1–4
+// i8x16 vectors and a whole row is computed at once (saturating adds: 255 is "infinity",
+// and no real cell reaches it, so saturation never changes a minimum that matters).
+// A row a of keyroot pair (i, j), x = lld(i) + a − 1, lane b ↔ y = lld(j) + b − 1:
+//   D[b] = fd[lld(x)−lld(i)][lld(y)−lld(j)] + td[x][y]   a swizzle of an earlier row (the
+//          column index lld(y) − lld(j) is fixed for the keyroot pair) plus a td row load
+//   D[b] = fd[a−1][b−1] + substitute(x, y)              where x and y are on the paths
+//   c[b] = min(fd[a−1][b] + delete, D[b]), lane 0 = fd[a−1][0] + delete
+//   fd[a][b] = min_{k <= b} c[k] + (b − k)·insert        the serial insert chain as a
+//          log-step scan (shift by 1, 2, 4, 8 lanes, add that many inserts, min).
+// Lanes past the table's width hold garbage that never flows back (the scan and the
+// swizzle only move values to higher lanes, and lanes below the width read lanes below it).
+// Rows come from A's subtree, so td[x][·] rows are contiguous: td8 is nA × nB bytes,
+// row-major. Leaf keyroots take the closed form (leafTreeDistances) as on i32 cells.
+// Scratch in fd (host: fd >= 8·(nA+1)·(nB+1) + 64·(nA+1) + 512 bytes):
+//   td8 at fd + 16 (a pad before: rows are read from lane 0 = column lld(j) − 1), nA·nB + 48 bytes,
+//   lld of B as bytes (16-byte pad before), B's non-leaf keyroots (i32), rows (64 bytes each),
+//   then i32 tables for keyroot pairs run by the scalar keyrootPair.
+// ---------------------------------------------------------------------------------------
+
+// @ts-ignore: decorator
+@inline const U8_LIMIT: i32 = 254;
+// @ts-ignore: decorator
+@inline const U8_MAX_NODES: i32 = 63; // tables up to 64 lanes wide: 4 vectors
+// @ts-ignore: decorator
+@inline const U8_TD_OFFSET: usize = 16;
+
+const rampRow: usize = memory.data(64, 16); // b·insert, saturated, b = 0..63
+const idxVecs: usize = memory.data(256, 16); // per keyroot pair: column index vectors, chunk c minus 16·s at (4c + s)·16
+const onVecs: usize = memory.data(64, 16); // per keyroot pair and chunk: lanes where y is on j's leftmost path
+const subBuf: usize = memory.data(16, 16); // one chunk of substitution costs (full costs)
+
+// @ts-ignore: decorator
+@inline function align16(p: usize): usize {
+  return (p + 15) & ~(<usize>15);
+}
+
+function pairDistanceU8<M>(
+  rec: usize, labels: usize, types: usize, values: usize, llds: usize, keyroots: usize,
+  ins: i32, del: i32, typ: i32, val: i32, tolerance: f64, fd: usize,
+): i32 {
+  const offA = load<i32>(rec);
+  const nA = load<i32>(rec, 4);
+  const krA = keyroots + (<usize>load<i32>(rec, 8) << 2);
+  const nKrA = load<i32>(rec, 12);
+  const offB = load<i32>(rec, 16);
+  const nB = load<i32>(rec, 20);
+  const krB = keyroots + (<usize>load<i32>(rec, 24) << 2);
+  const nKrB = load<i32>(rec, 28);
+  const lldA = llds + (<usize>offA << 2);
+  const lldB = llds + (<usize>offB << 2);
+  const td8 = fd + U8_TD_OFFSET;
+  const lld8B = align16(td8 + <usize>(nA * nB) + 48) + 16;
+  const inner = align16(lld8B + <usize>nB + 16);
+  const rows = align16(inner + (<usize>nB << 2));
+  const fdI32 = rows + (<usize>(nA + 1) << 6);
+  for (let y = 0; y < nB; y++) store<u8>(lld8B + <usize>y, <u8>load<i32>(lldB + (<usize>y << 2)));
+  for (let ka = 0; ka < nKrA; ka++) {
+    const i = load<i32>(krA + (<usize>ka << 2));
+    if (load<i32>(lldA + (<usize>i << 2)) != i) continue;
+    leafTreeDistances<i32, M, u8>(nB, lldB, offB, offA + i, ins, del, labels, types, values, typ, val, tolerance,
+      td8 + <usize>(i * nB), 1);
+  }
+  let innerCount = 0;
+  for (let kb = 0; kb < nKrB; kb++) {
+    const j = load<i32>(krB + (<usize>kb << 2));
+    if (load<i32>(lldB + (<usize>j << 2)) != j) {
+      store<i32>(inner + (<usize>innerCount << 2), j);
+      innerCount++;
+      continue;
+    }
+    leafTreeDistances<i32, M, u8>(nA, lldA, offA, offB + j, del, ins, labels, types, values, typ, val, tolerance,
+      td8 + <usize>j, <usize>nB);
+  }
+  const vDel = i8x16.splat(<i8>min(del, 255));
+  const vTyp = i8x16.splat(<i8>typ);
+  for (let ka = 0; ka < nKrA; ka++) {
+    const i = load<i32>(krA + (<usize>ka << 2));
+    const li = load<i32>(lldA + (<usize>i << 2));
+    if (li == i) continue;
+    for (let kb = 0; kb < innerCount; kb++) {
+      const j = load<i32>(inner + (<usize>kb << 2));
+      const lj = load<i32>(lldB + (<usize>j << 2));
+      if (j - lj + 2 <= 16) {
+        simdPairOneChunk<M>(i, li, j, lj, offA, offB, nB, lldA, lld8B, labels, types, values, typ, val, tolerance,
+          td8, rows, vDel, i8x16.splat(<i8>min(ins, 255)), i8x16.splat(<i8>min(2 * ins, 255)),
+          i8x16.splat(<i8>min(4 * ins, 255)), i8x16.splat(<i8>min(8 * ins, 255)), vTyp);
+      } else {
+        simdPairChunks<M>(i, li, j, lj, offA, offB, nB, lldA, lld8B, labels, types, values, typ, val, tolerance,
+          td8, rows, vDel, i8x16.splat(<i8>min(ins, 255)), i8x16.splat(<i8>min(2 * ins, 255)),
+          i8x16.splat(<i8>min(4 * ins, 255)), i8x16.splat(<i8>min(8 * ins, 255)), vTyp);
+      }
+    }
+  }
+  return <i32>load<u8>(td8 + <usize>((nA - 1) * nB + nB - 1));
+}
+
+// @ts-ignore: decorator
+@inline function lane0Mask(): v128 {
+  return i8x16(-1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+}
+
+// @ts-ignore: decorator
+@inline function laneIndex(): v128 {
+  return i8x16(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+}
+
+// substitute(x, y) for the 16 lanes of chunk c: y = lj − 1 + 16c + lane (lanes past the
+// table and lane 0 of chunk 0 are never used). Label-only costs: four i32x4 compares
+// narrowed to bytes; full costs: the scalar substitute per lane.
+// @ts-ignore: decorator
+@inline function substituteRow<M>(
+  gx: i32, gy0: i32, lanes: i32, labels: usize, types: usize, values: usize, typ: i32, val: i32, tolerance: f64, vTyp: v128,
+): v128 {
+  if (sizeof<M>() == 1) {
+    const lx = i32x4.splat(load<i32>(labels + (<usize>gx << 2)));
+    const p = labels + (<usize>gy0 << 2);
+    const eq = i8x16.narrow_i16x8_s(
+      i16x8.narrow_i32x4_s(i32x4.eq(lx, v128.load(p)), i32x4.eq(lx, v128.load(p, 16))),
+      i16x8.narrow_i32x4_s(i32x4.eq(lx, v128.load(p, 32)), i32x4.eq(lx, v128.load(p, 48))),
+    );
+    return v128.andnot(vTyp, eq);
+  }
+  for (let l = 0; l < lanes; l++) {
+    store<u8>(subBuf + <usize>l, <u8>substitute<i32, M>(labels, types, values, gx, gy0 + l, typ, val, tolerance));
+  }
+  return v128.load(subBuf);
+}
+
+// fd[a][·] = min over k <= lane of c[k] + (lane − k)·insert: shifts by 1, 2, 4 and 8 lanes
+// (255 shifted in), `steps` of them (enough when the table is at most 2^steps lanes wide).
+// @ts-ignore: decorator
+@inline function insertScan(c: v128, steps: i32, vIns1: v128, vIns2: v128, vIns4: v128, vIns8: v128): v128 {
+  // each shift is a concatenation (INF, c) read from an offset: one palignr, not two pshufb
+  const INF = i8x16.splat(-1);
+  c = i8x16.min_u(c, i8x16.add_sat_u(i8x16.shuffle(INF, c, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30), vIns1));
+  if (steps > 1) c = i8x16.min_u(c, i8x16.add_sat_u(i8x16.shuffle(INF, c, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29), vIns2));
+  if (steps > 2) c = i8x16.min_u(c, i8x16.add_sat_u(i8x16.shuffle(INF, c, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27), vIns4));
+  if (steps > 3) c = i8x16.min_u(c, i8x16.add_sat_u(i8x16.shuffle(INF, c, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23), vIns8));
+  return c;
+}
+
+// A keyroot pair whose table is at most 16 lanes wide (|T_j| <= 15): every vector in registers.
+// @ts-ignore: decorator
+@inline function simdPairOneChunk<M>(
+  i: i32, li: i32, j: i32, lj: i32, offA: i32, offB: i32, nB: i32, lldA: usize, lld8B: usize,
+  labels: usize, types: usize, values: usize, typ: i32, val: i32, tolerance: f64,
+  td8: usize, rows: usize, vDel: v128, vIns1: v128, vIns2: v128, vIns4: v128, vIns8: v128, vTyp: v128,
+): void {
+  const INF = i8x16.splat(-1);
+  const LANE0 = lane0Mask();
+  const IOTA = laneIndex();
+  const width = j - lj + 2;
+  const steps = width <= 2 ? 1 : width <= 4 ? 2 : width <= 8 ? 3 : 4;
+  const colIdx = i8x16.sub(v128.load(lld8B + <usize>lj - 1), i8x16.splat(<i8>lj));
+  const valid = i8x16.lt_u(IOTA, i8x16.splat(<i8>width));
+  const onMask = v128.andnot(v128.and(i8x16.eq(colIdx, i8x16.splat(0)), valid), LANE0);
+  let up = v128.load(rampRow);
+  v128.store(rows, up);
+  let tdp = td8 + <usize>(li * nB + lj) - 1;
+  const gy0 = offB + lj - 1;
+  let rowAt = rows;
+  for (let x = li; x <= i; x++) {
+    const lx = load<i32>(lldA + (<usize>x << 2));
+    const tdRow = v128.load(tdp);
+    let d = i8x16.add_sat_u(i8x16.swizzle(v128.load(rows + (<usize>(lx - li) << 4)), colIdx), tdRow);
+    const onPath = lx == li;
+    if (onPath) {
+      const diag = i8x16.shuffle(INF, up, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30);
+      const sub = substituteRow<M>(offA + x, gy0, width, labels, types, values, typ, val, tolerance, vTyp);
+      d = v128.bitselect(i8x16.add_sat_u(diag, sub), d, onMask);
+    }
+    let c = i8x16.min_u(i8x16.add_sat_u(up, vDel), v128.or(d, LANE0));
+    c = insertScan(c, steps, vIns1, vIns2, vIns4, vIns8);
+    rowAt += 16;
+    v128.store(rowAt, c);
+    if (onPath) v128.store(tdp, v128.bitselect(c, tdRow, onMask));
+    up = c;
+    tdp += <usize>nB;
+  }
+}
+
+// A keyroot pair whose table is 17–64 lanes wide: rows of up to 4 vectors, 64 bytes apart.
+// The gather of chunk c reads chunks s <= c of an earlier row (swizzle indices past 15 give
+// 0, so the chunks are ORed with indices shifted by 16·s); the scan carries lane 15 of a
+// chunk into lane 0 of the next.
+// @ts-ignore: decorator
+@inline function simdPairChunks<M>(
+  i: i32, li: i32, j: i32, lj: i32, offA: i32, offB: i32, nB: i32, lldA: usize, lld8B: usize,
+  labels: usize, types: usize, values: usize, typ: i32, val: i32, tolerance: f64,
+  td8: usize, rows: usize, vDel: v128, vIns1: v128, vIns2: v128, vIns4: v128, vIns8: v128, vTyp: v128,
+): void {
+  const INF = i8x16.splat(-1);
+  const LANE0 = lane0Mask();
+  const IOTA = laneIndex();
+  const width = j - lj + 2;
+  const chunks = (width + 15) >> 4;
+  for (let c = 0; c < chunks; c++) {
+    const colIdx = i8x16.sub(v128.load(lld8B + <usize>(lj - 1 + 16 * c)), i8x16.splat(<i8>lj));
+    for (let s = 0; s <= c; s++) v128.store(idxVecs + (<usize>(4 * c + s) << 4), i8x16.sub(colIdx, i8x16.splat(<i8>(16 * s))));
+    let on = v128.and(i8x16.eq(colIdx, i8x16.splat(0)), i8x16.lt_s(IOTA, i8x16.splat(<i8>(width - 16 * c))));
+    if (c == 0) on = v128.andnot(on, LANE0);
+    v128.store(onVecs + (<usize>c << 4), on);
+    v128.store(rows + (<usize>c << 4), v128.load(rampRow + (<usize>c << 4)));
+  }
+  let tdp = td8 + <usize>(li * nB + lj) - 1;
+  const gy0 = offB + lj - 1;
+  let rowAt = rows;
+  for (let x = li; x <= i; x++) {
+    const lx = load<i32>(lldA + (<usize>x << 2));
+    const onPath = lx == li;
+    const rowK = rows + (<usize>(lx - li) << 6);
+    let prevUp = INF;
+    let prevRow = INF;
+    for (let c = 0; c < chunks; c++) {
+      const cOff = <usize>c << 4;
+      const up = v128.load(rowAt + cOff);
+      const tdRow = v128.load(tdp + cOff);
+      let g = i8x16.swizzle(v128.load(rowK), v128.load(idxVecs + (<usize>(4 * c) << 4)));
+      for (let s = 1; s <= c; s++) {
+        g = v128.or(g, i8x16.swizzle(v128.load(rowK + (<usize>s << 4)), v128.load(idxVecs + (<usize>(4 * c + s) << 4))));
+      }
+      let d = i8x16.add_sat_u(g, tdRow);
+      const on = v128.load(onVecs + cOff);
+      if (onPath) {
+        const diag = i8x16.shuffle(prevUp, up, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30);
+        const sub = substituteRow<M>(offA + x, gy0 + 16 * c, min(16, width - 16 * c), labels, types, values, typ, val, tolerance, vTyp);
+        d = v128.bitselect(i8x16.add_sat_u(diag, sub), d, on);
+      }
+      if (c == 0) d = v128.or(d, LANE0);
+      let cell = i8x16.min_u(i8x16.add_sat_u(up, vDel), d);
+      const carry = i8x16.shuffle(prevRow, INF, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30);
+      cell = i8x16.min_u(cell, i8x16.add_sat_u(carry, vIns1));
+      cell = insertScan(cell, 4, vIns1, vIns2, vIns4, vIns8);
+      v128.store(rowAt + 64 + cOff, cell);
+      if (onPath) v128.store(tdp + cOff, v128.bitselect(cell, tdRow, on));
+      prevUp = up;
+      prevRow = cell;
+    }
+    rowAt += 64;
+    tdp += <usize>nB;
   }
 }
 
@@ -129,7 +388,7 @@ function pairDistance<T, M>(
     for (let ka = 0; ka < nKrA; ka++) {
       const i = load<i32>(krA + (<usize>ka << 2));
       if (load<i32>(lldA + (<usize>i << 2)) != i) continue;
-      leafTreeDistances<T, M>(nB, lldB, offB, offA + i, insertCost, deleteCost, labels, types, values, typeCost, valueCost, tolerance,
+      leafTreeDistances<T, M, T>(nB, lldB, offB, offA + i, insertCost, deleteCost, labels, types, values, typeCost, valueCost, tolerance,
         td + ((<usize>i * <usize>nB) << alignof<T>()), 1);
     }
     for (let kb = 0; kb < nKrB; kb++) {
@@ -139,7 +398,7 @@ function pairDistance<T, M>(
         innerCount++;
         continue;
       }
-      leafTreeDistances<T, M>(nA, lldA, offA, offB + j, deleteCost, insertCost, labels, types, values, typeCost, valueCost, tolerance,
+      leafTreeDistances<T, M, T>(nA, lldA, offA, offB + j, deleteCost, insertCost, labels, types, values, typeCost, valueCost, tolerance,
         td + (<usize>j << alignof<T>()), <usize>nB);
     }
   }
@@ -164,12 +423,12 @@ function pairDistance<T, M>(
         const sizeJ = j - load<i32>(lldB + (<usize>j << 2));
         // swapped only on integer cells, where the order of the sums cannot change a result
         if (!isInteger<T>() || sizeI <= sizeJ) {
-          keyrootPair<T, M>(
+          keyrootPair<T, M, T>(
             i, j, offA, offB, <usize>nB, 1, lldA, lldB, labels, types, values,
             insertCost, deleteCost, typeCost, valueCost, tolerance, td, fd,
           );
         } else {
-          keyrootPair<T, M>(
+          keyrootPair<T, M, T>(
             j, i, offB, offA, 1, <usize>nB, lldB, lldA, labels, types, values,
             deleteCost, insertCost, typeCost, valueCost, tolerance, td, fd,
           );
@@ -248,12 +507,12 @@ type FullCost = u16;
 // and bits above w are not set yet when w is reached, so "some v in T_w" is (mask >> lld(w)) ≠ 0.
 // Exact on integer cells only (the products are exact there); needs n ≤ 64.
 // @ts-ignore: decorator
-@inline function leafTreeDistances<T, M>(
+@inline function leafTreeDistances<T, M, TD>(
   n: i32, walkLld: usize, walkOff: i32, leafGlobal: i32, walkCost: T, leafCost: T,
   labels: usize, types: usize, values: usize, typeCost: T, valueCost: T, tolerance: f64,
   tdStart: usize, tdStep: usize,
 ): void {
-  const SH = alignof<T>();
+  const SH = alignof<TD>(); // td cells may be narrower than T (u8 on the SIMD path)
   const step = tdStep << SH;
   let tdAt = tdStart;
   let free: u64 = 0;
@@ -268,7 +527,7 @@ type FullCost = u16;
       const rest = <T>(w - <i32>lw) * walkCost; // the other |T_w| − 1 nodes, deleted (or inserted)
       const mapped = rest + select<T>(<T>0, typeCost, (free >> lw) != 0);
       const unmapped = rest + walkCost + leafCost;
-      store<T>(tdAt, select<T>(mapped, unmapped, mapped < unmapped));
+      store<TD>(tdAt, <TD>select<T>(mapped, unmapped, mapped < unmapped));
       tdAt += step;
     }
     return;
@@ -285,7 +544,7 @@ type FullCost = u16;
     const rest = <T>(w - <i32>lw) * walkCost; // the other |T_w| − 1 nodes, deleted (or inserted)
     const mapped = rest + best;
     const unmapped = rest + walkCost + leafCost;
-    store<T>(tdAt, select<T>(mapped, unmapped, mapped < unmapped));
+    store<TD>(tdAt, <TD>select<T>(mapped, unmapped, mapped < unmapped));
     tdAt += step;
   }
 }
@@ -296,7 +555,7 @@ type FullCost = u16;
 // what costs beyond the cells. td[x][y] is at td + (x·tdOuter + y·tdInner) cells: (nB, 1)
 // in the natural orientation, (1, nB) swapped.
 // @ts-ignore: decorator
-@inline function keyrootPair<T, M>(
+@inline function keyrootPair<T, M, TD>(
   i: i32, j: i32, offA: i32, offB: i32, tdOuter: usize, tdInner: usize, lldA: usize, lldB: usize,
   labels: usize, types: usize, values: usize,
   insertCost: T, deleteCost: T, typeCost: T, valueCost: T, tolerance: f64,
@@ -308,7 +567,7 @@ type FullCost = u16;
   const rows = i - li + 2;
   const width = j - lj + 2;
   const stride = <usize>width << SH;
-  const tdStep = tdInner << SH;
+  const tdStep = tdInner << alignof<TD>();
   // row 0: the empty A forest against B's forests lj..y (insertions only)
   let acc: T = <T>0;
   store<T>(fd, acc);
@@ -326,7 +585,7 @@ type FullCost = u16;
     const row = fd + <usize>a * stride;
     const prev = row - stride;
     // td[x][lj + b − 1] is at tdRow + b·tdStep (tdRow itself may sit one cell before td: b >= 1)
-    const tdRow = td + ((<usize>x * tdOuter + <usize>lj * tdInner) << SH) - tdStep;
+    const tdRow = td + ((<usize>x * tdOuter + <usize>lj * tdInner) << alignof<TD>()) - tdStep;
     left += deleteCost; // fd[a][0] = a · delete
     store<T>(row, left);
     let cell = left;
@@ -348,8 +607,8 @@ type FullCost = u16;
         const on1 = ly1 == lj;
         const td0At = tdAt + tdStep;
         tdAt = td0At + tdStep;
-        const td0 = load<T>(td0At);
-        const td1 = load<T>(tdAt);
+        const td0 = <T>load<TD>(td0At);
+        const td1 = <T>load<TD>(tdAt);
         const sub0 = sizeof<M>() == 1
           ? select<T>(<T>0, typeCost, labelX == load<i32>(labelsBj + (<usize>b << 2)))
           : substitute<T, M>(labels, types, values, gx, offB + lj + b - 1, typeCost, valueCost, tolerance);
@@ -367,14 +626,14 @@ type FullCost = u16;
         cell = select<T>(t1, c0 + insertCost, t1 < c0 + insertCost);
         store<T>(row + (<usize>b << SH), c0);
         store<T>(row + (<usize>b << SH), cell, 1 << SH);
-        store<T>(td0At, select<T>(c0, td0, on0));
-        store<T>(tdAt, select<T>(cell, td1, on1));
+        store<TD>(td0At, <TD>select<T>(c0, td0, on0));
+        store<TD>(tdAt, <TD>select<T>(cell, td1, on1));
       }
       if (b < width) {
         const ly = load<i32>(lldBj + (<usize>b << 2));
         const onPath = ly == lj;
         tdAt += tdStep;
-        const tdOld = load<T>(tdAt);
+        const tdOld = <T>load<TD>(tdAt);
         const sub = sizeof<M>() == 1
           ? select<T>(<T>0, typeCost, labelX == load<i32>(labelsBj + (<usize>b << 2)))
           : substitute<T, M>(labels, types, values, gx, offB + lj + b - 1, typeCost, valueCost, tolerance);
@@ -383,7 +642,7 @@ type FullCost = u16;
         const diagonal = select<T>(up + sub, rowZero + tdOld, onPath);
         cell = min3<T>(load<T>(prev + (<usize>b << SH)) + deleteCost, diagonal, cell + insertCost);
         store<T>(row + (<usize>b << SH), cell);
-        store<T>(tdAt, select<T>(cell, tdOld, onPath));
+        store<TD>(tdAt, <TD>select<T>(cell, tdOld, onPath));
       }
     } else {
       // x is off the path: its subtree is a finished tree; match it whole against y's subtree
@@ -394,10 +653,10 @@ type FullCost = u16;
       for (; b + 1 < width; b += 2) {
         const ly0 = load<i32>(lldBj + (<usize>b << 2));
         const ly1 = load<i32>(lldBj + (<usize>b << 2), 4);
-        const td0 = load<T>(tdAt + tdStep);
+        const td0 = <T>load<TD>(tdAt + tdStep);
         tdAt += tdStep << 1;
         const tree0 = load<T>(base + (<usize>ly0 << SH)) + td0;
-        const tree1 = load<T>(base + (<usize>ly1 << SH)) + load<T>(tdAt);
+        const tree1 = load<T>(base + (<usize>ly1 << SH)) + <T>load<TD>(tdAt);
         const up0 = min<T>(load<T>(prev + (<usize>b << SH)) + deleteCost, tree0);
         const up1 = min<T>(load<T>(prev + (<usize>b << SH), 1 << SH) + deleteCost, tree1);
         const c0 = min<T>(up0, cell + insertCost);
@@ -408,7 +667,7 @@ type FullCost = u16;
       if (b < width) {
         const ly = load<i32>(lldBj + (<usize>b << 2));
         tdAt += tdStep;
-        const tree = load<T>(base + (<usize>ly << SH)) + load<T>(tdAt);
+        const tree = load<T>(base + (<usize>ly << SH)) + <T>load<TD>(tdAt);
         cell = min3<T>(load<T>(prev + (<usize>b << SH)) + deleteCost, tree, cell + insertCost);
         store<T>(row + (<usize>b << SH), cell);
       }

@@ -167,13 +167,14 @@ function pack(backend: Backend, pairs: ReadonlyArray<readonly [TreeInput, TreeIn
     const a = slots[chosen[2 * i]];
     const b = slots[chosen[2 * i + 1]];
     maxTd = Math.max(maxTd, a.size * b.size);
-    fdBytes = Math.max(fdBytes, 8 * (a.size + 1) * (b.size + 1)); // one keyroot pair's forest table
+    // one keyroot pair's forest table, and the u8 path's rows and tables (assembly/ged.ts)
+    fdBytes = Math.max(fdBytes, 8 * (a.size + 1) * (b.size + 1) + 64 * (a.size + 1) + 512);
   }
   const nodes = arrays.nodeCount;
   const heap = backend.heap;
   const p: Packed = {
     pairs: heap.allocStep(pairs.length * 32),
-    labels: heap.allocStep(nodes * 4),
+    labels: heap.allocStep(nodes * 4 + 64), // the u8 path reads labels 16 at a time past a tree's end
     types: heap.allocStep(nodes * 4),
     values: heap.allocStep(nodes * 8),
     llds: heap.allocStep(nodes * 4),

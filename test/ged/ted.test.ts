@@ -195,6 +195,34 @@ describe('twin parity', () => {
     }
   });
 
+  it('byte cells (pairs up to 62 nodes, distances up to 254) agree with the twin, on both sides of every limit', async () => {
+    const [w, j] = await Promise.all([backendOf('wasm'), backendOf('js')]);
+    const random = rng(53);
+    const sized = (na: number, nb: number) => [randomTree(random, na, ALPHABET), randomTree(random, nb, ALPHABET)] as const;
+    // widths 1-64 lanes (1 to 4 vectors a row), and 63+ nodes (i32 cells)
+    const pairs = Array.from({ length: 400 }, () => sized(1 + Math.floor(random() * 66), 1 + Math.floor(random() * 66)));
+    expect(Array.from(treeEditDistanceBatch(pairs, undefined, { backend: w }))).toEqual(Array.from(treeEditDistanceBatch(pairs, undefined, { backend: j })));
+    // byte cells need (nA + nB)·(largest cost) <= 254: with insert/delete 2 and relabel 4, 63 nodes
+    // in all are the last on byte cells, 64 the first past them; disjoint alphabets make the
+    // distance 2·(nA + nB) (relabel = delete + insert)
+    const other = (t: TreeNode): TreeNode => ({ label: t.label.toUpperCase(), children: t.children?.map(other) });
+    const edge = [sized(32, 31), sized(31, 32), sized(32, 32), sized(30, 30)].flatMap(([a, b]) => [[a, b], [a, other(b)]] as const);
+    const costs = { nodeInsert: 2, nodeDelete: 2, nodeType: 4, nodeValue: 4 };
+    const got = treeEditDistanceBatch(edge, costs, { backend: w });
+    expect(Array.from(got)).toEqual(Array.from(treeEditDistanceBatch(edge, costs, { backend: j })));
+    expect([got[1], got[3], got[5], got[7]]).toEqual([126, 126, 128, 120]);
+  });
+
+  it('byte cells with dyadic, asymmetric costs agree with the forest recursion', async () => {
+    const backend = await backendOf('wasm');
+    const random = rng(54);
+    const costs = { nodeInsert: 0.25, nodeDelete: 1.5, nodeType: 0.75, nodeValue: 0.75 };
+    const oracleCosts: UnitCosts = { ins: 0.25, del: 1.5, sub: (x, y) => (x === y ? 0 : 0.75) };
+    const pairs = Array.from({ length: 120 }, () => [randomTree(random, 1 + Math.floor(random() * 18), ALPHABET), randomTree(random, 1 + Math.floor(random() * 18), ALPHABET)] as const);
+    const got = treeEditDistanceBatch(pairs, costs, { backend });
+    pairs.forEach(([a, b], k) => expect(got[k], `${show(a)} vs ${show(b)}`).toBe(forestDistance(a, b, oracleCosts)));
+  });
+
   it('wasm and js give identical distances on 500 random pairs', async () => {
     const [w, j] = await Promise.all([backendOf('wasm'), backendOf('js')]);
     const random = rng(51);
