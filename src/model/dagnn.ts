@@ -73,7 +73,7 @@ import { GraphemeError } from '../errors';
 import { MathGraph, type CompactGraph } from '../graph/index';
 import { Prng } from '../util/prng';
 import { blockMatrix, reshape, rowMap, writeRows } from './ops';
-import { answersSymbolically, treeGraph, TreeDecoder } from './decoder';
+import { answersSymbolically, treeGraph, TreeDecoder, type EncoderView } from './decoder';
 import { BINARY_PRIMITIVES, binaryUnits, unitsFor, type BinaryPrimitive } from './units';
 import type { RowFunction } from './ops';
 import { buildPlan, KIND_ARITY, KIND_NAMES, KIND_NUMBER, KIND_SYMBOL, SYMBOL_ROWS, type BatchPlan, type PlanGroup, type PlanInput } from './plan';
@@ -105,6 +105,16 @@ export interface DagNNOptions {
   binaryUnits?: readonly BinaryPrimitive[];
   /** most nodes of a tree the decoder emits at inference (default 25, the level-5 answer limit) */
   decoderBudget?: number;
+  /** the decoder's attention over the input's node states (default true; ./decoder.ts) */
+  decoderAttention?: boolean;
+  /**
+   * The weights of the STATE path (the encoder's state weights and every decoder weight)
+   * enter forward as gain · stored value (default 0.1); the value stream and the numeric
+   * type head keep gain 1. Adam moves stored values by ≈ lr per step whatever the
+   * gradient's scale, so the state path's effective step is gain · lr: the value units want
+   * lr 3e-2 (the Trainer's default), at which the decoder diverged (measured in the header).
+   */
+  stateGain?: number;
 }
 
 /** The numeric head's output types, in logit order (= TYPE_CODE of int and float). */
@@ -162,6 +172,7 @@ export class DagNN {
   /** the symbolic tree decoder (./decoder.ts); its parameters follow the encoder's */
   readonly decoder: TreeDecoder;
   readonly decoderBudget: number;
+  readonly stateGain: number;
 
   constructor(
     readonly backend: Backend,
@@ -179,6 +190,9 @@ export class DagNN {
     });
     this.binary = binaryUnits(binary);
     const prng = new Prng(options.seed ?? 0);
+    this.stateGain = options.stateGain ?? 0.1;
+    if (!(this.stateGain > 0) || !Number.isFinite(this.stateGain)) throw new ModelOptionError(`DagNN: stateGain must be a finite number > 0, got ${this.stateGain}`);
+    const g = this.stateGain;
     // Glorot-style normal init for the state path; the value units start small and neutral.
     const normal = (name: string, shape: number[], std: number) => {
       const size = shape.reduce((a, b) => a * b, 1);
@@ -186,16 +200,16 @@ export class DagNN {
     };
     const zeros = (name: string, shape: number[]) => this.add(name, shape);
     const glorot = (fanIn: number, fanOut: number) => Math.sqrt(2 / (fanIn + fanOut));
-    this.numberW = normal('number.W', [NUMBER_FEATURES, hidden], glorot(NUMBER_FEATURES, hidden));
+    this.numberW = normal('number.W', [NUMBER_FEATURES, hidden], glorot(NUMBER_FEATURES, hidden) / g);
     this.numberB = zeros('number.b', [hidden]);
-    this.symbolEmbed = normal('symbol.embed', [SYMBOL_ROWS, hidden], 0.5);
-    this.symbolW = normal('symbol.W', [SYMBOL_FEATURES, hidden], glorot(SYMBOL_FEATURES, hidden));
+    this.symbolEmbed = normal('symbol.embed', [SYMBOL_ROWS, hidden], 0.5 / g);
+    this.symbolW = normal('symbol.W', [SYMBOL_FEATURES, hidden], glorot(SYMBOL_FEATURES, hidden) / g);
     this.symbolB = zeros('symbol.b', [hidden]);
     this.kinds = KIND_NAMES.map((name, kind) => {
       const a = KIND_ARITY[kind];
       if (a === 0) return null;
       return {
-        W: normal(`${name}.W`, [a * hidden, hidden], glorot(a * hidden, hidden)),
+        W: normal(`${name}.W`, [a * hidden, hidden], glorot(a * hidden, hidden) / g),
         b: zeros(`${name}.b`, [hidden]),
         add: normal(`${name}.add`, [a, 1], 0.1),
         units: unitsFor(a, this.binary) === null ? null : normal(`${name}.units`, [unitsFor(a, this.binary)!.outputs, 1], 0.01),
@@ -208,13 +222,21 @@ export class DagNN {
     this.typeB = zeros('head.type.b', [NUMERIC_TYPES.length]);
     this.decoderBudget = options.decoderBudget ?? 25;
     if (!Number.isInteger(this.decoderBudget) || this.decoderBudget < 1) throw new ModelOptionError(`DagNN: decoderBudget must be a positive integer, got ${this.decoderBudget}`);
-    this.decoder = new TreeDecoder(hidden, (name, shape, std) => (std === 0 ? zeros(name, shape) : normal(name, shape, std)), (p) => this.t(p));
+    this.decoder = new TreeDecoder(hidden, (name, shape, std) => (std === 0 ? zeros(name, shape) : normal(name, shape, std)), (p) => this.t(p), {
+      attention: options.decoderAttention ?? true,
+      gain: this.stateGain,
+    });
   }
 
   private add(name: string, shape: number[], init?: Float32Array): Parameter {
     const p = new Parameter(this.backend, shape, name, init);
     this.params.push(p);
     return p;
+  }
+
+  /** A state-path weight as forward uses it: stateGain · t(p). */
+  private st(tape: Tape, p: Parameter): TensorLike {
+    return this.stateGain === 1 ? this.t(p) : ops.scale(tape, this.t(p), this.stateGain);
   }
 
   /** The tensor standing for `p` in forward: p itself, or its stand-in inside withParameters. */
@@ -299,7 +321,7 @@ export class DagNN {
       const x = group.leafValues[i];
       features.set([Math.sign(x), Math.log1p(Math.abs(x)) / 4, x / this.valueScale, Number.isInteger(x) ? 1 : 0], i * NUMBER_FEATURES);
     }
-    const h = ops.tanh(tape, ops.linear(tape, ops.constant(tape, features, n, NUMBER_FEATURES), this.t(this.numberW), this.t(this.numberB)));
+    const h = ops.tanh(tape, ops.linear(tape, ops.constant(tape, features, n, NUMBER_FEATURES), this.st(tape, this.numberW), this.st(tape, this.numberB)));
     return { h, v: ops.constant(tape, group.leafValues, n, 1) };
   }
 
@@ -313,8 +335,8 @@ export class DagNN {
       values[i] = bound ? x : 0;
       features.set(bound ? [1, Math.sign(x) * Math.log1p(Math.abs(x)) / 4, x / this.valueScale] : [0, 0, 0], i * SYMBOL_FEATURES);
     }
-    const embedded = ops.gatherRows(tape, this.t(this.symbolEmbed), group.symbolRows);
-    const fromValue = ops.linear(tape, ops.constant(tape, features, n, SYMBOL_FEATURES), this.t(this.symbolW), this.t(this.symbolB));
+    const embedded = ops.gatherRows(tape, this.st(tape, this.symbolEmbed), group.symbolRows);
+    const fromValue = ops.linear(tape, ops.constant(tape, features, n, SYMBOL_FEATURES), this.st(tape, this.symbolW), this.st(tape, this.symbolB));
     return { h: ops.tanh(tape, ops.add(tape, embedded, fromValue)), v: ops.constant(tape, values, n, 1) };
   }
 
@@ -326,7 +348,7 @@ export class DagNN {
     const rows = { ptr: childRows, length: group.childRows.length };
     // one gather lays the children out as n × (a·hidden): the slots side by side
     const children = reshape(tape, ops.gatherRows(tape, states, rows), n, a * this.hidden);
-    const h = ops.tanh(tape, ops.linear(tape, children, this.t(p.W), this.t(p.b)));
+    const h = ops.tanh(tape, ops.linear(tape, children, this.st(tape, p.W), this.st(tape, p.b)));
     const childValues = reshape(tape, ops.gatherRows(tape, nodeValues, rows), n, a);
     // v = Σ_s w_s·v_s + Σ_j u_j·unit_j(children)
     const additive = ops.linear(tape, childValues, this.t(p.add));
@@ -369,7 +391,7 @@ export class DagNN {
       const answers = this.decodeNumeric(tape, out).map(numericGraph);
       const symbolic = inputs.flatMap((input, g) => (answersSymbolically(input) ? [g] : []));
       if (symbolic.length > 0) {
-        const trees = this.decoder.greedy(tape, out.states, Int32Array.from(symbolic, (g) => out.plan.rootRows[g]), this.decoderBudget);
+        const trees = this.decoder.greedy(tape, encoderView(out, symbolic), this.decoderBudget);
         symbolic.forEach((g, j) => (answers[g] = treeGraph(trees[j])));
       }
       return answers;
@@ -377,6 +399,11 @@ export class DagNN {
       tape.reset();
     }
   }
+}
+
+/** The decoder's view of the encoder for the graphs `graphs` of a forward pass. */
+export function encoderView(out: DagNNOutput, graphs: readonly number[]): EncoderView {
+  return { states: out.states, rootRows: Int32Array.from(graphs, (g) => out.plan.rootRows[g]), inputRows: graphs.map((g) => out.plan.rowOf[g]) };
 }
 
 /**

@@ -12,6 +12,9 @@
  * gather + linear + tanh (a DecoderGroup): kernel calls grow with the output depth, not with
  * the node count. The heads then read every state at once:
  *   type logits (5: int float symbol op fn), label logits (LABEL_CLASSES), value (1).
+ * ATTENTION (option, default on): after the transforms of a depth, each state reads the
+ * input: c = Σ_r softmax_r(d·Wq·h_r/√hidden)·h_r over the encoder states h_r of its input's
+ * nodes, and d ← tanh([d | c]·W_mix + b_mix) — one batched read per output depth.
  *
  * LABELS. One class space for every node type: the token vocabulary (ops, functions,
  * symbols; src/graph TOKEN_VOCABULARY) and the integers INT_MIN…INT_MAX (derivatives of the
@@ -35,7 +38,7 @@ import { ops, type Parameter, type Tape, type Tensor, type TensorLike } from '..
 import { ELEMENTARY_FNS, float, fn, int, op, sym, type Expr, type FnName, type OpName } from '../engine/index';
 import { MathGraph, TOKEN_VOCABULARY, TYPE_CODE, type MathGraphJSON } from '../graph/index';
 import { GraphemeError } from '../errors';
-import { blockMatrix, writeRows } from './ops';
+import { blockMatrix, reshape, writeRows } from './ops';
 import { KIND_ARITY, KIND_NAMES, type PlanInput } from './plan';
 
 export class DecoderTargetError extends GraphemeError {}
@@ -172,6 +175,16 @@ function groupDepth<P extends Pending>(frontier: readonly P[], start: number): {
   return { ordered, groups };
 }
 
+/** What the decoder reads from the encoder, per output tree j. */
+export interface EncoderView {
+  /** all node states of the batch (plan rows × hidden) */
+  states: Tensor;
+  /** rootRows[j]: the row of tree j's input root */
+  rootRows: Int32Array;
+  /** inputRows[j]: the rows of every node of tree j's input (the attention's keys) */
+  inputRows: readonly Int32Array[];
+}
+
 type Resolve = (p: Parameter) => TensorLike;
 type Make = (name: string, shape: number[], std: number) => Parameter;
 
@@ -185,12 +198,23 @@ export class TreeDecoder {
   private readonly labelB: Parameter;
   private readonly valueW: Parameter;
   private readonly valueB: Parameter;
+  /** the attention read over the input's node states (null without attention) */
+  private readonly attention: { query: Parameter; mix: Transform } | null;
+
+  private readonly gain: number;
 
   constructor(
     readonly hidden: number,
-    make: Make,
-    private readonly t: Resolve,
+    store: Make,
+    private readonly resolve: Resolve,
+    options: { attention: boolean; gain: number },
   ) {
+    // the gain reparametrisation (see DagNNOptions.decoderGain): forward uses gain·p, stored
+    // values start at init/gain
+    const gain = options.gain;
+    if (!(gain > 0) || !Number.isFinite(gain)) throw new DecoderTargetError(`decoder gain must be a finite number > 0, got ${gain}`);
+    this.gain = gain;
+    const make: Make = (name, shape, std) => store(name, shape, std / gain);
     const glorot = (a: number, b: number) => Math.sqrt(2 / (a + b));
     const transform = (name: string): Transform => ({ W: make(`${name}.W`, [hidden, hidden], glorot(hidden, hidden)), b: make(`${name}.b`, [hidden], 0) });
     this.root = transform('decoder.root');
@@ -201,23 +225,75 @@ export class TreeDecoder {
     this.labelB = make('decoder.label.b', [LABEL_CLASSES], 0);
     this.valueW = make('decoder.value.W', [hidden, 1], glorot(hidden, 1));
     this.valueB = make('decoder.value.b', [1], 0);
+    this.attention = options.attention
+      ? {
+          query: make('decoder.attention.query', [hidden, hidden], glorot(hidden, hidden)),
+          mix: { W: make('decoder.attention.mix.W', [2 * hidden, hidden], glorot(2 * hidden, hidden)), b: make('decoder.attention.mix.b', [hidden], 0) },
+        }
+      : null;
   }
 
-  /** Computes the states of `groups` (in order) into D. */
-  private states(tape: Tape, D: Tensor, encoderStates: Tensor, groups: readonly DecoderGroup[]): void {
+  /** The weight `p` as forward uses it: gain · p (or p's stand-in, inside withParameters). */
+  private w(tape: Tape, p: Parameter): TensorLike {
+    const value = this.resolve(p);
+    return this.gain === 1 ? value : ops.scale(tape, value, this.gain);
+  }
+
+  /**
+   * The states of one output depth (`groups`, rows depthStart … depthStart + count − 1,
+   * `trees[i]` the tree of row depthStart + i) into D: per group the (parent kind, slot)
+   * transform, then, for the whole depth at once, the attention read.
+   */
+  private depthStates(tape: Tape, D: Tensor, encoder: EncoderView, groups: readonly DecoderGroup[], depthStart: number, trees: readonly number[]): void {
+    const count = trees.length;
+    const pre = this.attention === null ? D : blockMatrix(tape, count, this.hidden);
+    const offset = this.attention === null ? 0 : depthStart;
     for (const g of groups) {
       const tr = g.parentKind < 0 ? this.root : this.children[g.parentKind][g.slot];
-      const source = ops.gatherRows(tape, g.parentKind < 0 ? encoderStates : D, g.sourceRows);
-      const d = ops.tanh(tape, ops.linear(tape, source, this.t(tr.W), this.t(tr.b)));
-      writeRows(tape, D, g.start, d);
+      const source = ops.gatherRows(tape, g.parentKind < 0 ? encoder.states : D, g.sourceRows);
+      writeRows(tape, pre, g.start - offset, ops.tanh(tape, ops.linear(tape, source, this.w(tape, tr.W), this.w(tape, tr.b))));
     }
+    if (this.attention === null) return;
+    const context = this.attend(tape, pre, encoder, trees);
+    const mixed = ops.tanh(tape, ops.linear(tape, ops.concatCols(tape, [pre, context]), this.w(tape, this.attention.mix.W), this.w(tape, this.attention.mix.b)));
+    writeRows(tape, D, depthStart, mixed);
+  }
+
+  /**
+   * Dot-product attention of each row of `query` over the encoder states of its tree's
+   * input nodes: context_i = Σ_r softmax_r(q_i·Wq·h_r / √hidden) h_r. Level-batched: the
+   * inputs are padded to the longest (padding masked out), so a whole depth is one gather,
+   * one product, one softmax and one segment sum.
+   */
+  private attend(tape: Tape, query: Tensor, encoder: EncoderView, trees: readonly number[]): Tensor {
+    const n = trees.length;
+    const H = this.hidden;
+    let M = 0;
+    for (const j of trees) M = Math.max(M, encoder.inputRows[j].length);
+    const keyRows = new Int32Array(n * M);
+    const repeat = new Int32Array(n * M);
+    const mask = new Float32Array(n * M);
+    trees.forEach((j, i) => {
+      const rows = encoder.inputRows[j];
+      for (let m = 0; m < M; m++) {
+        keyRows[i * M + m] = rows[Math.min(m, rows.length - 1)];
+        repeat[i * M + m] = i;
+        mask[i * M + m] = m < rows.length ? 0 : -1e4;
+      }
+    });
+    const keys = ops.gatherRows(tape, encoder.states, keyRows);
+    const q = ops.gatherRows(tape, ops.linear(tape, query, this.w(tape, this.attention!.query)), repeat);
+    const dots = ops.linear(tape, ops.mul(tape, keys, q), ops.constant(tape, new Float32Array(H).fill(1 / Math.sqrt(H)), H, 1));
+    const weights = ops.softmaxRows(tape, ops.add(tape, reshape(tape, dots, n, M), ops.constant(tape, mask, n, M)));
+    const weighted = ops.scaleRows(tape, keys, reshape(tape, weights, n * M, 1));
+    return ops.segmentSum(tape, weighted, Int32Array.from({ length: n + 1 }, (_, i) => i * M));
   }
 
   private heads(tape: Tape, states: Tensor): { typeLogits: Tensor; labelLogits: Tensor; values: Tensor } {
     return {
-      typeLogits: ops.linear(tape, states, this.t(this.typeW), this.t(this.typeB)),
-      labelLogits: ops.linear(tape, states, this.t(this.labelW), this.t(this.labelB)),
-      values: ops.linear(tape, states, this.t(this.valueW), this.t(this.valueB)),
+      typeLogits: ops.linear(tape, states, this.w(tape, this.typeW), this.w(tape, this.typeB)),
+      labelLogits: ops.linear(tape, states, this.w(tape, this.labelW), this.w(tape, this.labelB)),
+      values: ops.linear(tape, states, this.w(tape, this.valueW), this.w(tape, this.valueB)),
     };
   }
 
@@ -226,35 +302,36 @@ export class TreeDecoder {
    * (tree, pre-order) order — slot i of tree j is row Σ_{j' < j} size_j' + i.
    * `rootRows[j]` = the encoder row of tree j's input root.
    */
-  teacherForced(tape: Tape, encoderStates: Tensor, rootRows: Int32Array, trees: readonly (readonly DecoderNode[])[]): { typeLogits: Tensor; labelLogits: Tensor; values: Tensor; groups: number } {
+  teacherForced(tape: Tape, encoder: EncoderView, trees: readonly (readonly DecoderNode[])[]): { typeLogits: Tensor; labelLogits: Tensor; values: Tensor } {
+    const total = trees.reduce((a, t) => a + t.length, 0);
+    const D = blockMatrix(tape, total, this.hidden);
     // breadth-first over all trees at once: one groupDepth per output depth
     type Target = Pending & { node: number };
-    let frontier: Target[] = trees.map((_, j) => ({ tree: j, node: 0, parentKind: -1, slot: 0, source: rootRows[j] }));
-    const groups: DecoderGroup[] = [];
+    let frontier: Target[] = trees.map((_, j) => ({ tree: j, node: 0, parentKind: -1, slot: 0, source: encoder.rootRows[j] }));
     const rowOf = trees.map((tree) => new Int32Array(tree.length));
     let row = 0;
     while (frontier.length > 0) {
-      const depth = groupDepth(frontier, row);
-      groups.push(...depth.groups);
+      const depthStart = row;
+      const { ordered, groups } = groupDepth(frontier, row);
       const next: Target[] = [];
-      for (const m of depth.ordered) {
+      for (const m of ordered) {
         rowOf[m.tree][m.node] = row++;
         const n = trees[m.tree][m.node];
         const kind = n.type === TYPE_CODE.op || n.type === TYPE_CODE.fn ? KIND_OF.get(TOKEN_VOCABULARY[n.label])! : -1;
         n.children.forEach((c, s) => next.push({ tree: m.tree, node: c, parentKind: kind, slot: s, source: rowOf[m.tree][m.node] }));
       }
+      this.depthStates(tape, D, encoder, groups, depthStart, ordered.map((m) => m.tree));
       frontier = next;
     }
-    const D = blockMatrix(tape, row, this.hidden);
-    this.states(tape, D, encoderStates, groups);
     const slotOrder = new Int32Array(row);
     let k = 0;
     for (const rows of rowOf) for (const r of rows) slotOrder[k++] = r;
-    return { ...this.heads(tape, ops.gatherRows(tape, D, slotOrder)), groups: groups.length };
+    return this.heads(tape, ops.gatherRows(tape, D, slotOrder));
   }
 
   /** Greedy decoding of one tree per root row, each with at most `budget` nodes. */
-  greedy(tape: Tape, encoderStates: Tensor, rootRows: Int32Array, budget: number): DecoderNode[][] {
+  greedy(tape: Tape, encoder: EncoderView, budget: number): DecoderNode[][] {
+    const rootRows = encoder.rootRows;
     const trees: DecoderNode[][] = Array.from(rootRows, () => []);
     const D = blockMatrix(tape, rootRows.length * budget, this.hidden);
     type Open = Pending & { parent: number };
@@ -266,7 +343,7 @@ export class TreeDecoder {
       const depthStart = row;
       const { ordered, groups } = groupDepth(frontier, row);
       row += ordered.length;
-      this.states(tape, D, encoderStates, groups);
+      this.depthStates(tape, D, encoder, groups, depthStart, ordered.map((m) => m.tree));
       const h = this.heads(tape, ops.sliceRows(tape, D, depthStart, ordered.length));
       const typeLogits = tape.values(h.typeLogits);
       const labelLogits = tape.values(h.labelLogits);

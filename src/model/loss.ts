@@ -31,7 +31,7 @@ import { gedLoss, identityMapping, type LossGraphSpec } from '../ged/loss';
 import { treeEditDistanceBatch } from '../ged/ted';
 import { numericallyEquivalent } from '../engine/equivalence';
 import { MathGraph, TYPE_CODE } from '../graph/index';
-import type { DagNN, DagNNOutput } from './dagnn';
+import { encoderView, type DagNN, type DagNNOutput } from './dagnn';
 import { answersSymbolically, decoderTree, DecoderTargetError, OTHER_NUMBER, signedLog, type DecoderNode } from './decoder';
 import { buildPlan, type PlanInput } from './plan';
 
@@ -134,7 +134,7 @@ export interface DecoderLoss {
  */
 export function decoderLoss(tape: Tape, model: DagNN, out: DagNNOutput, graphs: readonly number[], trees: readonly (readonly DecoderNode[])[], options: DecoderLossOptions & { gedWeight?: number } = {}): DecoderLoss {
   if (graphs.length !== trees.length || graphs.length === 0) throw new TargetError(`decoderLoss: ${trees.length} target trees for ${graphs.length} graphs`);
-  const heads = model.decoder.teacherForced(tape, out.states, Int32Array.from(graphs, (g) => out.plan.rootRows[g]), trees);
+  const heads = model.decoder.teacherForced(tape, encoderView(out, graphs), trees);
   const specs: LossGraphSpec[] = trees.map((tree) => ({
     slots: tree.length,
     target: { nodes: tree.map((n) => ({ type: n.type, label: n.label, value: 0 })), edges: [] },

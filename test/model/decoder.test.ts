@@ -100,8 +100,8 @@ describe.each(BACKENDS)('tree decoder on %s', (backendName) => {
       if (reached && p.name.startsWith('decoder.')) decoderNames.add(p.name);
       expect(fd.maxRelError, `${p.name}: ${fd.maxRelError} (abs ${fd.maxAbsError})`).toBeLessThan(1e-2);
     });
-    // the decoder paths of TINY: root, (* 0/1), (^ 0/1), (- 0/1), (cos 0), and the three heads
-    for (const name of ['decoder.root.W', 'decoder.*.0.W', 'decoder.*.1.W', 'decoder.^.0.W', 'decoder.^.1.W', 'decoder.-.1.W', 'decoder.cos.0.W', 'decoder.type.W', 'decoder.label.W', 'decoder.value.W']) {
+    // the decoder paths of TINY: root, (* 0/1), (^ 0/1), (- 0/1), (cos 0), the three heads, the attention
+    for (const name of ['decoder.root.W', 'decoder.*.0.W', 'decoder.*.1.W', 'decoder.^.0.W', 'decoder.^.1.W', 'decoder.-.1.W', 'decoder.cos.0.W', 'decoder.type.W', 'decoder.label.W', 'decoder.value.W', 'decoder.attention.query', 'decoder.attention.mix.W']) {
       expect(decoderNames.has(name), name).toBe(true);
     }
     expect(decoderNames.has('decoder.sin.0.W')).toBe(false); // no answer has a sin
