@@ -31,6 +31,7 @@ import { DataGenerator, splitOf } from '../src/data/index';
 import { MathGraph } from '../src/graph/index';
 import { buildPlan, DagNN, evaluateRecords, numericLoss, numericTarget, planInput, type BatchPlan, type NumericTarget, type PlanInput } from '../src/model/index';
 import { Adam } from '../src/optim/index';
+import { cosine } from '../src/schedule/index';
 import { Prng } from '../src/util/prng';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -200,9 +201,10 @@ function learningCurve(reporter: Reporter, backend: Backend, steps: number, ever
   const peak = 3e-2;
   const floor = 1e-4;
   const optimizer = new Adam(model.parameters(), { lr: peak });
+  const schedule = cosine({ totalSteps: steps, minLr: floor });
   const tape = new Tape(backend);
   for (let step = 0; step <= steps; step++) {
-    optimizer.setLr(floor + 0.5 * (peak - floor) * (1 + Math.cos((Math.PI * step) / steps)));
+    optimizer.setLr(schedule.lr(step, peak));
     const batch = Array.from({ length: BATCH }, (_, i) => train[(step * BATCH + i) % train.length]);
     const out = model.forward(tape, buildPlan(batch.map(planInput)));
     const { loss } = numericLoss(tape, out, batch.map(numericTarget));

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCheckpointBytes } from '../../src/train/checkpoint-node';
 import { decodeCheckpoint } from '../../src/train/checkpoint';
 import { Trainer } from '../../src/train/trainer';
+import type { TrainingConfigInput } from '../../src/train/config';
 
 let dir: string;
 beforeAll(async () => {
@@ -21,7 +22,9 @@ afterAll(async () => {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // levels 1 → 2 on a budget of 300 updates; a checkpoint at every evaluation (every 25 updates)
-const CONFIG = { seed: 'sigkill', backend: 'wasm', levels: [1, 2], steps: 700, batchSize: 8, evalEvery: 25, evalSize: 8, testSize: 8, curriculum: { levelSteps: 300 }, model: { hidden: 8 } };
+const STEPS = 700;
+const EVAL_EVERY = 25;
+const CONFIG: TrainingConfigInput = { seed: 'sigkill', backend: 'wasm', levels: [1, 2], steps: STEPS, batchSize: 8, evalEvery: EVAL_EVERY, evalSize: 8, testSize: 8, curriculum: { levelSteps: 300 }, model: { hidden: 8 } };
 
 describe('SIGKILL mid-training', () => {
   it('leaves a loadable checkpoint; --resume finishes the run with the losses of an uninterrupted one, bit for bit', async () => {
@@ -43,8 +46,8 @@ describe('SIGKILL mid-training', () => {
     const bytes = await readCheckpointBytes(ckpt);
     const killedAt = Number(decodeCheckpoint(bytes).metadata.step);
     expect(killedAt).toBeGreaterThan(0);
-    expect(killedAt).toBeLessThan(CONFIG.steps); // it really was mid-training
-    expect(killedAt % CONFIG.evalEvery).toBe(0);
+    expect(killedAt).toBeLessThan(STEPS); // it really was mid-training
+    expect(killedAt % EVAL_EVERY).toBe(0);
     const loaded = await Trainer.resume(bytes);
     expect(loaded.step).toBe(killedAt);
     // only the checkpoint and the log: no temporary file left half-written next to them
@@ -56,7 +59,7 @@ describe('SIGKILL mid-training', () => {
 
     const log = (await readFile(join(out, 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
     const steps = log.filter((l) => l.kind === 'step');
-    expect(steps.map((l) => l.step)).toEqual(Array.from({ length: CONFIG.steps }, (_, i) => i + 1));
+    expect(steps.map((l) => l.step)).toEqual(Array.from({ length: STEPS }, (_, i) => i + 1));
     expect(log.filter((l) => l.kind === 'level')).toEqual([{ kind: 'level', step: 300, from: 1, to: 2, reason: 'budget' }]);
     expect(log.at(-1).kind).toBe('final');
 
@@ -64,7 +67,7 @@ describe('SIGKILL mid-training', () => {
     await whole.run();
     expect(steps.map((l) => l.loss)).toEqual(whole.history.map((m) => m.loss));
     const final = await Trainer.resume(await readCheckpointBytes(ckpt));
-    expect(final.step).toBe(CONFIG.steps);
+    expect(final.step).toBe(STEPS);
     expect(final.model.stateDict()).toEqual(whole.model.stateDict());
   }, 60_000); // measured: 28 s wall at load average 10 on 2 cores, 13 s of CPU (vitest start included)
 });

@@ -8,6 +8,7 @@ import { DataGenerator, splitOf } from '../../src/data/index';
 import { MathGraph } from '../../src/graph/index';
 import { buildPlan, DagNN, evaluateRecords, numericLoss, numericTarget, planInput } from '../../src/model/index';
 import { Adam } from '../../src/optim/index';
+import { cosine } from '../../src/schedule/index';
 
 describe('learning checks', () => {
   it('Adam: loss falls ≥ 10× and held-out accuracy reaches ≥ 95%', async () => {
@@ -25,12 +26,13 @@ describe('learning checks', () => {
     const peak = 3e-2;
     const floor = 1e-4;
     const optimizer = new Adam(model.parameters(), { lr: peak });
+    const schedule = cosine({ totalSteps: steps, minLr: floor });
     const tape = new Tape(backend);
     const curve: string[] = [];
     const losses: number[] = [];
     let accuracy = 0;
     for (let step = 0; step <= steps; step++) {
-      optimizer.setLr(floor + 0.5 * (peak - floor) * (1 + Math.cos((Math.PI * step) / steps)));
+      optimizer.setLr(schedule.lr(step, peak));
       const batch = Array.from({ length: batchSize }, (_, i) => train[(step * batchSize + i) % train.length]);
       const out = model.forward(tape, buildPlan(batch.map(planInput)));
       const { loss } = numericLoss(tape, out, batch.map(numericTarget));
@@ -72,11 +74,12 @@ describe('learning checks', () => {
     const peak = 3e-2;
     const floor = 1e-6;
     const optimizer = new Adam(model.parameters(), { lr: peak });
+    const schedule = cosine({ totalSteps: steps, minLr: floor });
     const tape = new Tape(backend);
     const curve: string[] = [];
     let accuracy = 0;
     for (let step = 0; step <= steps; step++) {
-      optimizer.setLr(floor + 0.5 * (peak - floor) * (1 + Math.cos((Math.PI * step) / steps)));
+      optimizer.setLr(schedule.lr(step, peak));
       const batch = Array.from({ length: 64 }, (_, i) => train[(step * 64 + i) % train.length]);
       const out = model.forward(tape, buildPlan(batch.map(planInput)));
       const { loss } = numericLoss(tape, out, batch.map(numericTarget));
