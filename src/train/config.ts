@@ -25,7 +25,7 @@ export type OptimizerName = (typeof OPTIMIZER_NAMES)[number];
  * only a numeric head). A configured level outside this list is skipped with a notice
  * (./curriculum.ts), not an error. When the symbolic decoder lands, 5 joins this list.
  */
-export const TRAINABLE_LEVELS: readonly Level[] = [1, 2, 3, 4, 6, 7];
+export const TRAINABLE_LEVELS: readonly Level[] = [1, 2, 3, 4, 5, 6, 7];
 
 export const CURRICULUM_MODES = ['progressive', 'mixed'] as const;
 
