@@ -104,6 +104,7 @@ for (const [runtime, runner] of Object.entries(runners)) {
     assert.ok(losses.every((l) => Number.isFinite(l) && l > 0), `non-finite or non-positive loss in ${result.losses}`);
     assert.match(result.predicted, /^-?\d+(\.\d+)?$/, 'predict answers one number');
     assert.match(result.predictedAfter, /^-?\d+(\.\d+)?$/, 'predict answers one number');
+    if (['node', 'deno', 'bun'].includes(runtime)) assert.equal(result.entry, 'node_modules/grapheme-train/dist/node.js', `${runtime} resolves the node entry`);
     if (runtime === 'workerd') assert.equal(result.entry, 'node_modules/grapheme-train/dist/workerd.js', 'the workerd condition picks the workerd entry');
     if (runtime === 'chromium') assert.ok(result.served.includes('node_modules/grapheme-train/dist/grapheme.wasm'), 'the browser entry fetched the packaged wasm');
   });
