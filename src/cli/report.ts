@@ -148,6 +148,8 @@ export interface ChartData {
   title: string;
   /** 'log' when every value is positive and they span more than two decades */
   yScale: 'linear' | 'log';
+  /** a fixed y range (accuracy: 0–1), else uPlot fits the data */
+  yRange?: [number, number];
   x: number[];
   series: { label: string; values: (number | null)[]; band?: 'min' | 'max'; stepped?: boolean }[];
 }
@@ -190,6 +192,8 @@ function bandChart(id: string, title: string, x: number[], b: Buckets, label: st
   return { id, title, yScale: scaleOf(series.flatMap((s) => s.values)), x, series };
 }
 
+const levelRange = (levels: readonly number[]): [number, number] => [Math.min(...levels) - 0.5, Math.max(...levels) + 0.5];
+
 function finalRows(perLevel: Record<string, LevelFigures>): FinalRow[] {
   const n = (v: unknown): number | null => (isNumber(v) ? v : null);
   return Object.entries(perLevel)
@@ -220,7 +224,7 @@ export function reportData(metrics: RunMetrics, title = 'grapheme-train run', ma
     const series: ChartData['series'] = levelKeys.map((key) => ({ label: `level ${key}`, values: evals.map((e) => gap(e.perLevel?.[key]?.accuracy ?? NaN)) }));
     series.push({ label: 'mean over levels', values: evals.map((e) => gap(e.accuracy)) });
     if (levelKeys.length === 0) missing.push('the evaluation lines have no per-level figures: only the overall accuracy is drawn');
-    charts.push({ id: 'accuracy', title: 'held-out (validation) accuracy per level', yScale: 'linear', x: evals.map((e) => e.step), series });
+    charts.push({ id: 'accuracy', title: 'held-out (validation) accuracy per level', yScale: 'linear', yRange: [0, 1], x: evals.map((e) => e.step), series });
   }
 
   // the level timeline: the current level of each update where the log has it, else
@@ -237,7 +241,7 @@ export function reportData(metrics: RunMetrics, title = 'grapheme-train run', ma
       x.push(steps[last].step);
       level.push(steps[last].level!);
     }
-    charts.push({ id: 'levels', title: 'curriculum level over steps', yScale: 'linear', x, series: [{ label: 'level', values: level, stepped: true }] });
+    charts.push({ id: 'levels', title: 'curriculum level over steps', yScale: 'linear', yRange: levelRange(level), x, series: [{ label: 'level', values: level, stepped: true }] });
   } else if (levels.length > 0) {
     const x = [0, ...levels.map((c) => c.step)];
     const level = [levels[0].from, ...levels.map((c) => c.to)];
@@ -246,7 +250,7 @@ export function reportData(metrics: RunMetrics, title = 'grapheme-train run', ma
       x.push(end);
       level.push(level.at(-1)!);
     }
-    charts.push({ id: 'levels', title: 'curriculum level over steps (from the level changes)', yScale: 'linear', x, series: [{ label: 'level', values: level, stepped: true }] });
+    charts.push({ id: 'levels', title: 'curriculum level over steps (from the level changes)', yScale: 'linear', yRange: levelRange(level), x, series: [{ label: 'level', values: level, stepped: true }] });
   } else missing.push('no level information (neither a level per step nor level-change lines): no level timeline');
 
   let finalTable: FinalRow[] | null = null;
@@ -319,8 +323,8 @@ window.reportCharts = data.charts.map((chart) => {
     height: 260,
     series,
     bands,
-    scales: { x: { time: false }, y: chart.yScale === 'log' ? { distr: 3 } : {} },
-    axes: [{ label: 'step' }, {}],
+    scales: { x: { time: false }, y: chart.yScale === 'log' ? { distr: 3 } : chart.yRange ? { range: chart.yRange } : {} },
+    axes: [{ label: 'step' }, chart.id === 'levels' ? { incrs: [1], values: (u, splits) => splits.map((v) => (Number.isInteger(v) ? 'level ' + v : '')) } : {}],
   };
   return new uPlot(opts, [chart.x, ...chart.series.map((s) => s.values)], box);
 });

@@ -1,0 +1,467 @@
+/**
+ * The browser page: train the DagNN in this tab and watch it learn.
+ *
+ * Training runs on the main thread through the public Trainer API: Trainer.run() hands the
+ * event loop back every ~16 ms, so clicks, charts and predictions are served between
+ * updates. Pause aborts the run (between two updates); Resume calls run() again, which
+ * continues from the trainer's update count. Charts are redrawn at most 5 times a second.
+ *
+ * The wasm backend gets its kernel module from grapheme.wasm beside this script (the page
+ * build copies build/grapheme.wasm there), compiled once with compileStreaming and passed
+ * to createBackend explicitly.
+ *
+ * window.grapheme exposes the page's state (read-only use: test/browser/run.mjs reads it).
+ */
+import uPlot from 'uplot';
+import { createBackend, wasmSimdSupported, type Backend } from '../../src/backend/index';
+import { answer, parse, print, toNumber } from '../../src/engine/index';
+import { MathGraph, type MathGraphJSON } from '../../src/graph/index';
+import { decodeCheckpoint, DEFAULT_CONFIG, TRAINABLE_LEVELS, Trainer, type EvalMetrics, type StepMetrics, type TrainerOptions } from '../../src/train/index';
+import { graphSvg } from './graph-svg';
+
+type Status = 'idle' | 'starting' | 'training' | 'paused' | 'done' | 'error';
+
+interface LevelAccuracy {
+  step: number;
+  accuracy: number;
+  perLevel: Record<string, number>;
+}
+
+interface Prediction {
+  input: string;
+  output: MathGraphJSON;
+  outputText: string;
+  engine: string | null;
+  step: number;
+}
+
+/** What the page knows; window.grapheme. */
+const state = {
+  status: 'idle' as Status,
+  backend: null as string | null,
+  steps: [] as number[],
+  losses: [] as number[],
+  lrs: [] as number[],
+  evals: [] as LevelAccuracy[],
+  levelChanges: [] as { step: number; from: number; to: number }[],
+  prediction: null as Prediction | null,
+  message: '',
+  /** update count of the trainer (also after an upload) */
+  step: 0,
+  /** the step of the last checkpoint downloaded or uploaded */
+  checkpointStep: null as number | null,
+  trainer: null as Trainer | null,
+};
+(window as unknown as { grapheme: typeof state }).grapheme = state;
+
+const $ = <T extends HTMLElement>(id: string): T => {
+  const e = document.getElementById(id);
+  if (!e) throw new Error(`the page has no #${id}`);
+  return e as T;
+};
+
+// ---- the form -----------------------------------------------------------------------
+
+const levelBoxes = $('levels');
+for (let level = 1; level <= 7; level++) {
+  const trainable = (TRAINABLE_LEVELS as readonly number[]).includes(level);
+  const box = document.createElement('label');
+  box.innerHTML = `<input type="checkbox" name="level" value="${level}"${level <= 2 ? ' checked' : ''}${trainable ? '' : ' disabled'}> ${level}`;
+  if (!trainable) box.title = `level ${level} cannot be trained yet`;
+  levelBoxes.append(box);
+}
+// the curriculum options exist once the trainer has a curriculum; older trainers train a fixed mix
+const hasCurriculum = 'curriculum' in DEFAULT_CONFIG;
+if (!hasCurriculum) $('curriculum-row').hidden = true;
+if (!wasmSimdSupported()) {
+  $<HTMLSelectElement>('backend').value = 'js';
+  $<HTMLOptionElement>('backend-wasm').disabled = true;
+}
+
+function formConfig(): Record<string, unknown> {
+  const number = (id: string) => Number($<HTMLInputElement>(id).value);
+  const levels = Array.from(document.querySelectorAll<HTMLInputElement>('input[name=level]:checked')).map((b) => Number(b.value));
+  const steps = number('steps');
+  const learningRate = number('lr');
+  const config: Record<string, unknown> = {
+    seed: $<HTMLInputElement>('seed').value.trim() || 0,
+    backend: $<HTMLSelectElement>('backend').value,
+    levels,
+    steps,
+    batchSize: number('batch'),
+    learningRate,
+    schedule: $<HTMLSelectElement>('schedule').value === 'cosine' ? { kind: 'cosine', totalSteps: steps, minLr: learningRate / 100 } : { kind: 'constant' },
+    evalEvery: number('eval-every'),
+    evalSize: 100,
+    testSize: 100,
+    model: { hidden: number('hidden') },
+  };
+  if (hasCurriculum) config.curriculum = { mode: $<HTMLSelectElement>('curriculum').value };
+  return config;
+}
+
+// ---- backends -----------------------------------------------------------------------
+
+let kernelModule: Promise<WebAssembly.Module> | null = null;
+
+/** grapheme.wasm beside this script, compiled once for every backend of the page. */
+function wasmModule(): Promise<WebAssembly.Module> {
+  kernelModule ??= (async () => {
+    const url = new URL('grapheme.wasm', import.meta.url);
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(`fetching ${url.href} answered ${response.status}`);
+    return response.headers.get('content-type') === 'application/wasm' ? WebAssembly.compileStreaming(response) : WebAssembly.compile(await response.arrayBuffer());
+  })();
+  kernelModule.catch(() => (kernelModule = null));
+  return kernelModule;
+}
+
+async function backendFor(name: unknown): Promise<Backend> {
+  const kind = name === 'js' || (name === 'auto' && !wasmSimdSupported()) ? 'js' : 'wasm';
+  return createBackend(kind, kind === 'wasm' ? { wasm: await wasmModule() } : {});
+}
+
+// ---- charts -------------------------------------------------------------------------
+
+const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2'];
+/** above this many updates the loss and lr charts show bucket means */
+const MAX_POINTS = 1500;
+/** the loss chart's trend line: the median of this many updates up to each one */
+const SMOOTH = 50;
+/** smoothed[i]: median of losses[i-SMOOTH+1 .. i] (fewer at the start) */
+let smoothed: number[] = [];
+
+/**
+ * Median of the last `n` values: single updates spike to 100× the typical loss, which
+ * would drag a mean up for `n` updates; the median follows the bulk.
+ */
+function windowMedian(values: readonly number[], n: number): number {
+  const window = values.slice(-n).filter(Number.isFinite).sort((a, b) => a - b);
+  if (window.length === 0) return NaN;
+  const mid = window.length >> 1;
+  return window.length % 2 === 1 ? window[mid] : (window[mid - 1] + window[mid]) / 2;
+}
+const charts: { loss: uPlot | null; lr: uPlot | null; accuracy: uPlot | null } = { loss: null, lr: null, accuracy: null };
+let accuracyLevels: string[] = [];
+
+const chartWidth = () => Math.max(320, Math.min(720, $('charts').clientWidth - 8));
+
+/** axis labels with enough digits to tell neighbouring ticks apart (uPlot's default shows 0.03 twice for a cosine lr) */
+const tickLabels = (_: uPlot, splits: (number | null)[]) => splits.map((v) => (v === null ? '' : v === 0 ? '0' : Math.abs(v) < 1e-3 || Math.abs(v) >= 1e4 ? v.toExponential(1) : String(Number(v.toPrecision(3)))));
+
+/**
+ * The loss axis: log, from the 1st to the 99th percentile of the shown points (with a
+ * margin). Single updates spike to 100× the typical loss; a range fitted to them flattens
+ * the curve that matters. Spikes are clipped at the top, still visible as such.
+ */
+let lossRange: [number, number] = [0.1, 10];
+
+function updateLossRange(values: readonly number[]): void {
+  const sorted = values.filter((v) => v > 0 && Number.isFinite(v)).sort((a, b) => a - b);
+  if (sorted.length < 2) return;
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  lossRange = [at(0.01) / 1.5, at(0.99) * 1.5];
+}
+
+type YScale = uPlot.Scale;
+const LOG_LOSS: YScale = { distr: 3, range: () => lossRange };
+
+function lineChart(id: string, title: string, series: uPlot.Series[], y: YScale = {}): uPlot {
+  const box = $(id);
+  box.replaceChildren();
+  return new uPlot(
+    {
+      title,
+      width: chartWidth(),
+      height: 200,
+      scales: { x: { time: false }, y },
+      axes: [{ label: 'step' }, { values: tickLabels, size: 60 }],
+      series: [{ label: 'step' }, ...series],
+    },
+    [[], ...series.map(() => [])],
+    box,
+  );
+}
+
+function resetCharts(levels: string[]): void {
+  for (const c of Object.values(charts)) c?.destroy();
+  charts.loss = lineChart(
+    'chart-loss',
+    'training loss',
+    [
+      { label: 'loss', stroke: 'rgba(31,119,180,0.35)', width: 1 },
+      { label: `median of last ${SMOOTH}`, stroke: COLORS[1], width: 2 },
+    ],
+    LOG_LOSS,
+  );
+  charts.lr = lineChart('chart-lr', 'learning rate', [{ label: 'lr', stroke: COLORS[4], width: 1.5 }]);
+  accuracyLevels = levels;
+  charts.accuracy = lineChart(
+    'chart-accuracy',
+    'validation accuracy per level',
+    [
+      ...levels.map((l, i) => ({ label: `level ${l}`, stroke: COLORS[(i + 2) % COLORS.length], width: 1.5, points: { show: true } })),
+      { label: 'mean', stroke: '#333', width: 1, dash: [4, 4] },
+    ],
+    { range: [0, 1] },
+  );
+}
+
+/** `values` as at most MAX_POINTS bucket means over consecutive updates. */
+function thin(steps: number[], ...values: number[][]): number[][] {
+  const n = steps.length;
+  if (n <= MAX_POINTS) return [steps, ...values];
+  const out: number[][] = [[], ...values.map(() => [])];
+  for (let b = 0; b < MAX_POINTS; b++) {
+    const lo = Math.floor((b * n) / MAX_POINTS);
+    const hi = Math.floor(((b + 1) * n) / MAX_POINTS);
+    const mean = (a: number[]) => {
+      let s = 0;
+      for (let i = lo; i < hi; i++) s += a[i];
+      return s / (hi - lo);
+    };
+    out[0].push(mean(steps));
+    values.forEach((v, j) => out[j + 1].push(mean(v)));
+  }
+  return out;
+}
+
+let redrawPending = false;
+
+function scheduleRedraw(): void {
+  if (redrawPending) return;
+  redrawPending = true;
+  setTimeout(redraw, 200);
+}
+
+function redraw(): void {
+  redrawPending = false;
+  const [x, loss, trend, lr] = thin(state.steps, state.losses, smoothed, state.lrs);
+  updateLossRange(loss);
+  charts.loss?.setData([x, loss, trend]);
+  charts.lr?.setData([x, lr]);
+  charts.accuracy?.setData([state.evals.map((e) => e.step), ...accuracyLevels.map((l) => state.evals.map((e) => e.perLevel[l] ?? null)), state.evals.map((e) => e.accuracy)] as uPlot.AlignedData);
+  renderStatus();
+}
+
+// ---- status -------------------------------------------------------------------------
+
+function setStatus(status: Status, message = ''): void {
+  state.status = status;
+  state.message = message;
+  $<HTMLButtonElement>('train').disabled = status === 'starting' || status === 'training';
+  $<HTMLButtonElement>('pause').disabled = status !== 'training';
+  $<HTMLButtonElement>('resume').disabled = status !== 'paused' || state.trainer === null;
+  renderStatus();
+}
+
+function renderStatus(): void {
+  const t = state.trainer;
+  const n = state.losses.length;
+  const parts = [
+    state.status,
+    t ? `${t.backend.name} backend` : null,
+    t ? `step ${t.step}/${t.config.steps}` : null,
+    n > 0 ? `loss ${smoothed[n - 1].toPrecision(4)} (median of last ${Math.min(n, SMOOTH)})` : null,
+    lastRate ? `${Math.round(lastRate)} samples/s` : null,
+    lastLevel !== null ? `level ${lastLevel}` : null,
+    state.message || null,
+  ];
+  $('status').textContent = parts.filter((p) => p !== null).join(' · ');
+  $('status').dataset.status = state.status;
+  const last = state.evals.at(-1);
+  $('eval-table').innerHTML = last
+    ? `<tr><th>level</th>${Object.keys(last.perLevel).map((l) => `<td>${l}</td>`).join('')}</tr><tr><th>accuracy (step ${last.step})</th>${Object.values(last.perLevel).map((a) => `<td>${(a * 100).toFixed(0)}%</td>`).join('')}</tr>`
+    : '';
+}
+
+// ---- training -----------------------------------------------------------------------
+
+let lastRate = 0;
+let lastLevel: number | null = null;
+let abort: AbortController | null = null;
+let running: Promise<void> | null = null;
+
+function events(): TrainerOptions {
+  // onLevel exists once the trainer has a curriculum; an older trainer ignores it
+  return {
+    onStep: (m: StepMetrics) => {
+      state.steps.push(m.step);
+      state.losses.push(m.loss);
+      smoothed.push(windowMedian(state.losses, SMOOTH));
+      state.lrs.push(m.lr);
+      state.step = m.step;
+      lastRate = m.samplesPerSec;
+      lastLevel = m.level;
+      scheduleRedraw();
+    },
+    onEval: (e: EvalMetrics) => {
+      const perLevel: Record<string, number> = {};
+      for (const [level, figures] of Object.entries((e as { perLevel?: Record<string, { accuracy: number }> }).perLevel ?? {})) perLevel[level] = figures.accuracy;
+      state.evals.push({ step: e.step, accuracy: e.accuracy, perLevel });
+      scheduleRedraw();
+    },
+    onLevel: (c: { step: number; from: number; to: number }) => state.levelChanges.push(c),
+  } as TrainerOptions;
+}
+
+function clearHistory(): void {
+  state.steps = [];
+  state.losses = [];
+  smoothed = [];
+  state.lrs = [];
+  state.evals = [];
+  state.levelChanges = [];
+}
+
+async function stopRun(): Promise<void> {
+  abort?.abort();
+  await running;
+}
+
+/** Runs the current trainer until its step budget, Pause, or an error. */
+function startRun(): void {
+  const trainer = state.trainer!;
+  abort = new AbortController();
+  setStatus('training');
+  running = (async () => {
+    try {
+      const result = await trainer.run({ signal: abort!.signal });
+      state.step = trainer.step;
+      if (result.reason === 'aborted') setStatus('paused', `paused at step ${trainer.step}`);
+      else setStatus('done', result.reason === 'early-stop' ? 'stopped early' : `finished ${trainer.step} updates`);
+    } catch (err) {
+      setStatus('error', (err as Error).message);
+    } finally {
+      running = null;
+      redraw();
+    }
+  })();
+}
+
+async function newTrainer(): Promise<Trainer> {
+  const config = formConfig();
+  const backend = await backendFor(config.backend);
+  return Trainer.create(config, { backend, ...events() });
+}
+
+$('train').addEventListener('click', async () => {
+  await stopRun();
+  setStatus('starting');
+  try {
+    const trainer = await newTrainer();
+    state.trainer = trainer;
+    state.backend = trainer.backend.name;
+    clearHistory();
+    resetCharts(trainedLevels(trainer));
+    startRun();
+  } catch (err) {
+    setStatus('error', (err as Error).message);
+  }
+});
+$('pause').addEventListener('click', () => abort?.abort());
+$('resume').addEventListener('click', () => {
+  if (state.trainer && state.status === 'paused') startRun();
+});
+
+function trainedLevels(trainer: Trainer): string[] {
+  const levels = (trainer as { curriculum?: { levels: number[] } }).curriculum?.levels ?? trainer.config.levels.filter((l) => (TRAINABLE_LEVELS as readonly number[]).includes(l));
+  return levels.map(String);
+}
+
+// ---- checkpoints --------------------------------------------------------------------
+
+$('download').addEventListener('click', () => {
+  const trainer = state.trainer;
+  if (!trainer) return setStatus(state.status, 'nothing to download: train first');
+  // between two updates (this handler runs while run() yields): a consistent state
+  const bytes = trainer.checkpoint();
+  const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type: 'application/octet-stream' }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = `grapheme-step-${trainer.step}.safetensors`;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  state.checkpointStep = trainer.step;
+  setStatus(state.status, `checkpoint of step ${trainer.step} downloaded`);
+});
+
+$<HTMLInputElement>('upload').addEventListener('change', async (event) => {
+  const input = event.target as HTMLInputElement;
+  const file = input.files?.[0];
+  if (!file) return;
+  await stopRun();
+  setStatus('starting', `loading ${file.name}`);
+  try {
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    // the checkpoint names its backend; the page supplies the wasm module for it
+    const config = JSON.parse(decodeCheckpoint(bytes).metadata.config ?? '{}');
+    const trainer = await Trainer.resume(bytes, { backend: await backendFor(config.backend), ...events() });
+    state.trainer = trainer;
+    state.backend = trainer.backend.name;
+    state.step = trainer.step;
+    state.checkpointStep = trainer.step;
+    clearHistory();
+    resetCharts(trainedLevels(trainer));
+    setStatus('paused', `resumed ${file.name} at step ${trainer.step}: press Resume to continue`);
+  } catch (err) {
+    setStatus('error', `${file.name}: ${(err as Error).message}`);
+  } finally {
+    input.value = '';
+  }
+});
+
+// ---- prediction ---------------------------------------------------------------------
+
+function parseBindings(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const part of text.split(/[,;]/)) {
+    if (part.trim() === '') continue;
+    const m = /^\s*([a-z]+)\s*=\s*(-?[\d.]+(?:e-?\d+)?)\s*$/i.exec(part);
+    if (!m) throw new Error(`bindings: expected name=number, got '${part.trim()}'`);
+    out[m[1]] = Number(m[2]);
+  }
+  return out;
+}
+
+function engineAnswer(text: string, bindings: Record<string, number>): string | null {
+  try {
+    const a = answer(parse(text), bindings);
+    return a.kind === 'numeric' ? String(Number(toNumber(a.value).toPrecision(12))) : print(a.expr);
+  } catch (err) {
+    return `(${(err as Error).message})`;
+  }
+}
+
+$('predict-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const text = $<HTMLInputElement>('expr').value.trim();
+  const error = $('predict-error');
+  error.textContent = '';
+  try {
+    if (!state.trainer) {
+      // an untrained model answers too: its answer shows what training changes
+      state.trainer = await newTrainer();
+      state.backend = state.trainer.backend.name;
+      resetCharts(trainedLevels(state.trainer));
+      setStatus('idle', 'untrained model created');
+    }
+    const bindings = parseBindings($<HTMLInputElement>('bindings').value);
+    const inputGraph = parse(text); // a typed error with the position when the text is not an expression
+    const output = state.trainer.model.predict(text, bindings);
+    const prediction: Prediction = { input: text, output: output.toJSON(), outputText: output.toPolish(), engine: engineAnswer(text, bindings), step: state.trainer.step };
+    state.prediction = prediction;
+    $('predict-result').textContent = `model (step ${prediction.step}): ${prediction.outputText} · engine: ${prediction.engine}`;
+    $('input-graph').replaceChildren(graphSvg(MathGraph.fromExpr(inputGraph).toJSON()));
+    $('output-graph').replaceChildren(graphSvg(prediction.output));
+  } catch (err) {
+    error.textContent = (err as Error).message;
+  }
+});
+
+window.addEventListener('resize', () => {
+  for (const c of Object.values(charts)) c?.setSize({ width: chartWidth(), height: 200 });
+});
+
+resetCharts(['1', '2']);
+setStatus('idle', 'choose the settings and press Train');

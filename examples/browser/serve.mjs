@@ -1,0 +1,46 @@
+// A tiny static server for the built page (npm run serve:browser; test/browser/run.mjs uses
+// serve() too). Serves examples/browser/dist on 127.0.0.1 only, .wasm as application/wasm
+// (WebAssembly.compileStreaming insists on it).
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { extname, join, normalize, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const TYPES = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.map': 'application/json',
+  '.json': 'application/json',
+};
+
+export const DIST = fileURLToPath(new URL('./dist', import.meta.url));
+
+/** Serves `dir` on 127.0.0.1:`port` (0: any free port); resolves to the server and its base URL. */
+export function serve(dir = DIST, port = 0) {
+  const server = createServer(async (req, res) => {
+    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
+    const file = normalize(join(dir, path === '/' ? 'index.html' : path));
+    if (file !== dir && !file.startsWith(dir + sep)) {
+      res.writeHead(403).end();
+      return;
+    }
+    try {
+      const body = await readFile(file);
+      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' }).end(body);
+    } catch {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: ${path}`);
+    }
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${server.address().port}/` }));
+  });
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const port = Number(process.env.PORT ?? 8080);
+  const { url } = await serve(DIST, port);
+  console.log(`serving ${DIST} at ${url} (Ctrl-C stops)`);
+}
