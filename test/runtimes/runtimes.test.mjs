@@ -102,6 +102,8 @@ for (const [runtime, runner] of Object.entries(runners)) {
     assert.equal(result.losses.length, TOTAL_STEPS);
     const losses = result.losses.map((hex) => new DataView(new BigUint64Array([BigInt(`0x${hex}`)]).buffer).getFloat64(0, true));
     assert.ok(losses.every((l) => Number.isFinite(l) && l > 0), `non-finite or non-positive loss in ${result.losses}`);
+    const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    assert.ok(mean(losses.slice(-10)) < mean(losses.slice(0, 10)), `the loss did not fall: ${losses.map((l) => l.toFixed(3))}`);
     assert.match(result.predicted, /^-?\d+(\.\d+)?$/, 'predict answers one number');
     assert.match(result.predictedAfter, /^-?\d+(\.\d+)?$/, 'predict answers one number');
     if (['node', 'deno', 'bun'].includes(runtime)) assert.equal(result.entry, 'node_modules/grapheme-train/dist/node.js', `${runtime} resolves the node entry`);
