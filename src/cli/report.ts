@@ -324,7 +324,7 @@ window.reportCharts = data.charts.map((chart) => {
     series,
     bands,
     scales: { x: { time: false }, y: chart.yScale === 'log' ? { distr: 3 } : chart.yRange ? { range: chart.yRange } : {} },
-    axes: [{ label: 'step' }, chart.id === 'levels' ? { incrs: [1], values: (u, splits) => splits.map((v) => (Number.isInteger(v) ? 'level ' + v : '')) } : {}],
+    axes: [{ label: 'step' }, chart.id === 'levels' ? { size: 70, incrs: [1], values: (u, splits) => splits.map((v) => (Number.isInteger(v) ? 'level ' + v : '')) } : { size: 70 }],
   };
   return new uPlot(opts, [chart.x, ...chart.series.map((s) => s.values)], box);
 });

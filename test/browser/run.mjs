@@ -166,6 +166,13 @@ async function pageTest(browser, url) {
   const same = again.steps.every((s, i) => s === pausedAt + 1 + i && again.losses[i] === run.losses[s - 1]);
   check(same && again.steps.length > 30, 'the uploaded run repeats the original losses bit for bit', `${again.steps.length} updates from step ${pausedAt + 1}`);
 
+  // the js backend (the TypeScript twins) trains in the page too
+  await page.selectOption('#backend', 'js');
+  await page.fill('#steps', '30');
+  await page.click('#train');
+  const js = await until(page, () => window.grapheme.status === 'done' && { backend: window.grapheme.backend, updates: window.grapheme.losses.length, finite: window.grapheme.losses.every(Number.isFinite) }, null, 60_000, '30 updates on the js backend');
+  check(js.backend === 'js' && js.updates === 30 && js.finite, 'the js backend trains in the page', `${js.updates} updates`);
+
   check(errors.length === 0, 'no page errors', errors.slice(0, 3).join(' | '));
   await context.close();
   return { updates: done, trainSeconds, first, last };

@@ -2,6 +2,7 @@ import { link, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { train } from '../../src/cli/train';
 import { bucketize, lossChart, MAX_BUCKETS, parseMetrics, reportData, uplotAssets, writeReport, type ReportData } from '../../src/cli/report';
 
 let dir: string;
@@ -206,5 +207,21 @@ describe('terminal loss chart', () => {
     const ratios = labels.slice(1).map((v, i) => labels[i] / v);
     for (const r of ratios) expect(r).toBeCloseTo(ratios[0], 1);
     expect(lossChart([])).toBe('loss: no step lines logged\n');
+  });
+});
+
+describe('grapheme-train train', () => {
+  it('ends with report.html beside the metrics and the loss chart in its output', async () => {
+    const out = join(dir, 'cli-run');
+    let stdout = '';
+    const outcome = await train({ levels: '1', steps: '12', backend: 'js', out, seed: '5', levelEvalSize: '10' }, { out: (t) => void (stdout += t), err: () => {}, tty: false });
+    expect(outcome.exitCode).toBe(0);
+    expect(stdout).toContain(`report:     ${join(out, 'report.html')}`);
+    expect(stdout).toMatch(/loss over 12 updates, 12 columns of bucket means:\n/);
+    const data = inlinedData(await readFile(join(out, 'report.html'), 'utf8'));
+    // the report's loss points are the logged losses, one per update
+    const logged = (await readFile(join(out, 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l)).filter((l) => (l.kind ?? 'step') === 'step');
+    expect(data.charts.find((c) => c.id === 'loss')!.series[0].values).toEqual(logged.map((l) => l.loss));
+    expect(data.final?.map((r) => [r.level, r.count])).toEqual([[1, 10]]);
   });
 });
