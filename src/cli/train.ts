@@ -226,7 +226,7 @@ export async function train(flags: TrainFlags, io: TrainIO): Promise<TrainOutcom
   const plan =
     curriculum.mode === 'mixed'
       ? `mixed levels ${curriculum.levels.join(', ')} (weights ${JSON.stringify(curriculum.weights())})`
-      : `progressive levels ${curriculum.levels.join(' → ')} (advance at ${config.curriculum.threshold * 100}% held-out accuracy or after ${curriculum.levels.slice(0, -1).map((l) => curriculum.budgetOf(l)).join('/')} updates; replay ${config.curriculum.replay}), now at level ${curriculum.level}`;
+      : `progressive levels ${curriculum.levels.join(' → ')} (advance at ${config.curriculum.threshold * 100}% held-out accuracy or after ${curriculum.levels.map((l) => curriculum.budgetOf(l)).join('/')} updates${config.curriculum.restartSchedule ? ', schedule restarted per level' : ''}; replay ${config.curriculum.replay}), now at level ${curriculum.level}`;
   io.out(
     `training on the ${trainer.backend.name} backend: ${plan}, ` +
       `${first > 0 ? `resuming at update ${first}, ` : ''}${total} updates of ${config.batchSize * config.accumulationSteps} records, ` +

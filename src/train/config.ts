@@ -38,8 +38,10 @@ export interface CurriculumConfig {
   mode: (typeof CURRICULUM_MODES)[number];
   /** progressive: move on when the current level's held-out (val) accuracy reaches this at an evaluation (default 0.95) */
   threshold: number;
-  /** progressive: move on after this many updates on a level at the latest; one number for every level, a per-level map (absent levels: no budget), or null for none (default 2000). The last level has no budget. */
+  /** progressive: move on after this many updates on a level at the latest; one number for every level, a per-level map (absent levels: no budget), or null for none (default 2000). The last level's budget ends the run. */
   levelSteps: number | Record<string, number> | null;
+  /** progressive: start the learning-rate schedule over at every level change (default true; no effect on a constant schedule) */
+  restartSchedule: boolean;
   /** progressive: share of each batch drawn from the earlier levels, spread evenly over them (default 0.3) */
   replay: number;
   /** mixed: weight of each level (absent levels: 1); null = uniform (default null) */
@@ -75,7 +77,7 @@ export interface TrainingConfig {
   backend: 'js' | 'wasm' | 'auto';
   /** curriculum levels (default [1, 2, 3, 4, 5, 6, 7]); levels not in TRAINABLE_LEVELS are skipped with a notice */
   levels: Level[];
-  /** how the levels are scheduled (default progressive, threshold 0.95, 2000 updates per level, replay 0.3) */
+  /** how the levels are scheduled (default progressive, threshold 0.95, 2000 updates per level, schedule restarted per level, replay 0.3) */
   curriculum: CurriculumConfig;
   /** optimizer updates to run (default 1000) */
   steps: number;
@@ -112,7 +114,7 @@ export const DEFAULT_CONFIG: Readonly<TrainingConfig> = Object.freeze({
   seed: 0,
   backend: 'auto',
   levels: [1, 2, 3, 4, 5, 6, 7],
-  curriculum: { mode: 'progressive', threshold: 0.95, levelSteps: 2000, replay: 0.3, weights: null },
+  curriculum: { mode: 'progressive', threshold: 0.95, levelSteps: 2000, restartSchedule: true, replay: 0.3, weights: null },
   steps: 1000,
   batchSize: 64,
   accumulationSteps: 1,
@@ -309,10 +311,12 @@ function checkCurriculum(v: unknown, levels: readonly Level[]): CurriculumConfig
     rawSteps === null ? null
     : typeof rawSteps === 'number' ? checkNumber('curriculum.levelSteps', rawSteps, { min: 1, integer: true })
     : checkLevelMap('curriculum.levelSteps', rawSteps, levels, { min: 1, integer: true });
+  const restartSchedule = input.restartSchedule ?? d.restartSchedule;
+  if (typeof restartSchedule !== 'boolean') throw new TrainingConfigError('curriculum.restartSchedule', `expected true or false, got ${describe(restartSchedule)}`);
   const rawWeights = input.weights === undefined ? d.weights : input.weights;
   const weights = rawWeights === null ? null : checkLevelMap('curriculum.weights', rawWeights, levels, { min: 0 });
   if (mode === 'mixed' && !levels.some((l) => TRAINABLE_LEVELS.includes(l) && (weights?.[String(l)] ?? 1) > 0)) {
     throw new TrainingConfigError('curriculum.weights', 'every trainable level has weight 0: nothing to draw batches from');
   }
-  return { mode: mode as CurriculumConfig['mode'], threshold, levelSteps, replay, weights };
+  return { mode: mode as CurriculumConfig['mode'], threshold, levelSteps, restartSchedule, replay, weights };
 }

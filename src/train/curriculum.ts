@@ -9,7 +9,10 @@
  *   - 'threshold': at an evaluation where the current level's held-out (val) accuracy is
  *     ≥ threshold, or
  *   - 'budget': when `levelSteps` updates have been spent on the current level.
- * The last level has no budget: it trains until the run's step count.
+ * The last level's budget, when it has one, ends the run ('finished'); otherwise it trains
+ * until the run's step count. With `restartSchedule` the learning-rate schedule starts
+ * over at every level change (the Trainer does it), so each level gets the whole schedule,
+ * e.g. a cosine that ends its budget on a small rate, whenever the level started.
  *
  * MIXED. Every batch mixes all trainable configured levels with probability proportional
  * to their weight (default 1 each); no advancing.
@@ -57,8 +60,8 @@ export interface CurriculumState {
 }
 
 /** Why a configured level is left out, or null when it trains. */
-export function untrainableReason(level: Level): string | null {
-  if (TRAINABLE_LEVELS.includes(level)) return null;
+export function untrainableReason(level: Level, trainable: readonly Level[] = TRAINABLE_LEVELS): string | null {
+  if (trainable.includes(level)) return null;
   return level === 5
     ? 'level 5 (symbolic derivatives) needs the symbolic tree decoder, which is not built yet'
     : `level ${level} has no decoder for its answers yet`;
@@ -74,14 +77,15 @@ export class Curriculum {
   private levelStart = 0;
   private readonly changes: LevelChange[] = [];
 
-  constructor(training: Pick<TrainingConfig, 'levels' | 'curriculum'>) {
+  /** `trainable`: the levels the model has heads for (TRAINABLE_LEVELS; a parameter for tests) */
+  constructor(training: Pick<TrainingConfig, 'levels' | 'curriculum'>, trainable: readonly Level[] = TRAINABLE_LEVELS) {
     this.config = training.curriculum;
     const sorted = [...training.levels].sort((a, b) => a - b);
     this.skipped = sorted.flatMap((level) => {
-      const reason = untrainableReason(level);
+      const reason = untrainableReason(level, trainable);
       return reason === null ? [] : [{ level, reason }];
     });
-    this.levels = sorted.filter((l) => untrainableReason(l) === null && (this.config.mode !== 'mixed' || this.weightOf(l) > 0));
+    this.levels = sorted.filter((l) => untrainableReason(l, trainable) === null && (this.config.mode !== 'mixed' || this.weightOf(l) > 0));
     // validateConfig guarantees at least one; this guards hand-built configs
     if (this.levels.length === 0) throw new CurriculumStateError('levels', 'no configured level can be trained');
   }
@@ -111,9 +115,9 @@ export class Curriculum {
     return out;
   }
 
-  /** Updates budgeted for a level (progressive), or Infinity. The last level has none. */
+  /** Updates budgeted for a level (progressive), or Infinity. */
   budgetOf(level: Level): number {
-    if (level === this.levels[this.levels.length - 1]) return Infinity;
+    if (this.config.mode !== 'progressive') return Infinity;
     const steps = this.config.levelSteps;
     if (steps === null) return Infinity;
     if (typeof steps === 'number') return steps;
@@ -124,6 +128,16 @@ export class Curriculum {
   afterEval(step: number, accuracyOfCurrent: number): LevelChange | null {
     if (this.config.mode !== 'progressive' || accuracyOfCurrent < this.config.threshold) return null;
     return this.advance(step, 'threshold');
+  }
+
+  /** Whether the run is over at `step`: the last level's budget is spent (progressive). */
+  finished(step: number): boolean {
+    return this.config.mode === 'progressive' && this.index === this.levels.length - 1 && step - this.levelStart >= this.budgetOf(this.level);
+  }
+
+  /** Whether the Trainer restarts the learning-rate schedule at each level change. */
+  get restartsSchedule(): boolean {
+    return this.config.mode === 'progressive' && this.config.restartSchedule;
   }
 
   /** After update `step`: advance if the current level's budget is spent. */

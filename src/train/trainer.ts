@@ -225,8 +225,7 @@ export class Trainer {
     const metrics: StepMetrics = { step: this.updates, loss: lossSum / accumulationSteps, lr, gradNorm: norm, samplesPerSec: (batchSize * accumulationSteps) / Math.max(seconds, 1e-9), level, levels, applied };
     this.history.push(metrics);
     this.events.onStep?.(metrics);
-    const change = this.curriculum.afterStep(this.updates);
-    if (change) this.events.onLevel?.(change);
+    this.levelChanged(this.curriculum.afterStep(this.updates));
     return metrics;
   }
 
@@ -255,9 +254,20 @@ export class Trainer {
     };
     this.evals.push(metrics);
     this.events.onEval?.(metrics);
-    const change = this.curriculum.afterEval(this.updates, perLevel[level]?.accuracy ?? 0);
-    if (change) this.events.onLevel?.(change);
+    this.levelChanged(this.curriculum.afterEval(this.updates, perLevel[level]?.accuracy ?? 0));
     return metrics;
+  }
+
+  private levelChanged(change: LevelChange | null): void {
+    if (!change) return;
+    // the schedule's step lives in the scheduler's state, so this travels through checkpoints
+    if (this.curriculum.restartsSchedule) this.scheduler.loadStateDict({ ...this.scheduler.stateDict(), step: 0 });
+    this.events.onLevel?.(change);
+  }
+
+  /** Whether the curriculum is through (the last level's budget spent): run() stops there. */
+  get finished(): boolean {
+    return this.curriculum.finished(this.updates);
   }
 
   /** The final held-out test: every trained level on `count` (default config.testSize) records of the 'test' split. */
@@ -296,15 +306,15 @@ export class Trainer {
   }
 
   /**
-   * Trains until `until` updates (default config.steps) are done, early stopping says stop,
-   * or `signal` aborts (checked before every update). Hands the event loop back every
+   * Trains until `until` updates (default config.steps) are done, the curriculum is through
+   * (reason 'done' too), early stopping says stop, or `signal` aborts (checked before every update). Hands the event loop back every
    * ~16 ms so a page or a worker stays responsive.
    */
   async run(options: RunOptions = {}): Promise<RunResult> {
     const until = options.until ?? this.config.steps;
     const { evalEvery, patience } = this.config;
     let lastYield = performance.now();
-    while (this.updates < until) {
+    while (this.updates < until && !this.finished) {
       if (options.signal?.aborted) return { steps: this.updates, reason: 'aborted' };
       this.trainStep();
       if (evalEvery > 0 && this.updates % evalEvery === 0) {

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG, TrainingConfigError, validateConfig } from '../../src/train/config';
+import { DEFAULT_CONFIG, TRAINABLE_LEVELS, TrainingConfigError, validateConfig } from '../../src/train/config';
 import { loadConfig } from '../../src/train/config-node';
 
 function fieldOf(json: unknown): string {
@@ -23,13 +23,13 @@ describe('validateConfig', () => {
     expect(c.optimizer.name).toBe('adam');
     expect(c.model.hidden).toBe(32);
     expect(c.levels).toEqual([1, 2, 3, 4, 5, 6, 7]);
-    expect(c.curriculum).toEqual({ mode: 'progressive', threshold: 0.95, levelSteps: 2000, replay: 0.3, weights: null });
+    expect(c.curriculum).toEqual({ mode: 'progressive', threshold: 0.95, levelSteps: 2000, restartSchedule: true, replay: 0.3, weights: null });
   });
 
-  it('accepts level 5 next to trainable levels (the Trainer skips it with a notice), and per-level curriculum maps', () => {
+  it('accepts per-level curriculum maps', () => {
     const c = validateConfig({ levels: [1, 5, 7], curriculum: { levelSteps: { 1: 10, 5: 20 }, mode: 'mixed', weights: { 7: 3 } } });
     expect(c.levels).toEqual([1, 5, 7]);
-    expect(c.curriculum).toEqual({ mode: 'mixed', threshold: 0.95, levelSteps: { 1: 10, 5: 20 }, replay: 0.3, weights: { 7: 3 } });
+    expect(c.curriculum).toEqual({ mode: 'mixed', threshold: 0.95, levelSteps: { 1: 10, 5: 20 }, restartSchedule: true, replay: 0.3, weights: { 7: 3 } });
     expect(validateConfig({ curriculum: { levelSteps: null } }).curriculum.levelSteps).toBeNull();
   });
 
@@ -54,7 +54,6 @@ describe('validateConfig', () => {
       [{ levels: [1, 0] }, 'levels[1]'],
       [{ levels: [8] }, 'levels[0]'],
       [{ levels: [1.5] }, 'levels[0]'],
-      [{ levels: [5] }, 'levels'],
       [{ levels: [2, 2] }, 'levels[1]'],
       [{ steps: 0 }, 'steps'],
       [{ steps: 2.5 }, 'steps'],
@@ -94,6 +93,7 @@ describe('validateConfig', () => {
       [{ curriculum: { treshold: 0.9 } }, 'curriculum.treshold'],
       [{ curriculum: { threshold: 1.2 } }, 'curriculum.threshold'],
       [{ curriculum: { replay: 1 } }, 'curriculum.replay'],
+      [{ curriculum: { restartSchedule: 'yes' } }, 'curriculum.restartSchedule'],
       [{ curriculum: { replay: -0.1 } }, 'curriculum.replay'],
       [{ curriculum: { levelSteps: 0 } }, 'curriculum.levelSteps'],
       [{ curriculum: { levelSteps: 'many' } }, 'curriculum.levelSteps'],
@@ -101,7 +101,7 @@ describe('validateConfig', () => {
       [{ levels: [1, 2], curriculum: { levelSteps: { 2: 1.5 } } }, 'curriculum.levelSteps.2'],
       [{ levels: [1, 2], curriculum: { mode: 'mixed', weights: { 1: -1 } } }, 'curriculum.weights.1'],
       [{ levels: [1, 2], curriculum: { mode: 'mixed', weights: { 1: 0, 2: 0 } } }, 'curriculum.weights'],
-      [{ levels: [1, 5], curriculum: { mode: 'mixed', weights: { 1: 0 } } }, 'curriculum.weights'],
+
       [{ patience: -1 }, 'patience'],
       [{ patience: 3, evalEvery: 0 }, 'patience'],
       [{ model: [] }, 'model'],
@@ -115,7 +115,11 @@ describe('validateConfig', () => {
 
   it('says why, with the range', () => {
     expect(() => validateConfig({ optimizer: { name: 'adam', betas: [0.9, 1] } })).toThrow('optimizer.betas[1]: must be in [0, 1), got 1');
-    expect(() => validateConfig({ levels: [5] })).toThrow(/symbolic tree decoder/);
+  });
+
+  it.skipIf(TRAINABLE_LEVELS.length === 7)('a run of untrainable levels only is refused (today every level trains)', () => {
+    const untrainable = [1, 2, 3, 4, 5, 6, 7].filter((l) => !TRAINABLE_LEVELS.includes(l as never));
+    expect(fieldOf({ levels: untrainable })).toBe('levels');
   });
 
   it('a schedule whose own options are bad is rejected under schedule', () => {

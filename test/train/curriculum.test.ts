@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { createBackend } from '../../src/backend/index';
-import { validateConfig } from '../../src/train/config';
+import { TRAINABLE_LEVELS, validateConfig } from '../../src/train/config';
+import type { Level } from '../../src/data/levels';
 import { Curriculum, CurriculumStateError, type LevelChange } from '../../src/train/curriculum';
 import { CheckpointError, decodeCheckpoint, encodeCheckpoint, Trainer, type TrainingConfigInput } from '../../src/train/index';
 
-const curriculum = (input: TrainingConfigInput) => new Curriculum(validateConfig(input));
+/** the model's levels before the symbolic decoder: the skipping path stays tested whatever TRAINABLE_LEVELS is today */
+const NUMERIC_ONLY = [1, 2, 3, 4, 6, 7] as const;
+const curriculum = (input: TrainingConfigInput, trainable: readonly Level[] = NUMERIC_ONLY) => new Curriculum(validateConfig(input), trainable);
 
 function bits(values: number[]): string[] {
   return values.map((v) => {
@@ -20,6 +23,10 @@ describe('Curriculum (progressive)', () => {
     expect(c.levels).toEqual([1, 3, 7]);
     expect(c.skipped).toEqual([{ level: 5, reason: expect.stringMatching(/symbolic tree decoder/) }]);
     expect(c.level).toBe(1);
+    // with the symbolic decoder level 5 trains
+    expect(curriculum({ levels: [7, 5, 1, 3] }, [1, 2, 3, 4, 5, 6, 7]).levels).toEqual([1, 3, 5, 7]);
+    expect(() => curriculum({ levels: [5, 6] }, [1])).toThrow(CurriculumStateError);
+    if (TRAINABLE_LEVELS.includes(5)) expect(new Curriculum(validateConfig({ levels: [5] })).levels).toEqual([5]);
   });
 
   it('replay: the current level gets 1 − replay, the earlier levels share replay evenly', () => {
@@ -38,7 +45,8 @@ describe('Curriculum (progressive)', () => {
   it('advances on the budget (per level), on the threshold, and never past the last level', () => {
     const c = curriculum({ levels: [1, 2, 3], curriculum: { levelSteps: { 1: 5, 2: 100 }, threshold: 0.9 } });
     expect(c.budgetOf(1)).toBe(5);
-    expect(c.budgetOf(3)).toBe(Infinity); // the last level trains to the end
+    expect(c.budgetOf(3)).toBe(Infinity); // absent from the map: the last level trains to the end
+    expect(c.finished(1e9)).toBe(false);
     const changes: (LevelChange | null)[] = [];
     for (let step = 1; step <= 5; step++) changes.push(c.afterStep(step));
     expect(changes.slice(0, 4)).toEqual([null, null, null, null]);
@@ -52,6 +60,16 @@ describe('Curriculum (progressive)', () => {
       { step: 5, from: 1, to: 2, reason: 'budget' },
       { step: 10, from: 2, to: 3, reason: 'threshold' },
     ]);
+  });
+
+  it("the last level's budget finishes the curriculum", () => {
+    const c = curriculum({ levels: [1, 2], curriculum: { levelSteps: 5 } });
+    c.afterEval(3, 1);
+    expect(c.level).toBe(2);
+    expect(c.finished(7)).toBe(false);
+    expect(c.afterStep(8)).toBeNull();
+    expect(c.finished(8)).toBe(true);
+    expect(curriculum({ levels: [1, 2], curriculum: { mode: 'mixed', levelSteps: 5 } }).finished(100)).toBe(false);
   });
 
   it('the budget counts from the step the level started', () => {
@@ -129,6 +147,19 @@ describe('Trainer with a curriculum', () => {
     expect(share(2)).toBeGreaterThan(0.1);
   });
 
+  it("restarts the schedule at each level change, and stops when the last level's budget is spent", async () => {
+    const config: TrainingConfigInput = { seed: 'restart', backend: 'js', levels: [1, 2, 3], steps: 100, batchSize: 4, evalEvery: 0, learningRate: 0.1, schedule: { kind: 'cosine', totalSteps: 4 }, curriculum: { levelSteps: { 1: 3, 2: 4, 3: 2 } }, model: { hidden: 4 } };
+    const t = await Trainer.create(config);
+    expect(await t.run()).toEqual({ steps: 9, reason: 'done' });
+    expect(t.finished).toBe(true);
+    const lr = (s: number) => 0.05 * (1 + Math.cos((Math.PI * s) / 4)); // float64 cosine, base 0.1
+    const expected = [0, 1, 2, 0, 1, 2, 3, 0, 1].map(lr);
+    t.history.forEach((m, i) => expect(m.lr, `update ${i + 1}`).toBeCloseTo(expected[i], 12));
+    const plain = await Trainer.create({ ...config, curriculum: { ...config.curriculum, restartSchedule: false } });
+    await plain.run();
+    plain.history.forEach((m, i) => expect(m.lr).toBeCloseTo(lr(i), 12));
+  });
+
   it('advances on the threshold at an evaluation (threshold 0: the first evaluation moves on)', async () => {
     const t = await Trainer.create({ seed: 'thr', backend: 'js', levels: [2, 1], steps: 4, batchSize: 8, evalEvery: 2, evalSize: 10, curriculum: { threshold: 0 }, model: { hidden: 4 } });
     await t.run();
@@ -138,10 +169,10 @@ describe('Trainer with a curriculum', () => {
   });
 
   it('evaluations report every trained level: accuracy, mean GED, equivalence and the held-out loss', async () => {
-    const t = await Trainer.create({ seed: 'ev', backend: 'wasm', levels: [1, 5, 7], steps: 2, batchSize: 8, evalEvery: 2, evalSize: 12, testSize: 9, model: { hidden: 4 } });
+    const t = await Trainer.create({ seed: 'ev', backend: 'wasm', levels: [1, 7], steps: 2, batchSize: 8, evalEvery: 2, evalSize: 12, testSize: 9, model: { hidden: 4 } });
     await t.run();
     const [e] = t.evals;
-    expect(Object.keys(e.perLevel)).toEqual(['1', '7']); // level 5 skipped
+    expect(Object.keys(e.perLevel)).toEqual(['1', '7']);
     for (const row of Object.values(e.perLevel)) {
       expect(row.count).toBe(12);
       expect(row.loss).toBeGreaterThan(0);
