@@ -52,15 +52,43 @@
  * option); decoding: int → round(v), float → v rounded to 3 decimals (DESIGN evaluation
  * protocol), as a one-node MathGraph.
  *
+ * SYMBOLIC TREE DECODER (./decoder.ts; level 5). Inputs whose root is `derive` are answered
+ * by a top-down, arity-driven tree decoder (the routing rule, answersSymbolically, is the
+ * same in training and prediction): the root's decoder state comes from the derive node's
+ * encoder state; each op/fn label expands KIND_ARITY children, child s of kind k from
+ * tanh(d_parent·W_{k,s} + b); after each output depth every state reads the input through
+ * attention over the input's node states; heads give type (5), label (tokens, integers
+ * −20…40, OTHER_NUMBER) and value (for OTHER_NUMBER, in signed-log space). Teacher-forced
+ * GED loss (identity mapping) + cross-entropy in training; greedy with a node budget
+ * (decoderBudget, default 25) at inference. Level-batched by (output depth, parent kind,
+ * slot): a batch of 64 same-shaped trees costs the kernel calls of one (tested).
+ * STATE GAIN. The state path (encoder state weights, all decoder weights) enters forward
+ * as stateGain·stored (default 0.1), so Adam at lr 3e-2 — what the value units want —
+ * moves it like lr 3e-3. The numeric head never reads the states (typeHead 'value'), so the
+ * value stream is unaffected. Measured, level 5 alone (hidden 32, batch 64, 4000 updates,
+ * 400 held-out, machine load ~10–15):
+ *  - lr 3e-2, gain 1: diverges (accuracy 3.8% at 1000 updates, 1.5% at 4000, loss ≈ 13);
+ *  - lr 3e-2, gain 0.1 on the decoder only: 7% (the encoder states churn at 3e-2);
+ *  - lr 3e-3, gain 1: 19.8%;  lr 3e-2, gain 0.1 on the whole state path: 23.3% (default);
+ *    gain 0.03: 17.0%; gain 0.3: 14.5% at 1000 then 11.0% at 2000 (unstable).
+ * Decoder alternatives (level 5, hidden 32, batch 32, lr 3e-3, gain 1, 6000 updates):
+ * without attention loss 7.12, mean GED 4.15, accuracy 17.8%; with attention loss 5.93,
+ * mean GED 3.56, accuracy 17.0% (kept: lower GED and loss, ~1.4× slower per step).
+ * Hidden 64 (batch 64, lr 3e-2, gain 0.1): 17.8 / 20.8 / 22.5% at 1000 / 2000 / 3000
+ * updates against 10.8 / 17.0 / 21.3% at hidden 32.
+ * Where the errors are (hidden 64, 6000 updates, 22%): one-node answers 38/86 right,
+ * three-node 17/41, five-node 26/122, seven to nine 7/89, eleven and more 0/62; 21% of the
+ * level-5 answers hold an integer outside −20…40 (e.g. 2401 = 7^4), which only the
+ * value head can give.
+ *
  * TODO (next sessions):
- *  - Symbolic tree decoder for levels 5–6: top-down, arity-driven. From the root state, a
- *    node head predicts type logits (5), a label over ops/fns/symbols and a value; for
- *    op/fn labels the decoder expands KIND_ARITY[kind] children, each from a per-(kind, slot)
- *    linear of the parent's decoder state (teacher-forced on the target's shape during
- *    training: the GED loss's identity mapping; greedy with a node budget at inference, the
- *    loss mapping then from mappingFromEdit on the decoded tree). A pointer head over the
- *    input's node states (attention against H) lets the decoder COPY an input subtree —
- *    derivatives reuse their input — emitted as a "copy row r" action.
+ *  - Level 5 beyond ~25%: a copy/pointer action (emit "the input subtree at row r"; 10.5%
+ *    of answers reuse an input subtree of ≥ 3 nodes verbatim), a number pointer into the
+ *    encoder's value stream for constant subexpressions (coefficients like 24 = (* 4 6)),
+ *    and a derivative value stream (forward-mode: each node also carries dv/dx through
+ *    learned product/quotient-rule units) for the one-node answers (25% of level 5).
+ *    Scheduled sampling or the decoded-tree mapping (mappingFromEdit) instead of pure
+ *    teacher forcing.
  *  - Levels 2–4 for real: a depth curriculum (depth 1 first) and a precision phase that
  *    drives unused unit weights to exactly 0 (e.g. a proximal L1 step; annealing the GED
  *    τ from 10 to 1e-3 was measured worse: level 2 at 48% instead of 90%), a power unit
@@ -73,7 +101,7 @@ import { GraphemeError } from '../errors';
 import { MathGraph, type CompactGraph } from '../graph/index';
 import { Prng } from '../util/prng';
 import { blockMatrix, reshape, rowMap, writeRows } from './ops';
-import { answersSymbolically, treeGraph, TreeDecoder, type EncoderView } from './decoder';
+import { answersSymbolically, deriveParts, SLOPE, treeGraph, TreeDecoder, type EncoderView } from './decoder';
 import { BINARY_PRIMITIVES, binaryUnits, unitsFor, type BinaryPrimitive } from './units';
 import type { RowFunction } from './ops';
 import { buildPlan, KIND_ARITY, KIND_NAMES, KIND_NUMBER, KIND_SYMBOL, SYMBOL_ROWS, type BatchPlan, type PlanGroup, type PlanInput } from './plan';
@@ -378,6 +406,19 @@ export class DagNN {
   }
 
   /**
+   * f(1) − f(0) of each `derive` input's expression f, from the value stream: one forward
+   * over the inputs with the variable bound to 0 and to 1 (the SLOPE label, ./decoder.ts).
+   */
+  private slopes(tape: Tape, inputs: readonly PlanInput[]): number[] {
+    const parts = inputs.map(deriveParts);
+    const bound = (x: number) => inputs.map((input, i) => ({ ...input, bindings: { ...input.bindings, [parts[i].variable]: x } }));
+    const out = this.forward(tape, buildPlan([...bound(0), ...bound(1)]));
+    const v = tape.values(out.nodeValues);
+    const n = inputs.length;
+    return parts.map((p, i) => v[out.plan.rowOf[n + i][p.f]] - v[out.plan.rowOf[i][p.f]]);
+  }
+
+  /**
    * predict for a batch of inputs in one forward pass: `derive` inputs through the tree
    * decoder (greedy, ≤ decoderBudget nodes), the others through the numeric head
    * (answersSymbolically, ./decoder.ts).
@@ -392,6 +433,11 @@ export class DagNN {
       const symbolic = inputs.flatMap((input, g) => (answersSymbolically(input) ? [g] : []));
       if (symbolic.length > 0) {
         const trees = this.decoder.greedy(tape, encoderView(out, symbolic), this.decoderBudget);
+        const slopes = symbolic.flatMap((g, j) => (trees[j][0].label === SLOPE ? [j] : []));
+        if (slopes.length > 0) {
+          const values = this.slopes(tape, slopes.map((j) => inputs[symbolic[j]]));
+          slopes.forEach((j, k) => (trees[j][0].value = values[k]));
+        }
         symbolic.forEach((g, j) => (answers[g] = treeGraph(trees[j])));
       }
       return answers;

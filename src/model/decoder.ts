@@ -47,9 +47,16 @@ export class DecoderTargetError extends GraphemeError {}
 export const INT_MIN = -20;
 export const INT_MAX = 40;
 const TOKENS = TOKEN_VOCABULARY.length;
-/** label classes: tokens, then INT_MIN … INT_MAX, then OTHER_NUMBER */
+/** label classes: tokens, then INT_MIN … INT_MAX, then OTHER_NUMBER, then SLOPE */
 export const OTHER_NUMBER = TOKENS + (INT_MAX - INT_MIN + 1);
-export const LABEL_CLASSES = OTHER_NUMBER + 1;
+/**
+ * The label of a ONE-NODE numeric answer (root only): "the slope of the differentiated
+ * expression", whose value the model reads from its own value stream as f(1) − f(0)
+ * (DagNN.predictBatch). A derivative that is a single number is constant, so f is linear
+ * in the variable and f(1) − f(0) is exactly that number.
+ */
+export const SLOPE = OTHER_NUMBER + 1;
+export const LABEL_CLASSES = SLOPE + 1;
 const OUTPUT_TYPES = 5;
 
 /** Operators and functions the decoder can emit (they expand KIND_ARITY children). */
@@ -59,8 +66,8 @@ const KIND_OF = new Map(KIND_NAMES.map((name, k) => [name, k]));
 const TOKEN_CLASS = new Map(TOKEN_VOCABULARY.map((t, i) => [t, i]));
 /** the label classes a node of each type may take when decoding */
 const CLASSES_OF_TYPE: readonly (readonly number[])[] = [
-  /* int */ [...Array.from({ length: INT_MAX - INT_MIN + 1 }, (_, i) => TOKENS + i), OTHER_NUMBER],
-  /* float */ [OTHER_NUMBER],
+  /* int */ [...Array.from({ length: INT_MAX - INT_MIN + 1 }, (_, i) => TOKENS + i), OTHER_NUMBER, SLOPE],
+  /* float */ [OTHER_NUMBER, SLOPE],
   /* symbol */ TOKEN_VOCABULARY.flatMap((t, i) => (/^[a-z]+$/.test(t) && !KIND_OF.has(t) ? [i] : [])),
   /* op */ DECODER_TOKENS.filter((t) => !ELEMENTARY_FNS.includes(t as never)).map((t) => TOKEN_CLASS.get(t)!),
   /* fn */ ELEMENTARY_FNS.map((t) => TOKEN_CLASS.get(t)!),
@@ -70,7 +77,7 @@ const CLASSES_OF_TYPE: readonly (readonly number[])[] = [
 export interface DecoderNode {
   type: number;
   label: number;
-  /** the number (OTHER_NUMBER nodes; for the others the label says it) */
+  /** the number (OTHER_NUMBER and SLOPE nodes; for the others the label says it) */
   value: number;
   children: number[];
 }
@@ -87,8 +94,11 @@ export function labelClass(type: string, value: number | string, where: string):
   return c!;
 }
 
-/** A target graph as decoder nodes in pre-order (node 0 the root). */
-export function decoderTree(json: MathGraphJSON, where: string): DecoderNode[] {
+/**
+ * A target graph as decoder nodes in pre-order (node 0 the root). With `slope` (default
+ * true), a one-node numeric answer gets the label SLOPE.
+ */
+export function decoderTree(json: MathGraphJSON, where: string, slope = true): DecoderNode[] {
   const g = MathGraph.fromJSON(json);
   const order: number[] = [];
   const stack = [g.root];
@@ -98,9 +108,10 @@ export function decoderTree(json: MathGraphJSON, where: string): DecoderNode[] {
     for (let i = g.children[id].length - 1; i >= 0; i--) stack.push(g.children[id][i]);
   }
   const position = new Map(order.map((id, i) => [id, i]));
+  const slopeAnswer = slope && g.size === 1 && (g.types[0] === 'int' || g.types[0] === 'float');
   return order.map((id) => {
     const type = TYPE_CODE[g.types[id]];
-    const label = labelClass(g.types[id], g.values[id], `${where}.nodes[${id}]`);
+    const label = slopeAnswer ? SLOPE : labelClass(g.types[id], g.values[id], `${where}.nodes[${id}]`);
     const kids = g.children[id];
     if ((type === TYPE_CODE.op || type === TYPE_CODE.fn) && kids.length !== KIND_ARITY[KIND_OF.get(TOKEN_VOCABULARY[label])!]) {
       throw new DecoderTargetError(`${where}.nodes[${id}]: '${TOKEN_VOCABULARY[label]}' has ${kids.length} children`);
@@ -117,7 +128,7 @@ export const signedExp = (u: number) => Math.sign(u) * Math.expm1(Math.abs(u));
 export function treeGraph(nodes: readonly DecoderNode[]): MathGraph {
   const build = (i: number): Expr => {
     const n = nodes[i];
-    if (n.type === TYPE_CODE.int) return int(n.label === OTHER_NUMBER ? Math.round(n.value) : n.label - TOKENS + INT_MIN);
+    if (n.type === TYPE_CODE.int) return int(n.label === OTHER_NUMBER || n.label === SLOPE ? Math.round(n.value) : n.label - TOKENS + INT_MIN);
     if (n.type === TYPE_CODE.float) return float(Math.round(n.value * 1000) / 1000);
     const token = TOKEN_VOCABULARY[n.label];
     if (n.type === TYPE_CODE.symbol) return sym(token);
@@ -357,7 +368,8 @@ export class TreeDecoder {
         let type = -1;
         let label = -1;
         for (const t of types) {
-          label = best(CLASSES_OF_TYPE[t]);
+          // SLOPE only as a whole answer: at the root
+          label = best(m.parent < 0 ? CLASSES_OF_TYPE[t] : CLASSES_OF_TYPE[t].filter((c) => c !== SLOPE));
           const arity = t === TYPE_CODE.op || t === TYPE_CODE.fn ? KIND_ARITY[KIND_OF.get(TOKEN_VOCABULARY[label])!] : 0;
           if (committed[m.tree] + arity <= budget) {
             type = t;
@@ -389,4 +401,16 @@ export function answersSymbolically(input: PlanInput): boolean {
   const root = input.root ?? 0;
   if (g instanceof MathGraph) return g.types[root] === 'fn' && g.values[root] === 'derive';
   return g.typeCode[root] === TYPE_CODE.fn && g.labels[root] === 'derive';
+}
+
+/** The differentiated expression (node id) and the variable of a `derive` input. */
+export function deriveParts(input: PlanInput): { f: number; variable: string } {
+  const g = input.graph;
+  const root = input.root ?? 0;
+  if (g instanceof MathGraph) {
+    const [f, v] = g.children[root];
+    return { f, variable: String(g.values[v]) };
+  }
+  const first = g.childStart[root];
+  return { f: g.childIndex[first], variable: g.labels[g.childIndex[first + 1]] };
 }

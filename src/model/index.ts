@@ -4,4 +4,4 @@ export { buildPlan, PlanError, KIND_NAMES, KIND_ARITY, KIND_NUMBER, KIND_SYMBOL,
 export { DagNN, ModelStateError, ModelOptionError, NUMERIC_TYPES, numericGraph, type DagNNOptions, type DagNNOutput, type NumericPrediction } from './dagnn';
 export { numericLoss, numericTarget, planInput, recordsLoss, decoderLoss, type DecoderLoss, type DecoderLossOptions, evaluateRecords, evaluateByLevel, TargetError, type NumericTarget, type NumericLossOptions, type NumericLoss, type RecordsLossOptions, type Evaluation } from './loss';
 export { reshape, writeRows, blockMatrix } from './ops';
-export { TreeDecoder, answersSymbolically, decoderTree, treeGraph, labelClass, DecoderTargetError, LABEL_CLASSES, OTHER_NUMBER, INT_MIN, INT_MAX, DECODER_TOKENS, type DecoderNode } from './decoder';
+export { TreeDecoder, answersSymbolically, decoderTree, treeGraph, labelClass, DecoderTargetError, LABEL_CLASSES, OTHER_NUMBER, SLOPE, deriveParts, INT_MIN, INT_MAX, DECODER_TOKENS, type DecoderNode } from './decoder';

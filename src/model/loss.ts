@@ -117,6 +117,8 @@ export interface DecoderLossOptions {
   crossEntropyWeight?: number;
   /** weight of the value head's squared error on OTHER_NUMBER nodes (default 1) */
   valueWeight?: number;
+  /** one-node numeric answers get the label SLOPE (default true; ./decoder.ts, measured in dagnn.ts) */
+  slope?: boolean;
 }
 
 export interface DecoderLoss {
@@ -193,7 +195,7 @@ export function recordsLoss(tape: Tape, model: DagNN, records: readonly DatasetR
   if (symbolic.length > 0) {
     const trees = symbolic.map((i) => {
       try {
-        return decoderTree(records[i].result_graph, `record ${records[i].id}: result_graph`);
+        return decoderTree(records[i].result_graph, `record ${records[i].id}: result_graph`, options.slope ?? true);
       } catch (e) {
         throw e instanceof DecoderTargetError ? new TargetError(e.message) : e;
       }

@@ -2,8 +2,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { gradCheck, Tape, type TensorLike } from '../../src/autograd/index';
 import { createBackend, type Backend } from '../../src/backend/index';
 import { DataGenerator, type DatasetRecord } from '../../src/data/index';
-import { MathGraph } from '../../src/graph/index';
-import { answersSymbolically, DagNN, decoderTree, DecoderTargetError, INT_MAX, OTHER_NUMBER, recordsLoss, TargetError, treeGraph } from '../../src/model/index';
+import { MathGraph, TOKEN_VOCABULARY } from '../../src/graph/index';
+import { answersSymbolically, DagNN, decoderTree, DecoderTargetError, INT_MAX, INT_MIN, OTHER_NUMBER, SLOPE, recordsLoss, TargetError, treeGraph } from '../../src/model/index';
 import { Adam } from '../../src/optim/index';
 import { BACKENDS, countingBackend } from './helpers';
 
@@ -24,12 +24,12 @@ function record(id: string, polish: string, answer: string, bindings: Record<str
 }
 
 // every decoder path: op and fn parents in both slots, int classes, an OTHER_NUMBER (value
-// head), a one-node numeric derivative, and numeric-head records in the same batch
+// head), a one-node numeric derivative (SLOPE), and numeric-head records in the same batch
 const TINY: DatasetRecord[] = [
   record('d0', '(derive (^ x 2) x)', '(* 2 x)'),
   record('d1', '(derive (* 3 x) x)', '3'),
   record('d2', '(derive (sin x) x)', '(cos x)'),
-  record('d3', '(derive (* 100 x) x)', '100'),
+  record('d3', '(derive (* 100 (^ x 2)) x)', '(* 200 x)'),
   record('d4', '(derive (- (^ x 3) x) x)', '(- (* 3 (^ x 2)) 1)'),
   record('n0', '(+ 2 3)', '5'),
   record('n1', '(* (- 1.5 x) 2)', '2.0', { x: 0.5 }),
@@ -51,7 +51,10 @@ describe('decoder targets and routing', () => {
       }
     }
     expect(inRange).toBeGreaterThan(150);
-    expect(decoderTree(MathGraph.fromPolish(String(INT_MAX + 1)).toJSON(), 't')[0].label).toBe(OTHER_NUMBER);
+    expect(decoderTree(MathGraph.fromPolish(`(* ${INT_MAX + 1} x)`).toJSON(), 't')[1].label).toBe(OTHER_NUMBER);
+    // a one-node numeric answer is a SLOPE (its value read from the value stream), unless asked otherwise
+    expect(decoderTree(MathGraph.fromPolish('7').toJSON(), 't')[0].label).toBe(SLOPE);
+    expect(decoderTree(MathGraph.fromPolish('7').toJSON(), 't', false)[0].label).toBe(TOKEN_VOCABULARY.length + 7 - INT_MIN);
   });
 
   it('names what the decoder cannot emit, and recordsLoss names the record', async () => {
@@ -178,5 +181,36 @@ describe('wasm and js backends agree with the decoder', () => {
     const worst = Math.max(...js.map((v, i) => Math.abs(v - wasm[i]) / Math.abs(v)));
     console.log(`decoder parity: first loss js ${js[0].toFixed(6)} wasm ${wasm[0].toFixed(6)}, worst relative difference over 20 steps ${worst.toExponential(2)}`);
     expect(worst).toBeLessThan(1e-4);
+  });
+});
+
+describe('SLOPE answers', () => {
+  it('read f(1) − f(0) from the value stream: exact when the value units are exact', async () => {
+    const backend = await createBackend('js');
+    const model = new DagNN(backend, { hidden: 4, seed: 'slope' });
+    const sd = model.stateDict();
+    // exact units: + adds, − subtracts, * multiplies
+    sd['+.add'].set([1, 1]);
+    sd['+.units'].set([0, 0]);
+    sd['-.add'].set([1, -1]);
+    sd['-.units'].set([0, 0]);
+    sd['*.add'].set([0, 0]);
+    sd['*.units'].set([1, 0]);
+    // the decoder says "one int node, SLOPE" whatever the input (weights enter as stateGain · stored)
+    sd['decoder.type.b'][0] = 100 / model.stateGain;
+    sd['decoder.label.b'][SLOPE] = 100 / model.stateGain;
+    model.loadStateDict(sd);
+    // d/dx of linear expressions, worked by hand
+    const cases: Array<[string, number]> = [
+      ['(derive (+ (* 7 x) 3) x)', 7],
+      ['(derive (- (* 4 (+ x 2)) x) x)', 3],
+      ['(derive (* (- 2 9) (- x 5)) x)', -7],
+      ['(derive (- 8 8) x)', 0],
+      ['(derive (+ (* y 3) (* 2 y)) y)', 5],
+    ];
+    const predicted = model.predictBatch(cases.map(([p]) => ({ graph: MathGraph.fromPolish(p) })));
+    expect(predicted.map((g) => g.toJSON())).toEqual(cases.map(([, v]) => ({ nodes: [{ id: 0, type: 'int', value: v }], edges: [] })));
+    // a bound variable does not change the slope: both passes bind it themselves
+    expect(model.predict('(derive (+ (* 7 x) 3) x)', { x: 4 }).toPolish()).toBe('7');
   });
 });

@@ -106,9 +106,11 @@ describe('learning checks', () => {
 
 describe('level-5 learning check (the tree decoder)', () => {
   // Budget and floors measured (wasm, hidden 32, ~31 train-split records per batch, Adam
-  // 3e-2, 1000 updates, model/data seeds a, b, c): training objective 17.8 → 9.8,
-  // 15.8 → 10.3, 16.1 → 8.4 (mean of the first vs the last 100 updates); held-out GED-0
-  // accuracy 0 → 5.0%, 0.5 → 4.0%, 0 → 5.5% of 200 test-split records.
+  // 3e-2, 1000 updates, model/data seeds a, b, c): training objective 17.7 → 9.8,
+  // 15.9 → 10.2, 16.2 → 8.6 (mean of the first vs the last 100 updates); held-out GED-0
+  // accuracy 0 → 3.5%, 0 → 4.5%, 0 → 3.5% of 200 test-split records; mean GED ≈ 5.8 → 4.4.
+  // Without the SLOPE label: it reads the value stream, which level 5 alone does not train
+  // (with it, 3.0 / 2.5 / 1.0%); SLOPE has its own exactness test (decoder.test.ts).
   it('learns derivatives: the objective falls ≥ 1.5× and held-out accuracy leaves 0', async () => {
     const backend = await createBackend('wasm');
     const gen = new DataGenerator({ seed: 'l5-learn-a' });
@@ -120,7 +122,7 @@ describe('level-5 learning check (the tree decoder)', () => {
     const before = evaluateRecords(model, test);
     const losses: number[] = [];
     for (let step = 0; step < 1000; step++) {
-      const { loss } = recordsLoss(tape, model, gen.take(5, 40).filter((r) => splitOf(r.polish) === 'train'));
+      const { loss } = recordsLoss(tape, model, gen.take(5, 40).filter((r) => splitOf(r.polish) === 'train'), { slope: false });
       losses.push(tape.scalar(loss));
       optimizer.zeroGrad();
       tape.backward(loss);
@@ -131,8 +133,8 @@ describe('level-5 learning check (the tree decoder)', () => {
     const after = evaluateRecords(model, test);
     console.log(`level 5: objective ${mean(losses.slice(0, 100)).toFixed(3)} → ${mean(losses.slice(-100)).toFixed(3)} (first/last 100 updates); held-out (${test.length}) accuracy ${(100 * before.accuracy).toFixed(1)}% → ${(100 * after.accuracy).toFixed(1)}%, equivalence ${(100 * after.equivalence).toFixed(1)}%, mean GED ${before.meanGed.toFixed(2)} → ${after.meanGed.toFixed(2)}`);
     expect(mean(losses.slice(-100))).toBeLessThan(mean(losses.slice(0, 100)) / 1.5);
-    expect(after.accuracy).toBeGreaterThanOrEqual(0.025);
+    expect(after.accuracy).toBeGreaterThanOrEqual(0.02);
     expect(after.accuracy).toBeGreaterThan(before.accuracy + 0.015);
-    expect(after.meanGed).toBeLessThan(before.meanGed);
+    expect(after.meanGed).toBeLessThan(0.85 * before.meanGed);
   });
 });
