@@ -16,7 +16,7 @@ import uPlot from 'uplot';
 import { createBackend, wasmSimdSupported, type Backend } from '../../src/backend/index';
 import { answer, parse, print, toNumber } from '../../src/engine/index';
 import { MathGraph, type MathGraphJSON } from '../../src/graph/index';
-import { decodeCheckpoint, DEFAULT_CONFIG, TRAINABLE_LEVELS, Trainer, type EvalMetrics, type StepMetrics, type TrainerOptions } from '../../src/train/index';
+import { decodeCheckpoint, TRAINABLE_LEVELS, Trainer, type EvalMetrics, type LevelChange, type StepMetrics, type TrainerEvents } from '../../src/train/index';
 import { graphSvg } from './graph-svg';
 
 type Status = 'idle' | 'starting' | 'training' | 'paused' | 'done' | 'error';
@@ -43,7 +43,7 @@ const state = {
   losses: [] as number[],
   lrs: [] as number[],
   evals: [] as LevelAccuracy[],
-  levelChanges: [] as { step: number; from: number; to: number }[],
+  levelChanges: [] as LevelChange[],
   prediction: null as Prediction | null,
   message: '',
   /** update count of the trainer (also after an upload) */
@@ -70,9 +70,6 @@ for (let level = 1; level <= 7; level++) {
   if (!trainable) box.title = `level ${level} cannot be trained yet`;
   levelBoxes.append(box);
 }
-// the curriculum options exist once the trainer has a curriculum; older trainers train a fixed mix
-const hasCurriculum = 'curriculum' in DEFAULT_CONFIG;
-if (!hasCurriculum) $('curriculum-row').hidden = true;
 if (!wasmSimdSupported()) {
   $<HTMLSelectElement>('backend').value = 'js';
   $<HTMLOptionElement>('backend-wasm').disabled = true;
@@ -95,8 +92,8 @@ function formConfig(): Record<string, unknown> {
     evalSize: 100,
     testSize: 100,
     model: { hidden: number('hidden') },
+    curriculum: { mode: $<HTMLSelectElement>('curriculum').value },
   };
-  if (hasCurriculum) config.curriculum = { mode: $<HTMLSelectElement>('curriculum').value };
   return config;
 }
 
@@ -282,8 +279,7 @@ let lastLevel: number | null = null;
 let abort: AbortController | null = null;
 let running: Promise<void> | null = null;
 
-function events(): TrainerOptions {
-  // onLevel exists once the trainer has a curriculum; an older trainer ignores it
+function events(): TrainerEvents {
   return {
     onStep: (m: StepMetrics) => {
       state.steps.push(m.step);
@@ -297,12 +293,15 @@ function events(): TrainerOptions {
     },
     onEval: (e: EvalMetrics) => {
       const perLevel: Record<string, number> = {};
-      for (const [level, figures] of Object.entries((e as { perLevel?: Record<string, { accuracy: number }> }).perLevel ?? {})) perLevel[level] = figures.accuracy;
+      for (const [level, figures] of Object.entries(e.perLevel)) perLevel[level] = figures.accuracy;
       state.evals.push({ step: e.step, accuracy: e.accuracy, perLevel });
       scheduleRedraw();
     },
-    onLevel: (c: { step: number; from: number; to: number }) => state.levelChanges.push(c),
-  } as TrainerOptions;
+    onLevel: (c: LevelChange) => {
+      state.levelChanges.push(c);
+      state.message = `level ${c.from} → ${c.to} at step ${c.step} (${c.reason})`;
+    },
+  };
 }
 
 function clearHistory(): void {
@@ -365,8 +364,7 @@ $('resume').addEventListener('click', () => {
 });
 
 function trainedLevels(trainer: Trainer): string[] {
-  const levels = (trainer as { curriculum?: { levels: number[] } }).curriculum?.levels ?? trainer.config.levels.filter((l) => (TRAINABLE_LEVELS as readonly number[]).includes(l));
-  return levels.map(String);
+  return trainer.curriculum.levels.map(String);
 }
 
 // ---- checkpoints --------------------------------------------------------------------
