@@ -24,7 +24,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // levels 1 → 2 on a budget of 300 updates; a checkpoint at every evaluation (every 25 updates)
 const STEPS = 700;
 const EVAL_EVERY = 25;
-const CONFIG: TrainingConfigInput = { seed: 'sigkill', backend: 'wasm', levels: [1, 2], steps: STEPS, batchSize: 8, evalEvery: EVAL_EVERY, evalSize: 8, testSize: 8, curriculum: { levelSteps: 300 }, model: { hidden: 8 } };
+const CONFIG: TrainingConfigInput = { seed: 'sigkill', backend: 'wasm', levels: [1, 2], steps: STEPS, batchSize: 8, evalEvery: EVAL_EVERY, evalSize: 8, testSize: 8, curriculum: { levelSteps: { 1: 300 } }, model: { hidden: 8 } };
 
 describe('SIGKILL mid-training', () => {
   it('leaves a loadable checkpoint; --resume finishes the run with the losses of an uninterrupted one, bit for bit', async () => {
