@@ -109,7 +109,6 @@ async function pageTest(browser, url) {
   await page.waitForTimeout(500);
   check((await page.evaluate(() => window.grapheme.step)) === pausedAt, 'Pause stops training', `step ${pausedAt}`);
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
-  mkdirSync(output, { recursive: true });
   const checkpointPath = join(output, download.suggestedFilename());
   await download.saveAs(checkpointPath);
   const bytes = readFileSync(checkpointPath);
@@ -224,6 +223,9 @@ if (!existsSync(join(DIST, 'app.js'))) {
 }
 
 const { server, url } = await serve(DIST);
+// this run's screenshots and checkpoint only
+rmSync(output, { recursive: true, force: true });
+mkdirSync(output, { recursive: true });
 // launch() gives every run a fresh temporary profile, removed on close
 const browser = await chromium.launch({
   executablePath: CHROMIUM,
