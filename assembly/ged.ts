@@ -4,14 +4,24 @@
 // labelled trees in one call.
 //
 // Packed input (built by src/ged/ted.ts):
-//   pairs     i32 × 8 per pair: nodeOffA, nA, keyrootOffA, nKeyrootsA, nodeOffB, nB, keyrootOffB, nKeyrootsB
+//   pairs     i32 × 8 per pair: nodeOffA, nA, nodeOffB, nB, flags, 0, 0, 0
+//             flags bit 0: run the pair as given (no mirroring: the caller backtracks td)
 //   labels    i32 per node (label ids; equal ids = equal labels), types i32 per node,
-//   values    f64 per node, llds i32 per node (leftmost leaf, local postorder index),
-//   keyroots  i32 (local postorder indices, ascending). Node k of a tree at nodeOff is global node nodeOff + k.
+//   values    f64 per node (types and values are read only when substitute needs them:
+//             typeCost != valueCost or a tolerance), llds i32 per node (leftmost leaf,
+//             local postorder index), shapes i32 per node: preorder index · 4 + 1 if the
+//             node is a first child + 2 if it is a last child (0 for the root).
+//   Node k of a tree at nodeOff is global node nodeOff + k, in postorder.
+// Each pair first gets its orientation (orientPair): Zhang–Shasha along leftmost paths, or
+// along rightmost paths (the left algorithm on both trees mirrored) when that fills fewer
+// cells — Σ keyroot subtree sizes multiply, and the mirror's keyroots are the nodes that
+// are not last children; keyroots (the root and every node that is not a first child) and
+// mirrors are built here, in scratch, from lld and shapes.
 // Costs (alpha already applied): insert, delete, and substitute(x, y) =
 //   0 if labels equal; typeCost if types differ; 0 if numeric (type 0/1) and |vx − vy| <= tolerance; valueCost otherwise.
-// Scratch: td ≥ 8·max(nA·nB) bytes (tree distances, row-major nA × nB; on return it holds
-// the LAST pair's table as f64, so a caller can backtrack a mapping), fd ≥ 8·max((nA+1)·(nB+1)) bytes.
+// Scratch: td ≥ 8·max(nA·nB) bytes (tree distances, row-major nA × nB in the pair's
+// orientation; on return it holds the LAST pair's table as f64, so a caller that ran it
+// as given can backtrack a mapping), fd ≥ max(fdBytes(nA, nB)) bytes, see fdScratchBytes.
 // out: f64 per pair.
 //
 // The forest table of keyroot pair (i, j) is indexed fd[a][b], a = x − lld(i) + 1 for the
@@ -58,7 +68,7 @@ function integerScale(a: f64, b: f64, c: f64, d: f64): f64 {
 }
 
 export function tedBatch(
-  pairCount: i32, pairs: usize, labels: usize, types: usize, values: usize, llds: usize, keyroots: usize,
+  pairCount: i32, pairs: usize, labels: usize, types: usize, values: usize, llds: usize, shapes: usize,
   insertCost: f64, deleteCost: f64, typeCost: f64, valueCost: f64, tolerance: f64,
   td: usize, fd: usize, out: usize,
 ): void {
@@ -74,42 +84,183 @@ export function tedBatch(
   }
   let lastCells = 0; // the last pair's td cells: 0 f64 (in place), 4 i32 (in place), 1 u8 (in fd)
   for (let p = 0; p < pairCount; p++) {
-    const rec = pairs + (<usize>p << 5);
-    const nA = load<i32>(rec, 4);
-    const nB = load<i32>(rec, 20);
+    const given = pairs + (<usize>p << 5);
+    const nA = load<i32>(given, 4);
+    const nB = load<i32>(given, 12);
     let result: f64;
     lastCells = 0;
     if (nA == 0) result = <f64>nB * insertCost;
     else if (nB == 0) result = <f64>nA * deleteCost;
-    else if (scale != 0 && nA < U8_MAX_NODES && nB < U8_MAX_NODES && <f64>(nA + nB) * maxCost <= <f64>U8_LIMIT) {
-      const d = labelOnly
-        ? pairDistanceU8<LabelOnly>(rec, labels, types, values, llds, keyroots, ins, del, typ, val, tolerance, fd)
-        : pairDistanceU8<FullCost>(rec, labels, types, values, llds, keyroots, ins, del, typ, val, tolerance, fd);
-      result = <f64>d / scale;
-      lastCells = 1;
-    } else if (scale != 0 && <f64>(nA + nB) * maxCost < I32_LIMIT) {
-      const d = labelOnly
-        ? pairDistance<i32, LabelOnly>(rec, labels, types, values, llds, keyroots, ins, del, typ, val, tolerance, td, fd)
-        : pairDistance<i32, FullCost>(rec, labels, types, values, llds, keyroots, ins, del, typ, val, tolerance, td, fd);
-      result = <f64>d / scale;
-      lastCells = 4;
-    } else {
-      result = labelOnly
-        ? pairDistance<f64, LabelOnly>(rec, labels, types, values, llds, keyroots, insertCost, deleteCost, typeCost, valueCost, tolerance, td, fd)
-        : pairDistance<f64, FullCost>(rec, labels, types, values, llds, keyroots, insertCost, deleteCost, typeCost, valueCost, tolerance, td, fd);
+    else {
+      const dp = orientPair(given, labels, types, values, llds, shapes, !labelOnly, fd);
+      const rec = orientRec;
+      const L = pairLabels, T = pairTypes, V = pairValues, D = pairLlds, K = pairKeyroots;
+      if (scale != 0 && nA < U8_MAX_NODES && nB < U8_MAX_NODES && <f64>(nA + nB) * maxCost <= <f64>U8_LIMIT) {
+        const d = labelOnly
+          ? pairDistanceU8<LabelOnly>(rec, L, T, V, D, K, ins, del, typ, val, tolerance, dp)
+          : pairDistanceU8<FullCost>(rec, L, T, V, D, K, ins, del, typ, val, tolerance, dp);
+        result = <f64>d / scale;
+        lastCells = 1;
+      } else if (scale != 0 && <f64>(nA + nB) * maxCost < I32_LIMIT) {
+        const d = labelOnly
+          ? pairDistance<i32, LabelOnly>(rec, L, T, V, D, K, ins, del, typ, val, tolerance, td, dp)
+          : pairDistance<i32, FullCost>(rec, L, T, V, D, K, ins, del, typ, val, tolerance, td, dp);
+        result = <f64>d / scale;
+        lastCells = 4;
+      } else {
+        result = labelOnly
+          ? pairDistance<f64, LabelOnly>(rec, L, T, V, D, K, insertCost, deleteCost, typeCost, valueCost, tolerance, td, dp)
+          : pairDistance<f64, FullCost>(rec, L, T, V, D, K, insertCost, deleteCost, typeCost, valueCost, tolerance, td, dp);
+      }
+      if (p == pairCount - 1 && lastCells == 4) {
+        // the last pair's td as f64 for the caller, converted in place from the end
+        // (f64 k covers i32 2k and 2k+1, both >= k, already read when going down)
+        for (let k = <isize>nA * <isize>nB - 1; k >= 0; k--) {
+          store<f64>(td + (<usize>k << 3), <f64>load<i32>(td + (<usize>k << 2)) / scale);
+        }
+      } else if (p == pairCount - 1 && lastCells == 1) {
+        const td8 = dp + U8_TD_OFFSET;
+        for (let k = <usize>0; k < <usize>(nA * nB); k++) store<f64>(td + (k << 3), <f64>load<u8>(td8 + k) / scale);
+      }
     }
     store<f64>(out + (<usize>p << 3), result);
-    if (p == pairCount - 1 && lastCells == 4) {
-      // the last pair's td as f64 for the caller, converted in place from the end
-      // (f64 k covers i32 2k and 2k+1, both >= k, already read when going down)
-      for (let k = <isize>nA * <isize>nB - 1; k >= 0; k--) {
-        store<f64>(td + (<usize>k << 3), <f64>load<i32>(td + (<usize>k << 2)) / scale);
-      }
-    } else if (p == pairCount - 1 && lastCells == 1) {
-      const td8 = fd + U8_TD_OFFSET;
-      for (let k = <usize>0; k < <usize>(nA * nB); k++) store<f64>(td + (k << 3), <f64>load<u8>(td8 + k) / scale);
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Orientation. orientPair writes the pair in the layout the DP reads — orientRec: i32 × 8
+// nodeOffA, nA, keyrootOffA, nKeyrootsA, nodeOffB, nB, keyrootOffB, nKeyrootsB — with the
+// arrays at pairLabels … pairKeyroots: the caller's arrays, or mirrored copies in scratch.
+// Scratch at the start of fd (orientBytes(nA + nB)); the DP's scratch follows (returned).
+// ---------------------------------------------------------------------------------------
+
+const orientRec: usize = memory.data(32, 16);
+let pairLabels: usize = 0;
+let pairTypes: usize = 0;
+let pairValues: usize = 0;
+let pairLlds: usize = 0;
+let pairKeyroots: usize = 0;
+
+// @ts-ignore: decorator
+@inline const FIRST_CHILD: i32 = 1;
+// @ts-ignore: decorator
+@inline const LAST_CHILD: i32 = 2;
+// @ts-ignore: decorator
+@inline const AS_GIVEN: i32 = 1;
+
+// Bytes of orientation scratch for a pair of n nodes in all: keyroots, mirrored values,
+// labels, types, lld (the labels with 64 bytes to spare: the byte path reads 16 at a time).
+// @ts-ignore: decorator
+@inline function orientBytes(n: i32): usize {
+  return (<usize>n * 25 + 256 + 15) & ~(<usize>15);
+}
+
+// Σ of the subtree sizes of a tree's keyroots along leftmost (nodes not first children)
+// and rightmost paths (nodes not last children): the Zhang–Shasha cells of a pair are the
+// products of these sums. Returned as leftWork · 2^32 + rightWork.
+// @ts-ignore: decorator
+@inline function pathWork(n: i32, lld: usize, shape: usize): u64 {
+  let left: u64 = 0, right: u64 = 0;
+  for (let i = 0; i < n; i++) {
+    const size = <u64>(i - load<i32>(lld + (<usize>i << 2)) + 1);
+    const s = load<i32>(shape + (<usize>i << 2));
+    left += select<u64>(0, size, (s & FIRST_CHILD) != 0);
+    right += select<u64>(0, size, (s & LAST_CHILD) != 0);
+  }
+  return (left << 32) | right;
+}
+
+// Keyroots of a tree (lld at `lld`, shapes at `shape`, `notKey` the flag that disqualifies:
+// FIRST_CHILD along leftmost paths) written ascending at `out`; returns their count.
+// @ts-ignore: decorator
+@inline function keyrootsOf(n: i32, shape: usize, notKey: i32, out: usize): i32 {
+  let k = 0;
+  for (let i = 0; i < n; i++) {
+    const s = load<i32>(shape + (<usize>i << 2)); // read before the store: `out` may be `shape`
+    store<i32>(out + (<usize>k << 2), i);
+    k += <i32>((s & notKey) == 0);
+  }
+  return k;
+}
+
+// Writes the mirror of tree (n nodes at global offset off) at local offset `at` of the
+// scratch arrays: node i (preorder p, size s) goes to m = n − 1 − p, its lld to n − p − s;
+// its mirror shape is FIRST_CHILD when it was a last child (so keyrootsOf with
+// FIRST_CHILD gives the mirror's keyroots). Shapes go to `shapeOut` (local).
+// @ts-ignore: decorator
+@inline function mirrorInto(
+  n: i32, off: i32, at: i32, labels: usize, types: usize, values: usize, llds: usize, shapes: usize, withValues: bool,
+  shapeOut: usize,
+): void {
+  for (let i = 0; i < n; i++) {
+    const g = <usize>(off + i);
+    const s = load<i32>(shapes + (g << 2));
+    const p = s >> 2;
+    const m = <usize>(at + n - 1 - p);
+    store<i32>(pairLabels + (m << 2), load<i32>(labels + (g << 2)));
+    store<i32>(pairLlds + (m << 2), n - p - (i - load<i32>(llds + (g << 2)) + 1));
+    store<i32>(shapeOut + ((m - <usize>at) << 2), select<i32>(FIRST_CHILD, 0, (s & LAST_CHILD) != 0));
+    if (withValues) {
+      store<i32>(pairTypes + (m << 2), load<i32>(types + (g << 2)));
+      store<f64>(pairValues + (m << 3), load<f64>(values + (g << 3)));
     }
   }
+}
+
+function orientPair(
+  given: usize, labels: usize, types: usize, values: usize, llds: usize, shapes: usize, withValues: bool, fd: usize,
+): usize {
+  const offA = load<i32>(given);
+  const nA = load<i32>(given, 4);
+  const offB = load<i32>(given, 8);
+  const nB = load<i32>(given, 12);
+  const flags = load<i32>(given, 16);
+  const n = nA + nB;
+  // scratch: values (f64) first for alignment, then keyroots, labels (+64 spare), types, lld
+  const sValues = fd;
+  const sKeyroots = sValues + (<usize>n << 3);
+  const sLabels = sKeyroots + (<usize>n << 2);
+  const sTypes = sLabels + (<usize>n << 2) + 64;
+  const sLlds = sTypes + (<usize>n << 2);
+  let mirror = false;
+  if ((flags & AS_GIVEN) == 0) {
+    const wa = pathWork(nA, llds + (<usize>offA << 2), shapes + (<usize>offA << 2));
+    const wb = pathWork(nB, llds + (<usize>offB << 2), shapes + (<usize>offB << 2));
+    mirror = <f64>(wa >> 32) * <f64>(wb >> 32) > <f64>(wa & 0xffffffff) * <f64>(wb & 0xffffffff);
+  }
+  let kA: i32, kB: i32;
+  if (mirror) {
+    pairLabels = sLabels;
+    pairTypes = sTypes;
+    pairValues = sValues;
+    pairLlds = sLlds;
+    // mirror shapes go to the keyroot area first, then are read back into keyroots in place
+    // (keyrootsOf writes index k <= i while reading i)
+    mirrorInto(nA, offA, 0, labels, types, values, llds, shapes, withValues, sKeyroots);
+    mirrorInto(nB, offB, nA, labels, types, values, llds, shapes, withValues, sKeyroots + (<usize>nA << 2));
+    kA = keyrootsOf(nA, sKeyroots, FIRST_CHILD, sKeyroots);
+    // B's keyroots follow A's: read B's shapes from their own place before they are overwritten
+    kB = keyrootsOf(nB, sKeyroots + (<usize>nA << 2), FIRST_CHILD, sKeyroots + (<usize>kA << 2));
+    store<i32>(orientRec, 0);
+    store<i32>(orientRec, nA, 16);
+  } else {
+    pairLabels = labels;
+    pairTypes = types;
+    pairValues = values;
+    pairLlds = llds;
+    kA = keyrootsOf(nA, shapes + (<usize>offA << 2), FIRST_CHILD, sKeyroots);
+    kB = keyrootsOf(nB, shapes + (<usize>offB << 2), FIRST_CHILD, sKeyroots + (<usize>kA << 2));
+    store<i32>(orientRec, offA);
+    store<i32>(orientRec, offB, 16);
+  }
+  pairKeyroots = sKeyroots;
+  store<i32>(orientRec, nA, 4);
+  store<i32>(orientRec, 0, 8);
+  store<i32>(orientRec, kA, 12);
+  store<i32>(orientRec, nB, 20);
+  store<i32>(orientRec, kA, 24);
+  store<i32>(orientRec, kB, 28);
+  return align16(fd + orientBytes(n));
 }
 
 // ---------------------------------------------------------------------------------------

@@ -83,7 +83,8 @@ export function internLabel(label: string): number {
   return id;
 }
 
-function grown<T extends Int32Array | Float64Array | Uint8Array>(a: T, need: number): T {
+/** `a`, or a copy at least twice as long when it is shorter than `need`. */
+export function grown<T extends Int32Array | Float64Array | Uint8Array>(a: T, need: number): T {
   if (need <= a.length) return a;
   const b = new (a.constructor as new (n: number) => T)(Math.max(need, a.length * 2));
   b.set(a);
@@ -105,8 +106,11 @@ let preValues = new Float64Array(64);
 let preSource = new Int32Array(64);
 let preSize = new Int32Array(64);
 let mirrorKeyroot = new Uint8Array(64);
-const FIRST = 1;
-const LAST = 2;
+/** Child-position bits (a node's shape in ./columns.ts; the root has neither). */
+export const FIRST_CHILD = 1;
+export const LAST_CHILD = 2;
+const FIRST = FIRST_CHILD;
+const LAST = LAST_CHILD;
 
 function growPreorder(n: number): void {
   preParent = grown(preParent, n);

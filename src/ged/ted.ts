@@ -18,10 +18,11 @@ import type { Backend } from '../backend/index';
 import { GraphemeError } from '../errors';
 import { defaultGedBackend, withScratch } from './backend';
 import { resolveCosts, substituteCost, type EditCosts } from './costs';
+import { KernelColumns } from './columns';
 import { toFlatTree, treeSource, type TreeInput } from './input';
 import type { EditMapping } from './mapping';
-import { labelEpoch, TreeArrays, type TreeSlot } from './pack';
-import { appendTreeNodes, FlatTree, type TreeNode } from './tree';
+import { labelEpoch } from './pack';
+import { FlatTree, flattenWith, type TreeNode } from './tree';
 
 /** Which node maps to which, and which are deleted, inserted or relabelled. */
 export type TreeEditMapping = EditMapping;
@@ -57,7 +58,7 @@ function kernelCosts(c: EditCosts): KernelCosts {
   };
 }
 
-/** Left or right path decomposition, whichever fills fewer DP cells. */
+/** Left or right path decomposition, whichever fills fewer DP cells (the kernel decides alike for batches). */
 function rightIsCheaper(a: { leftWork: number; rightWork: number }, b: { leftWork: number; rightWork: number }): boolean {
   return a.leftWork * b.leftWork > a.rightWork * b.rightWork;
 }
@@ -72,137 +73,146 @@ interface Packed {
   types: number;
   values: number;
   llds: number;
-  keyroots: number;
+  shapes: number;
   td: number;
   fd: number;
   out: number;
 }
 
-/** Shared arrays every batch packs into (reused: no per-tree garbage). */
-const batchArrays = new TreeArrays();
-// per distinct input of a batch (reused): its mirror's slot (−1: none yet)
-let mirrorSlot = new Int32Array(64);
-const flatOf: (FlatTree | null)[] = []; // per slot: its FlatTree, if the input was one
-let chosen = new Int32Array(128);
+/** The kernel's per-node columns, shared by every batch (reused: no per-tree garbage). */
+const columns = new KernelColumns();
+// per distinct input of a batch (reused): where its nodes start, and its size
+let slotStart = new Int32Array(256);
+let slotSize = new Int32Array(256);
+let chosen = new Int32Array(256); // per pair and side: its slot
 
 /** The pair's side as the error messages name it. */
 const where = (pair: number, side: number) => `pairs[${pair}][${side}]`;
 
+/** Pair flag (assembly/ged.ts): run the pair as given, no mirroring (its td is backtracked). */
+const AS_GIVEN = 1;
+
 /**
- * Flattens the trees of `pairs` into the shared arrays, each distinct input once (and its
- * mirror once, if a pair runs along right paths), then copies them into the step arena in
- * the kernel's layout. Nested objects take the one-walk fast path (appendTreeNodes).
+ * Scratch bytes the kernel needs for a pair (assembly/ged.ts: orientation, then the
+ * forest tables; on byte cells also the td bytes, B's keyroots and 64-byte rows).
  */
-function pack(backend: Backend, pairs: ReadonlyArray<readonly [TreeInput, TreeInput]>): Packed {
-  const arrays = batchArrays;
-  if (chosen.length < pairs.length * 2) chosen = new Int32Array(pairs.length * 2);
-  let slots: TreeSlot[] = [];
+function fdScratchBytes(nA: number, nB: number): number {
+  const orient = (25 * (nA + nB) + 256 + 15) & ~15;
+  return orient + 16 + 8 * (nA + 1) * (nB + 1) + 64 * (nA + 1) + 512;
+}
+
+/** Appends one input's nodes to the columns (nested objects in one walk, the batch workload). */
+function appendInput(t: TreeInput, pair: number, side: number): void {
+  if (t instanceof FlatTree) columns.appendFlat(t);
+  else if (typeof t === 'object' && t !== null && typeof (t as TreeNode).label === 'string') columns.appendTreeNode(t as TreeNode);
+  else {
+    const source = treeSource(t, where(pair, side));
+    columns.appendFlat(source instanceof FlatTree ? source : flattenWith(source.root, source.reader));
+  }
+}
+
+/**
+ * Writes the trees of `pairs` into the shared columns, each distinct input once, then
+ * copies them into the step arena in the kernel's layout. `withValues`: the costs read
+ * types and values. `asGiven`: the kernel must not mirror (single pairs, whose td the
+ * host backtracks in the orientation it chose).
+ */
+function pack(backend: Backend, pairs: ReadonlyArray<readonly [TreeInput, TreeInput]>, withValues: boolean, asGiven: boolean): Packed {
+  if (chosen.length < pairs.length * 2) {
+    chosen = new Int32Array(pairs.length * 2);
+    slotStart = new Int32Array(pairs.length * 2);
+    slotSize = new Int32Array(pairs.length * 2);
+  }
   for (;;) {
     const epoch = labelEpoch();
-    arrays.clear();
-    slots = [];
-    flatOf.length = 0;
+    columns.clear(withValues);
+    let slots = 0;
     // an input repeated on one side of consecutive pairs (one target against many
-    // predictions), or on both sides of a pair, is flattened once; a Map over every input
+    // predictions), or on both sides of a pair, is written once; a Map over every input
     // cost more than it saved on batches of distinct trees
-    const recentInput: unknown[] = [undefined, undefined];
-    const recentSlot = [-1, -1];
-    const slotFor = (t: TreeInput, pair: number, side: number): number => {
-      let s: number;
-      if (t === recentInput[0]) s = recentSlot[0];
-      else if (t === recentInput[1]) s = recentSlot[1];
-      else {
-        s = slots.length;
-        let flat: FlatTree | null = null;
-        // FlatTrees and nested objects without treeSource's wrapper and message (the batch workload)
-        if (t instanceof FlatTree) slots.push((flat = t).appendTo(arrays, true));
-        else if (typeof t === 'object' && t !== null && typeof (t as TreeNode).label === 'string') slots.push(appendTreeNodes(arrays, t as TreeNode));
-        else {
-          const source = treeSource(t, where(pair, side));
-          if (source instanceof FlatTree) slots.push((flat = source).appendTo(arrays, true));
-          else slots.push(arrays.appendTree(source.root, source.reader));
-        }
-        flatOf.push(flat);
-        if (mirrorSlot.length <= s) {
-          const grown = new Int32Array(2 * s + 2);
-          grown.set(mirrorSlot);
-          mirrorSlot = grown;
-        }
-        mirrorSlot[s] = -1;
-      }
-      recentInput[side] = t;
-      recentSlot[side] = s;
-      return s;
-    };
-    // a FlatTree keeps its mirror, so repeated targets are mirrored once, not once per batch
-    const mirrored = (s: number): number => {
-      if (mirrorSlot[s] < 0) {
-        const flat = flatOf[s];
-        // a FlatTree's slot holds only the kernel's columns; the others have their preorder column
-        const slot = flat ? flat.mirror().appendTo(arrays, true) : arrays.appendMirror(slots[s], true);
-        mirrorSlot[s] = slots.length;
-        slots.push(slot);
-        flatOf.push(null);
-      }
-      return mirrorSlot[s];
-    };
+    let recent0: unknown = undefined;
+    let recent1: unknown = undefined;
+    let recentSlot0 = -1;
+    let recentSlot1 = -1;
     for (let i = 0; i < pairs.length; i++) {
       const pair = pairs[i];
-      let sa = slotFor(pair[0], i, 0);
-      let sb = slotFor(pair[1], i, 1);
-      if (rightIsCheaper(slots[sa], slots[sb])) {
-        sa = mirrored(sa);
-        sb = mirrored(sb);
+      for (let side = 0; side < 2; side++) {
+        const t = pair[side];
+        let s: number;
+        if (t === recent0) s = recentSlot0;
+        else if (t === recent1) s = recentSlot1;
+        else {
+          s = slots++;
+          slotStart[s] = columns.count;
+          appendInput(t, i, side);
+          slotSize[s] = columns.count - slotStart[s];
+        }
+        if (side === 0) {
+          recent0 = t;
+          recentSlot0 = s;
+        } else {
+          recent1 = t;
+          recentSlot1 = s;
+        }
+        chosen[2 * i + side] = s;
       }
-      chosen[2 * i] = sa;
-      chosen[2 * i + 1] = sb;
     }
     // the label table restarted halfway (after 2^20 distinct labels): ids are mixed, pack again
     if (epoch === labelEpoch()) break;
   }
-  flatOf.length = 0; // keep no caller trees alive
   let maxTd = 1;
-  let fdBytes = 8;
+  let fdBytes = 16;
   for (let i = 0; i < pairs.length; i++) {
-    const a = slots[chosen[2 * i]];
-    const b = slots[chosen[2 * i + 1]];
-    maxTd = Math.max(maxTd, a.size * b.size);
-    // one keyroot pair's forest table, and the u8 path's rows and tables (assembly/ged.ts)
-    fdBytes = Math.max(fdBytes, 8 * (a.size + 1) * (b.size + 1) + 64 * (a.size + 1) + 512);
+    const nA = slotSize[chosen[2 * i]];
+    const nB = slotSize[chosen[2 * i + 1]];
+    if (nA * nB > maxTd) maxTd = nA * nB;
+    const bytes = fdScratchBytes(nA, nB);
+    if (bytes > fdBytes) fdBytes = bytes;
   }
-  const nodes = arrays.nodeCount;
+  const nodes = columns.count;
   const heap = backend.heap;
   const p: Packed = {
     pairs: heap.allocStep(pairs.length * 32),
-    labels: heap.allocStep(nodes * 4 + 64), // the u8 path reads labels 16 at a time past a tree's end
-    types: heap.allocStep(nodes * 4),
-    values: heap.allocStep(nodes * 8),
+    labels: heap.allocStep(nodes * 4 + 64), // the byte path reads labels 16 at a time past a tree's end
+    types: withValues ? heap.allocStep(nodes * 4) : 0,
+    values: withValues ? heap.allocStep(nodes * 8) : 0,
     llds: heap.allocStep(nodes * 4),
-    keyroots: heap.allocStep(arrays.keyrootCount * 4),
+    shapes: heap.allocStep(nodes * 4),
     td: heap.allocStep(maxTd * 8),
     fd: heap.allocStep(fdBytes),
     out: heap.allocStep(pairs.length * 8),
   };
   const { i32, f64 } = heap; // no allocation below: the views stay valid
-  i32.set(arrays.ids.subarray(0, nodes), p.labels >>> 2);
-  i32.set(arrays.types.subarray(0, nodes), p.types >>> 2);
-  f64.set(arrays.values.subarray(0, nodes), p.values >>> 3);
-  i32.set(arrays.lld.subarray(0, nodes), p.llds >>> 2);
-  i32.set(arrays.keyroots.subarray(0, arrays.keyrootCount), p.keyroots >>> 2);
+  i32.set(columns.ids.subarray(0, nodes), p.labels >>> 2);
+  i32.set(columns.lld.subarray(0, nodes), p.llds >>> 2);
+  i32.set(columns.shape.subarray(0, nodes), p.shapes >>> 2);
+  if (withValues) {
+    i32.set(columns.types.subarray(0, nodes), p.types >>> 2);
+    f64.set(columns.values.subarray(0, nodes), p.values >>> 3);
+  }
   let r = p.pairs >>> 2;
-  for (let i = 0; i < 2 * pairs.length; i++) {
-    const s = slots[chosen[i]];
-    i32[r++] = s.nodeStart;
-    i32[r++] = s.size;
-    i32[r++] = s.keyrootStart;
-    i32[r++] = s.keyrootCount;
+  const flags = asGiven ? AS_GIVEN : 0;
+  for (let i = 0; i < pairs.length; i++) {
+    const a = chosen[2 * i];
+    const b = chosen[2 * i + 1];
+    i32[r] = slotStart[a];
+    i32[r + 1] = slotSize[a];
+    i32[r + 2] = slotStart[b];
+    i32[r + 3] = slotSize[b];
+    i32[r + 4] = flags;
+    r += 8;
   }
   return p;
 }
 
+/** Whether substitute reads types and values (assembly/ged.ts: not with label-only costs). */
+function readsValues(c: KernelCosts): boolean {
+  return c.type !== c.value || c.tolerance >= 0;
+}
+
 function runKernel(backend: Backend, p: Packed, count: number, c: KernelCosts): void {
   backend.kernels.tedBatch(
-    count, p.pairs, p.labels, p.types, p.values, p.llds, p.keyroots,
+    count, p.pairs, p.labels, p.types, p.values, p.llds, p.shapes,
     c.insert, c.delete, c.type, c.value, c.tolerance, p.td, p.fd, p.out,
   );
 }
@@ -219,7 +229,7 @@ export function treeEditDistance(a: TreeInput, b: TreeInput, costs?: Partial<Edi
   const [ta, tb] = oriented(toFlatTree(a, 'a'), toFlatTree(b, 'b'));
   const backend = options.backend ?? defaultGedBackend();
   return withScratch(backend, () => {
-    const p = pack(backend, [[ta, tb]]);
+    const p = pack(backend, [[ta, tb]], readsValues(kc), true);
     runKernel(backend, p, 1, kc);
     const heap = backend.heap;
     const distance = heap.f64[p.out >>> 3];
@@ -240,7 +250,7 @@ export function treeEditDistanceBatch(
   const kc = kernelCosts(resolveCosts(costs));
   const backend = options.backend ?? defaultGedBackend();
   return withScratch(backend, () => {
-    const p = pack(backend, pairs);
+    const p = pack(backend, pairs, readsValues(kc), false);
     runKernel(backend, p, pairs.length, kc);
     return backend.heap.f64.slice(p.out >>> 3, (p.out >>> 3) + pairs.length);
   });

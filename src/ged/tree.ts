@@ -4,7 +4,7 @@
  * mapping recovery work on FlatTrees; batches pack trees straight into shared arrays.
  */
 import { isNumericType, typeCode, TYPE_OTHER, type NodeKey } from './costs';
-import { internLabel, labelEpoch, TreeArrays, TreeInputError, type TreeReader, type TreeSlot } from './pack';
+import { FIRST_CHILD, internLabel, LAST_CHILD, labelEpoch, TreeArrays, TreeInputError, type TreeReader, type TreeSlot } from './pack';
 
 export { TreeInputError, type TreeReader } from './pack';
 
@@ -78,6 +78,25 @@ export class FlatTree {
 
   get size(): number {
     return this.labels.length;
+  }
+
+  private shapeCache: Int32Array | null = null;
+
+  /** Per node: preorder · 4 + FIRST_CHILD + LAST_CHILD (the kernel's shape column, ./columns.ts). */
+  get shapes(): Int32Array {
+    if (this.shapeCache === null) {
+      const { lld, parent, pre } = this;
+      const shapes = new Int32Array(this.size);
+      for (let i = 0; i < shapes.length; i++) {
+        const p = parent[i];
+        // a first child shares its parent's leftmost leaf; a last child comes right before its parent
+        const first = p >= 0 && lld[p] === lld[i] ? FIRST_CHILD : 0;
+        const last = p >= 0 && p === i + 1 ? LAST_CHILD : 0;
+        shapes[i] = (pre[i] << 2) | first | last;
+      }
+      this.shapeCache = shapes;
+    }
+    return this.shapeCache;
   }
 
   /** Label ids in the current interning epoch (re-interned after the table starts over). */
@@ -171,115 +190,6 @@ export const treeNodeReader: TreeReader<TreeNode> = {
   type: (n) => (n.type === undefined ? TYPE_OTHER : typeCode(n.type)),
   value: (n) => (n.type !== undefined && isNumericType(typeCode(n.type)) ? Number(n.value ?? Number(n.label)) : NaN),
 };
-
-/** Deeper trees go through TreeArrays.appendTree (iterative); the recursion stays far from the stack limit. */
-const MAX_RECURSION = 400;
-class TooDeep {}
-const TOO_DEEP = new TooDeep();
-
-/**
- * The walk of appendTreeNodes; its state lives in fields (not module variables) so the
- * recursion passes nothing but the node and stays on V8's fast property paths.
- */
-class TreeNodeWalker {
-  ids = new Int32Array(0);
-  types = new Int32Array(0);
-  values = new Float64Array(0);
-  lld = new Int32Array(0);
-  pre = new Int32Array(0);
-  keyroots = new Int32Array(0);
-  /** where the tree starts, the next postorder slot, the keyroot count, the preorder counter */
-  start = 0;
-  next = 0;
-  keyrootEnd = 0;
-  preorder = 0;
-  leftWork = 0;
-  rightWork = 0;
-
-  /** Numbers `node`'s subtree; returns the local postorder index of its leftmost leaf. */
-  visit(arrays: TreeArrays, node: TreeNode, first: boolean, last: boolean, depth: number): number {
-    if (depth > MAX_RECURSION) throw TOO_DEEP;
-    const label = node.label;
-    if (typeof label !== 'string') throw new TreeInputError(`tree node ${this.preorder} (preorder): label must be a string, got ${typeof label}`);
-    const preorder = this.preorder++;
-    const kids = node.children;
-    let leftmost = -1;
-    if (kids !== undefined) {
-      const k = kids.length;
-      if (k > 0) {
-        leftmost = this.visit(arrays, kids[0], true, k === 1, depth + 1);
-        for (let c = 1; c < k; c++) this.visit(arrays, kids[c], false, c === k - 1, depth + 1);
-      }
-    }
-    const at = this.next++;
-    if (at >= this.ids.length) this.grow(arrays, at);
-    const local = at - this.start;
-    if (leftmost < 0) leftmost = local;
-    const size = local - leftmost + 1;
-    this.ids[at] = internLabel(label);
-    const type = node.type;
-    if (type === undefined) {
-      this.types[at] = TYPE_OTHER;
-      this.values[at] = NaN;
-    } else {
-      const code = typeCode(type);
-      this.types[at] = code;
-      this.values[at] = isNumericType(code) ? Number(node.value ?? Number(label)) : NaN;
-    }
-    this.lld[at] = leftmost;
-    this.pre[at] = preorder;
-    // keyroots: the root and every node that is not a first child
-    if (!first) {
-      this.keyroots[this.keyrootEnd++] = local;
-      this.leftWork += size;
-    }
-    if (!last) this.rightWork += size;
-    return leftmost;
-  }
-
-  /** Room for node `at` in the arrays (and re-read them). */
-  grow(arrays: TreeArrays, at: number): void {
-    arrays.reserve(at + 1 - arrays.nodeCount);
-    this.bind(arrays);
-  }
-
-  bind(arrays: TreeArrays): void {
-    this.ids = arrays.ids;
-    this.types = arrays.types;
-    this.values = arrays.values;
-    this.lld = arrays.lld;
-    this.pre = arrays.pre;
-    this.keyroots = arrays.keyroots;
-  }
-}
-
-const walker = new TreeNodeWalker();
-
-/**
- * The batch fast path for nested objects: appends the tree under `root` straight in
- * postorder with one recursive walk, writing what the tedBatch kernel reads (label ids,
- * types, values, lld, keyroots) and the preorder column (for appendMirror with
- * kernelOnly); the parent and source columns are left stale. Same numbers as appendTree
- * with treeNodeReader. Keyroots come out ascending because a node is numbered after its subtree.
- */
-export function appendTreeNodes(arrays: TreeArrays, root: TreeNode): TreeSlot {
-  const w = walker;
-  w.bind(arrays);
-  w.start = w.next = arrays.nodeCount;
-  w.keyrootEnd = arrays.keyrootCount;
-  w.preorder = 0;
-  w.leftWork = w.rightWork = 0;
-  try {
-    w.visit(arrays, root, false, false, 0);
-  } catch (err) {
-    if (err !== TOO_DEEP) throw err;
-    return arrays.appendTree(root, treeNodeReader);
-  }
-  const slot = { nodeStart: w.start, size: w.next - w.start, keyrootStart: arrays.keyrootCount, keyrootCount: w.keyrootEnd - arrays.keyrootCount, leftWork: w.leftWork, rightWork: w.rightWork };
-  arrays.nodeCount = w.next;
-  arrays.keyrootCount = w.keyrootEnd;
-  return slot;
-}
 
 /** Flattens nested `{ label, type?, value?, children? }` objects; ids are preorder indices. */
 export function flattenTreeNode(root: TreeNode): FlatTree {

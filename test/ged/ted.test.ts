@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { treeEditDistance, treeEditDistanceBatch, treeMappingCost } from '../../src/ged/ted';
+import type { TreeInput } from '../../src/ged/input';
 import { flattenTreeNode, type TreeNode } from '../../src/ged/tree';
 import { MathGraph } from '../../src/graph/index';
 import {
@@ -87,6 +88,31 @@ describe.each<BackendName>(['wasm', 'js'])('treeEditDistance on %s', (name) => {
     expect(batch).toBeInstanceOf(Float64Array);
     expect(Array.from(batch)).toEqual(pairs.map(([a, b]) => treeEditDistance(a, b, undefined, { backend }).distance));
     expect(treeEditDistanceBatch([], undefined, { backend }).length).toBe(0);
+  });
+
+  it('batch (the kernel orients each pair) equals single pairs (oriented here) on 2 000 random pairs of every input kind', async () => {
+    const backend = await backendOf(name);
+    const random = rng(name === 'wasm' ? 43 : 44);
+    const comb = (n: number, right: boolean): TreeNode => {
+      let t: TreeNode = leaf('1');
+      for (let k = 0; k < n; k++) t = right ? node('+', leaf(ALPHABET[k % 4]), t) : node('*', t, leaf(ALPHABET[k % 4]));
+      return t;
+    };
+    const polish = ['(+ (* 2 3) 4)', '(sin (+ x 0.5))', '(* (+ 1 2) (- x y))', '(/ (exp x) (+ x (* 2 x)))', 'x'];
+    const input = (): TreeInput => {
+      const u = random();
+      if (u < 0.1) return comb(1 + Math.floor(random() * 14), random() < 0.5);
+      if (u < 0.2) return polish[Math.floor(random() * polish.length)];
+      if (u < 0.3) return MathGraph.fromPolish(polish[Math.floor(random() * polish.length)]);
+      const t = randomTree(random, 1 + Math.floor(random() * 24), ALPHABET);
+      return u < 0.4 ? flattenTreeNode(t) : t;
+    };
+    const pairs = Array.from({ length: 2000 }, () => [input(), input()] as const);
+    for (const costs of [undefined, { nodeType: 2, nodeValue: 0.5, tolerance: 0.75 }]) {
+      const batch = treeEditDistanceBatch(pairs, costs, { backend });
+      const single = pairs.map(([a, b]) => treeEditDistance(a, b, costs, { backend }).distance);
+      expect(Array.from(batch)).toEqual(single);
+    }
   });
 
   it('runs combs both ways and a 3 000-deep chain without recursion', async () => {

@@ -2,44 +2,103 @@
 // They are the readable reference: plain loops over typed-array views, the same formulas.
 import type { Heap } from '../heap';
 
+/** One tree of a pair, in the orientation the DP runs on (local postorder indices). */
+interface OrientedTree {
+  labels: Int32Array;
+  types: Int32Array;
+  values: Float64Array;
+  lld: Int32Array;
+  keyroots: number[];
+}
+
+const FIRST_CHILD = 1;
+const LAST_CHILD = 2;
+
+/**
+ * A packed tree as given (`mirror` false) or mirrored: node i with preorder p and subtree
+ * size s goes to n − 1 − p, its leftmost leaf to n − p − s. Keyroots (ascending): the nodes
+ * that are not first children — in the mirror, those that were not last children.
+ */
+function orientedTree(I: Int32Array, F: Float64Array, lab: number, typ: number, val: number, lld: number, shp: number, off: number, n: number, mirror: boolean): OrientedTree {
+  const t: OrientedTree = { labels: new Int32Array(n), types: new Int32Array(n), values: new Float64Array(n), lld: new Int32Array(n), keyroots: [] };
+  const notKey = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const shape = I[shp + off + i];
+    const p = shape >> 2;
+    const m = mirror ? n - 1 - p : i;
+    t.labels[m] = I[lab + off + i];
+    t.types[m] = I[typ + off + i];
+    t.values[m] = F[val + off + i];
+    t.lld[m] = mirror ? n - p - (i - I[lld + off + i] + 1) : I[lld + off + i];
+    notKey[m] = shape & (mirror ? LAST_CHILD : FIRST_CHILD);
+  }
+  for (let i = 0; i < n; i++) if (!notKey[i]) t.keyroots.push(i);
+  return t;
+}
+
+/** Σ keyroot subtree sizes along leftmost and rightmost paths (Zhang–Shasha cells multiply). */
+function pathWork(I: Int32Array, lld: number, shp: number, off: number, n: number): [number, number] {
+  let left = 0;
+  let right = 0;
+  for (let i = 0; i < n; i++) {
+    const size = i - I[lld + off + i] + 1;
+    if (!(I[shp + off + i] & FIRST_CHILD)) left += size;
+    if (!(I[shp + off + i] & LAST_CHILD)) right += size;
+  }
+  return [left, right];
+}
+
 /**
  * Tree edit distance of `pairCount` packed pairs (Zhang & Shasha 1989); see assembly/ged.ts
- * for the layout. Always on f64 cells: where the wasm kernel switches to scaled i32 cells
- * the costs are dyadic and every sum is exact in f64 too, so both give the same numbers. For keyroots i of A and j of B (ascending), the forest distance
+ * for the layout. Each pair runs along leftmost paths, or on both trees mirrored (rightmost
+ * paths) when that fills fewer cells, unless its flags say "as given"; td then holds the
+ * last pair's tree distances in that orientation. Always on f64 cells: where the wasm
+ * kernel switches to scaled i32 or byte cells the costs are dyadic and every sum is exact
+ * in f64 too, so both give the same numbers. For keyroots i of A and j of B (ascending),
+ * the forest distance
  *   fd[a][b] = min( fd[a−1][b] + delete,  fd[a][b−1] + insert,
  *                   fd[a−1][b−1] + substitute(x, y)              when x and y are on the leftmost paths of i and j
  *                   fd[lld(x)−lld(i)][lld(y)−lld(j)] + td[x][y]   otherwise )
  * where x = lld(i) + a − 1, y = lld(j) + b − 1; the first case also sets td[x][y].
  */
 export function tedBatch(
-  h: Heap, pairCount: number, pairs: number, labels: number, types: number, values: number, llds: number, keyroots: number,
+  h: Heap, pairCount: number, pairs: number, labels: number, types: number, values: number, llds: number, shapes: number,
   insertCost: number, deleteCost: number, typeCost: number, valueCost: number, tolerance: number,
   td: number, fd: number, out: number,
 ): void {
   const I = h.i32;
   const F = h.f64;
-  const lab = labels >>> 2, typ = types >>> 2, val = values >>> 3, lld = llds >>> 2, kr = keyroots >>> 2;
+  const lab = labels >>> 2, typ = types >>> 2, val = values >>> 3, lld = llds >>> 2, shp = shapes >>> 2;
   const T = td >>> 3, D = fd >>> 3;
-  const substitute = (x: number, y: number): number => {
-    if (I[lab + x] === I[lab + y]) return 0;
-    const tx = I[typ + x];
-    if (tx !== I[typ + y]) return typeCost;
-    if ((tx === 0 || tx === 1) && Math.abs(F[val + x] - F[val + y]) <= tolerance) return 0;
-    return valueCost;
-  };
+  const labelOnly = typeCost === valueCost && !(tolerance >= 0);
   for (let p = 0; p < pairCount; p++) {
     const rec = (pairs >>> 2) + 8 * p;
-    const [offA, nA, krOffA, nKrA, offB, nB, krOffB, nKrB] = I.subarray(rec, rec + 8);
+    const [offA, nA, offB, nB, flags] = I.subarray(rec, rec + 5);
     let result: number;
     if (nA === 0) result = nB * insertCost;
     else if (nB === 0) result = nA * deleteCost;
     else {
-      for (let ka = 0; ka < nKrA; ka++) {
-        const i = I[kr + krOffA + ka];
-        for (let kb = 0; kb < nKrB; kb++) {
-          const j = I[kr + krOffB + kb];
-          const li = I[lld + offA + i];
-          const lj = I[lld + offB + j];
+      let mirror = false;
+      if (!(flags & 1)) {
+        const [leftA, rightA] = pathWork(I, lld, shp, offA, nA);
+        const [leftB, rightB] = pathWork(I, lld, shp, offB, nB);
+        mirror = leftA * leftB > rightA * rightB;
+      }
+      // types and values are packed only when substitute reads them
+      const A = orientedTree(I, F, lab, typ, val, lld, shp, offA, nA, mirror);
+      const B = orientedTree(I, F, lab, typ, val, lld, shp, offB, nB, mirror);
+      const substitute = (x: number, y: number): number => {
+        if (A.labels[x] === B.labels[y]) return 0;
+        if (labelOnly) return typeCost;
+        const tx = A.types[x];
+        if (tx !== B.types[y]) return typeCost;
+        if ((tx === 0 || tx === 1) && Math.abs(A.values[x] - B.values[y]) <= tolerance) return 0;
+        return valueCost;
+      };
+      for (const i of A.keyroots) {
+        for (const j of B.keyroots) {
+          const li = A.lld[i];
+          const lj = B.lld[j];
           const width = j - lj + 2;
           const at = (a: number, b: number) => D + a * width + b;
           // borders accumulate (b·insert as a running sum) exactly as the wasm kernel does
@@ -47,15 +106,15 @@ export function tedBatch(
           for (let b = 1; b < width; b++) F[at(0, b)] = F[at(0, b - 1)] + insertCost;
           for (let a = 1; a < i - li + 2; a++) {
             const x = li + a - 1;
-            const lx = I[lld + offA + x];
+            const lx = A.lld[x];
             F[at(a, 0)] = F[at(a - 1, 0)] + deleteCost;
             for (let b = 1; b < width; b++) {
               const y = lj + b - 1;
-              const ly = I[lld + offB + y];
+              const ly = B.lld[y];
               const del = F[at(a - 1, b)] + deleteCost;
               const ins = F[at(a, b - 1)] + insertCost;
               if (lx === li && ly === lj) {
-                const cell = Math.min(del, ins, F[at(a - 1, b - 1)] + substitute(offA + x, offB + y));
+                const cell = Math.min(del, ins, F[at(a - 1, b - 1)] + substitute(x, y));
                 F[at(a, b)] = cell;
                 F[T + x * nB + y] = cell;
               } else {
