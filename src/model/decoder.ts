@@ -39,7 +39,7 @@ import { ELEMENTARY_FNS, float, fn, int, op, sym, type Expr, type FnName, type O
 import { MathGraph, TOKEN_VOCABULARY, TYPE_CODE, type MathGraphJSON } from '../graph/index';
 import { GraphemeError } from '../errors';
 import { blockMatrix, reshape, writeRows } from './ops';
-import { KIND_ARITY, KIND_NAMES, type PlanInput } from './plan';
+import { KIND_ARITY, KIND_NAMES, rootToken, type PlanInput } from './plan';
 
 export class DecoderTargetError extends GraphemeError {}
 
@@ -397,20 +397,5 @@ export class TreeDecoder {
  * decoder emits as a one-node tree); every other input by the numeric head.
  */
 export function answersSymbolically(input: PlanInput): boolean {
-  const g = input.graph;
-  const root = input.root ?? 0;
-  if (g instanceof MathGraph) return g.types[root] === 'fn' && g.values[root] === 'derive';
-  return g.typeCode[root] === TYPE_CODE.fn && g.labels[root] === 'derive';
-}
-
-/** The differentiated expression (node id) and the variable of a `derive` input. */
-export function deriveParts(input: PlanInput): { f: number; variable: string } {
-  const g = input.graph;
-  const root = input.root ?? 0;
-  if (g instanceof MathGraph) {
-    const [f, v] = g.children[root];
-    return { f, variable: String(g.values[v]) };
-  }
-  const first = g.childStart[root];
-  return { f: g.childIndex[first], variable: g.labels[g.childIndex[first + 1]] };
+  return rootToken(input) === 'derive';
 }

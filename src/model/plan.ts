@@ -176,3 +176,25 @@ export function buildPlan(inputs: readonly PlanInput[]): BatchPlan {
   });
   return { graphCount: inputs.length, nodeCount, groups, rootRows, rowOf, levels };
 }
+
+/** The root token of an input: an operator or function name, a symbol, or a number's text. */
+export function rootToken(input: PlanInput): string {
+  const g = input.graph;
+  const root = input.root ?? 0;
+  return g instanceof MathGraph ? String(g.values[root]) : g.labels[root];
+}
+
+/**
+ * The two operands of `(derive f x)` / `(solve eq x)` inputs: the node id of the expression
+ * (child 0) and the variable's name (child 1).
+ */
+export function exprAndVariable(input: PlanInput): { expr: number; variable: string } {
+  const g = input.graph;
+  const root = input.root ?? 0;
+  if (g instanceof MathGraph) {
+    const [expr, v] = g.children[root];
+    return { expr, variable: String(g.values[v]) };
+  }
+  const first = g.childStart[root];
+  return { expr: g.childIndex[first], variable: g.labels[g.childIndex[first + 1]] };
+}
