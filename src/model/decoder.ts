@@ -15,6 +15,7 @@
  * ATTENTION (option, default on): after the transforms of a depth, each state reads the
  * input: c = Σ_r softmax_r(d·Wq·h_r/√hidden)·h_r over the encoder states h_r of its input's
  * nodes, and d ← tanh([d | c]·W_mix + b_mix) — one batched read per output depth.
+ * Every decoder weight enters forward as gain · stored value (DagNN's stateGain).
  *
  * LABELS. One class space for every node type: the token vocabulary (ops, functions,
  * symbols; src/graph TOKEN_VOCABULARY) and the integers INT_MIN…INT_MAX (derivatives of the
