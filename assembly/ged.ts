@@ -281,7 +281,8 @@ function orientPair(
 // row-major. Leaf keyroots take the closed form (leafTreeDistances) as on i32 cells.
 // Scratch in fd (host: fd >= 8·(nA+1)·(nB+1) + 64·(nA+1) + 512 bytes):
 //   td8 at fd + 16 (a pad before: rows are read from lane 0 = column lld(j) − 1), nA·nB + 48 bytes,
-//   lld of B as bytes (16-byte pad before), B's non-leaf keyroots (i32), rows (64 bytes each),
+//   lld of A and B as bytes (16-byte pads before), the closed forms' weights per node, B's
+//   non-leaf keyroots (i32), rows (64 bytes each),
 //   then i32 tables for keyroot pairs run by the scalar keyrootPair.
 // ---------------------------------------------------------------------------------------
 
@@ -296,6 +297,7 @@ const rampRow: usize = memory.data(64, 16); // b·insert, saturated, b = 0..63
 const idxVecs: usize = memory.data(256, 16); // per keyroot pair: column index vectors, chunk c minus 16·s at (4c + s)·16
 const onVecs: usize = memory.data(64, 16); // per keyroot pair and chunk: lanes where y is on j's leftmost path
 const subBuf: usize = memory.data(16, 16); // one chunk of substitution costs (full costs)
+const leafBuf: usize = memory.data(80, 16); // one leaf's column of td before it is scattered
 
 // @ts-ignore: decorator
 @inline function align16(p: usize): usize {
@@ -317,16 +319,38 @@ function pairDistanceU8<M>(
   const lldA = llds + (<usize>offA << 2);
   const lldB = llds + (<usize>offB << 2);
   const td8 = fd + U8_TD_OFFSET;
-  const lld8B = align16(td8 + <usize>(nA * nB) + 48) + 16;
-  const inner = align16(lld8B + <usize>nB + 16);
+  const lld8A = align16(td8 + <usize>(nA * nB) + 48) + 16;
+  const lld8B = align16(lld8A + <usize>nA + 16) + 16;
+  const weightA = align16(lld8B + <usize>nB + 16);
+  const weightB = align16(weightA + <usize>nA + 16);
+  const inner = align16(weightB + <usize>nB + 16);
   const rows = align16(inner + (<usize>nB << 2));
   const fdI32 = rows + (<usize>(nA + 1) << 6);
-  for (let y = 0; y < nB; y++) store<u8>(lld8B + <usize>y, <u8>load<i32>(lldB + (<usize>y << 2)));
+  // per node as bytes: lld, and (|T_w| − 1)·(the cost of removing w's tree but w)
+  for (let x = 0; x < nA; x++) {
+    const l = load<i32>(lldA + (<usize>x << 2));
+    store<u8>(lld8A + <usize>x, <u8>l);
+    store<u8>(weightA + <usize>x, <u8>((x - l) * del));
+  }
+  for (let y = 0; y < nB; y++) {
+    const l = load<i32>(lldB + (<usize>y << 2));
+    store<u8>(lld8B + <usize>y, <u8>l);
+    store<u8>(weightB + <usize>y, <u8>((y - l) * ins));
+  }
+  // leaf keyroots: closed forms. A's leaf rows go first and ascending: a row's last vector
+  // spills into the next rows, which are written later.
+  const vAlt = i8x16.splat(<i8>min(ins + del, 255));
+  const vTypLeaf = i8x16.splat(<i8>typ);
   for (let ka = 0; ka < nKrA; ka++) {
     const i = load<i32>(krA + (<usize>ka << 2));
     if (load<i32>(lldA + (<usize>i << 2)) != i) continue;
-    leafTreeDistances<i32, M, u8>(nB, lldB, offB, offA + i, ins, del, labels, types, values, typ, val, tolerance,
-      td8 + <usize>(i * nB), 1);
+    if (sizeof<M>() == 1) {
+      leafRowLabelOnly(nB, labels + (<usize>offB << 2), load<i32>(labels + (<usize>(offA + i) << 2)), lld8B, weightB, vAlt, vTypLeaf,
+        td8 + <usize>(i * nB));
+    } else {
+      leafTreeDistances<i32, M, u8>(nB, lldB, offB, offA + i, ins, del, labels, types, values, typ, val, tolerance,
+        td8 + <usize>(i * nB), 1);
+    }
   }
   let innerCount = 0;
   for (let kb = 0; kb < nKrB; kb++) {
@@ -336,8 +360,14 @@ function pairDistanceU8<M>(
       innerCount++;
       continue;
     }
-    leafTreeDistances<i32, M, u8>(nA, lldA, offA, offB + j, del, ins, labels, types, values, typ, val, tolerance,
-      td8 + <usize>j, <usize>nB);
+    if (sizeof<M>() == 1) {
+      // a column of td: computed as a row, then scattered
+      leafRowLabelOnly(nA, labels + (<usize>offA << 2), load<i32>(labels + (<usize>(offB + j) << 2)), lld8A, weightA, vAlt, vTypLeaf, leafBuf);
+      for (let x = 0; x < nA; x++) store<u8>(td8 + <usize>(x * nB + j), load<u8>(leafBuf + <usize>x));
+    } else {
+      leafTreeDistances<i32, M, u8>(nA, lldA, offA, offB + j, del, ins, labels, types, values, typ, val, tolerance,
+        td8 + <usize>j, <usize>nB);
+    }
   }
   const vDel = i8x16.splat(<i8>min(del, 255));
   const vTyp = i8x16.splat(<i8>typ);
@@ -370,6 +400,38 @@ function pairDistanceU8<M>(
 // @ts-ignore: decorator
 @inline function laneIndex(): v128 {
   return i8x16(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+}
+
+// Label-only costs, byte cells: td of one node `leaf` of a tree against every subtree T_w of
+// the other (n <= 62 nodes, labels at walkLabels, lld bytes at lld8, weights
+// (|T_w| − 1)·walkCost at weight8), 16 subtrees at a time, n bytes at `out` (the last
+// vector spills up to 15 bytes past). As leafTreeDistances:
+//   td = (|T_w| − 1)·walkCost + min(walkCost + leafCost, 0 if some label in T_w is the leaf's, else typeCost).
+// "Some v in [lld(w), w] matches" is "the last match at or before w is at or after lld(w)":
+// a prefix max of (match ? v + 1 : 0) along the lanes, carried across vectors.
+// @ts-ignore: decorator
+@inline function leafRowLabelOnly(
+  n: i32, walkLabels: usize, leafLabel: i32, lld8: usize, weight8: usize, vAlt: v128, vTyp: v128, out: usize,
+): void {
+  const ZERO = i8x16.splat(0);
+  const label = i32x4.splat(leafLabel);
+  let carry = ZERO;
+  for (let c = 0; c < n; c += 16) {
+    const p = walkLabels + (<usize>c << 2);
+    const eq = i8x16.narrow_i16x8_s(
+      i16x8.narrow_i32x4_s(i32x4.eq(label, v128.load(p)), i32x4.eq(label, v128.load(p, 16))),
+      i16x8.narrow_i32x4_s(i32x4.eq(label, v128.load(p, 32)), i32x4.eq(label, v128.load(p, 48))),
+    );
+    let last = i8x16.max_u(v128.and(eq, i8x16.add(laneIndex(), i8x16.splat(<i8>(c + 1)))), carry);
+    last = i8x16.max_u(last, i8x16.shuffle(ZERO, last, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30));
+    last = i8x16.max_u(last, i8x16.shuffle(ZERO, last, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29));
+    last = i8x16.max_u(last, i8x16.shuffle(ZERO, last, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27));
+    last = i8x16.max_u(last, i8x16.shuffle(ZERO, last, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23));
+    carry = i8x16.shuffle(last, last, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15);
+    const inTree = i8x16.gt_u(last, v128.load(lld8 + <usize>c));
+    const mapped = i8x16.min_u(v128.andnot(vTyp, inTree), vAlt);
+    v128.store(out + <usize>c, i8x16.add_sat_u(v128.load(weight8 + <usize>c), mapped));
+  }
 }
 
 // substitute(x, y) for the 16 lanes of chunk c: y = lj − 1 + 16c + lane (lanes past the
@@ -421,7 +483,8 @@ function pairDistanceU8<M>(
   const steps = width <= 2 ? 1 : width <= 4 ? 2 : width <= 8 ? 3 : 4;
   const colIdx = i8x16.sub(v128.load(lld8B + <usize>lj - 1), i8x16.splat(<i8>lj));
   const valid = i8x16.lt_u(IOTA, i8x16.splat(<i8>width));
-  const onMask = v128.andnot(v128.and(i8x16.eq(colIdx, i8x16.splat(0)), valid), LANE0);
+  // kept in memory: V8 otherwise recomputes it inside the loop, in both on-path branches
+  v128.store(onVecs, v128.andnot(v128.and(i8x16.eq(colIdx, i8x16.splat(0)), valid), LANE0));
   let up = v128.load(rampRow);
   v128.store(rows, up);
   let tdp = td8 + <usize>(li * nB + lj) - 1;
@@ -435,13 +498,13 @@ function pairDistanceU8<M>(
     if (onPath) {
       const diag = i8x16.shuffle(INF, up, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30);
       const sub = substituteRow<M>(offA + x, gy0, width, labels, types, values, typ, val, tolerance, vTyp);
-      d = v128.bitselect(i8x16.add_sat_u(diag, sub), d, onMask);
+      d = v128.bitselect(i8x16.add_sat_u(diag, sub), d, v128.load(onVecs));
     }
     let c = i8x16.min_u(i8x16.add_sat_u(up, vDel), v128.or(d, LANE0));
     c = insertScan(c, steps, vIns1, vIns2, vIns4, vIns8);
     rowAt += 16;
     v128.store(rowAt, c);
-    if (onPath) v128.store(tdp, v128.bitselect(c, tdRow, onMask));
+    if (onPath) v128.store(tdp, v128.bitselect(c, tdRow, v128.load(onVecs)));
     up = c;
     tdp += <usize>nB;
   }
