@@ -21,7 +21,7 @@
  * (`val` split at evaluations, `test` split at the end).
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { SingleBar } from 'cli-progress';
@@ -217,6 +217,8 @@ export async function train(flags: TrainFlags, io: TrainIO): Promise<TrainOutcom
   await mkdir(out, { recursive: true });
   const checkpointPath = join(out, CHECKPOINT_FILE);
   const metricsPath = join(out, METRICS_FILE);
+  // a run killed mid-write leaves its temporary checkpoint file (the checkpoint itself is whole)
+  for (const name of await readdir(out)) if (name.startsWith(`.${CHECKPOINT_FILE}.`) && name.endsWith('.tmp')) await rm(join(out, name), { force: true });
   const first = trainer.step;
   const total = Math.max(until, first);
   const every = logEvery ?? Math.max(1, Math.round((total - first) / 20));
