@@ -96,7 +96,11 @@
  * x/5 − 7x = 34 → −5). Not learned: trained on levels 1, 2, 7 mixed (3000 updates, Adam 3e-2
  * cosine), its weight went to ≈ 0 from an init of 0.01 and from 1 (the random `=` weights
  * give wild roots at first, and the squared error switches the unit off); level 7 6.5% with
- * it, 7.0% without (10000 updates). Removed; see TODO.
+ * it, 7.0% without (10000 updates). Also measured: bounded (|root| ≤ 100), the weight
+ * started at 1 and `=` warm-started as L − R, after 6000 updates of levels 1–2 (a trained
+ * value stream) then 2000 of levels 1, 2, 7: the weight still fell to 0.01 and level 7 stayed
+ * at 5.7% (5.3% without) — half of level 7 is quadratic, where the secant root is wrong, and
+ * one weight per kind cannot switch the unit per example. Removed; see TODO.
  * THE LEVEL-5 FIGURE, in npm start's regime (hidden 32, batch 64, Adam 3e-3 falling linearly
  * to 3e-5 over 6000 updates, clip 0.1, levels 1–4 and 5 mixed 1:1:1:1:4, 400 held-out level-5
  * records): 16.8 / 25.8 / 26.5 / 26.5% at 2500 / 5000 / 7500 / 10000 updates (mean GED 4.12
@@ -113,8 +117,9 @@
  *    learned product/quotient-rule units) for the one-node answers (25% of level 5).
  *    Scheduled sampling or the decoded-tree mapping (mappingFromEdit) instead of pure
  *    teacher forcing.
- *  - Level 7: the secant idea (SOLVE above) with a bounded output (answers are small ints)
- *    and a warm start of the `=` kind as L − R, or a curriculum that fits `=` first.
+ *  - Level 7: the secant idea (SOLVE above) needs a per-example choice (linear equation or
+ *    not) — e.g. a state-driven gate trained by cross-entropy on whether the secant root is
+ *    right, rather than one mixing weight per kind.
  *  - Levels 2–4 for real: a depth curriculum (depth 1 first) and a precision phase that
  *    drives unused unit weights to exactly 0 (e.g. a proximal L1 step; annealing the GED
  *    τ from 10 to 1e-3 was measured worse: level 2 at 48% instead of 90%), a power unit
