@@ -382,6 +382,10 @@ function pairDistanceU8<M>(
         simdPairOneChunk<M>(i, li, j, lj, offA, offB, nB, lldA, lld8B, labels, types, values, typ, val, tolerance,
           td8, rows, vDel, i8x16.splat(<i8>min(ins, 255)), i8x16.splat(<i8>min(2 * ins, 255)),
           i8x16.splat(<i8>min(4 * ins, 255)), i8x16.splat(<i8>min(8 * ins, 255)), vTyp);
+      } else if (j - lj + 2 <= 32) {
+        simdPairTwoChunks<M>(i, li, j, lj, offA, offB, nB, lldA, lld8B, labels, types, values, typ, val, tolerance,
+          td8, rows, vDel, i8x16.splat(<i8>min(ins, 255)), i8x16.splat(<i8>min(2 * ins, 255)),
+          i8x16.splat(<i8>min(4 * ins, 255)), i8x16.splat(<i8>min(8 * ins, 255)), vTyp);
       } else {
         simdPairChunks<M>(i, li, j, lj, offA, offB, nB, lldA, lld8B, labels, types, values, typ, val, tolerance,
           td8, rows, vDel, i8x16.splat(<i8>min(ins, 255)), i8x16.splat(<i8>min(2 * ins, 255)),
@@ -506,6 +510,64 @@ function pairDistanceU8<M>(
     v128.store(rowAt, c);
     if (onPath) v128.store(tdp, v128.bitselect(c, tdRow, v128.load(onVecs)));
     up = c;
+    tdp += <usize>nB;
+  }
+}
+
+// A keyroot pair whose table is 17–32 lanes wide (the root pairs of 16–31-node trees): two
+// vectors a row, in registers; rows 32 bytes apart. As simdPairChunks with chunks = 2.
+// @ts-ignore: decorator
+@inline function simdPairTwoChunks<M>(
+  i: i32, li: i32, j: i32, lj: i32, offA: i32, offB: i32, nB: i32, lldA: usize, lld8B: usize,
+  labels: usize, types: usize, values: usize, typ: i32, val: i32, tolerance: f64,
+  td8: usize, rows: usize, vDel: v128, vIns1: v128, vIns2: v128, vIns4: v128, vIns8: v128, vTyp: v128,
+): void {
+  const INF = i8x16.splat(-1);
+  const LANE0 = lane0Mask();
+  const width = j - lj + 2;
+  const colIdx0 = i8x16.sub(v128.load(lld8B + <usize>lj - 1), i8x16.splat(<i8>lj));
+  const colIdx1 = i8x16.sub(v128.load(lld8B + <usize>lj + 15), i8x16.splat(<i8>lj));
+  const colIdx1Low = i8x16.sub(colIdx1, i8x16.splat(16)); // chunk 1's columns that sit in chunk 1
+  v128.store(onVecs, v128.andnot(i8x16.eq(colIdx0, i8x16.splat(0)), LANE0));
+  v128.store(onVecs, v128.and(i8x16.eq(colIdx1, i8x16.splat(0)), i8x16.lt_s(laneIndex(), i8x16.splat(<i8>(width - 16)))), 16);
+  let up0 = v128.load(rampRow);
+  let up1 = v128.load(rampRow, 16);
+  v128.store(rows, up0);
+  v128.store(rows, up1, 16);
+  let tdp = td8 + <usize>(li * nB + lj) - 1;
+  const gy0 = offB + lj - 1;
+  let rowAt = rows;
+  for (let x = li; x <= i; x++) {
+    const lx = load<i32>(lldA + (<usize>x << 2));
+    const rowK = rows + (<usize>(lx - li) << 5);
+    const k0 = v128.load(rowK);
+    const td0 = v128.load(tdp);
+    const td1 = v128.load(tdp, 16);
+    let d0 = i8x16.add_sat_u(i8x16.swizzle(k0, colIdx0), td0);
+    let d1 = i8x16.add_sat_u(v128.or(i8x16.swizzle(k0, colIdx1), i8x16.swizzle(v128.load(rowK, 16), colIdx1Low)), td1);
+    const onPath = lx == li;
+    if (onPath) {
+      const diag0 = i8x16.shuffle(INF, up0, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30);
+      const diag1 = i8x16.shuffle(up0, up1, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30);
+      const sub0 = substituteRow<M>(offA + x, gy0, 16, labels, types, values, typ, val, tolerance, vTyp);
+      const sub1 = substituteRow<M>(offA + x, gy0 + 16, width - 16, labels, types, values, typ, val, tolerance, vTyp);
+      d0 = v128.bitselect(i8x16.add_sat_u(diag0, sub0), d0, v128.load(onVecs));
+      d1 = v128.bitselect(i8x16.add_sat_u(diag1, sub1), d1, v128.load(onVecs, 16));
+    }
+    let c0 = i8x16.min_u(i8x16.add_sat_u(up0, vDel), v128.or(d0, LANE0));
+    c0 = insertScan(c0, 4, vIns1, vIns2, vIns4, vIns8);
+    let c1 = i8x16.min_u(i8x16.add_sat_u(up1, vDel), d1);
+    const carry = i8x16.shuffle(c0, INF, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30);
+    c1 = insertScan(i8x16.min_u(c1, i8x16.add_sat_u(carry, vIns1)), 4, vIns1, vIns2, vIns4, vIns8);
+    rowAt += 32;
+    v128.store(rowAt, c0);
+    v128.store(rowAt, c1, 16);
+    if (onPath) {
+      v128.store(tdp, v128.bitselect(c0, td0, v128.load(onVecs)));
+      v128.store(tdp, v128.bitselect(c1, td1, v128.load(onVecs, 16)), 16);
+    }
+    up0 = c0;
+    up1 = c1;
     tdp += <usize>nB;
   }
 }
