@@ -106,7 +106,9 @@
  * records): 16.8 / 25.8 / 26.5 / 26.5% at 2500 / 5000 / 7500 / 10000 updates (mean GED 4.12
  * → 3.40; equivalence = accuracy), 244 s wall at load ~9. By answer size at 10000: one node
  * 64/86 (the SLOPE value is right for 76/86), three nodes 16/41, five 26/122, seven to nine
- * 0/89, eleven and more 0/62. 21% of the level-5 answers hold an integer outside −20…40
+ * 0/89, eleven and more 0/62. Hidden 64 in the same regime: 22.8 / 28.0% at 2500 / 5000
+ * (mean GED 2.73 against 3.47; seven to nine nodes 9/89), 53 s against 46 s for 5000
+ * updates at load ~5. 21% of the level-5 answers hold an integer outside −20…40
  * (e.g. 2401 = 7^4), which only the value head can give.
  *
  * TODO (next sessions):
