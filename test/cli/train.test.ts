@@ -47,7 +47,11 @@ describe('grapheme-train train', () => {
     expect(io.stdout()).toMatch(/held-out test records per level:\n.*\n\s+1\s+10\s/);
 
     const all = await metricsLines(join(out, 'metrics.jsonl'));
-    expect(all.map((l) => `${l.kind}${l.step}`)).toEqual(['step1', 'step2', 'step3', 'eval3', 'step4', 'step5', 'final5']);
+    // a step-0 baseline, the evaluations, the last weights evaluated, then the held-out test on
+    // the best evaluated weights (mean validation accuracy; ties to the later; never step 0)
+    const evals = all.filter((l) => l.kind === 'eval' && (l.step as number) > 0) as unknown as { step: number; accuracy: number }[];
+    const bestStep = evals.reduce((b, e) => (e.accuracy >= b.accuracy ? e : b)).step;
+    expect(all.map((l) => `${l.kind}${l.step}`)).toEqual(['eval0', 'step1', 'step2', 'step3', 'eval3', 'step4', 'step5', 'eval5', `final${bestStep}`]);
     const lines = all.filter((l) => l.kind === 'step');
     for (const l of lines) {
       for (const field of ['loss', 'lr', 'gradNorm', 'samplesPerSec']) expect(Number.isFinite(l[field]), field).toBe(true);
