@@ -67,7 +67,7 @@ export class KernelColumns {
    * iterative pass. Same numbers as flattenTreeNode.
    */
   appendTreeNode(root: TreeNode): void {
-    walker.columns = this;
+    walker.bind(this);
     walker.start = walker.next = this.count;
     walker.preorder = 0;
     try {
@@ -92,10 +92,23 @@ const TOO_DEEP = new TooDeep();
  */
 class TreeNodeWalker {
   columns!: KernelColumns;
+  // the columns' arrays, held here so the recursion stores without a second indirection
+  ids!: Int32Array;
+  lld!: Int32Array;
+  shape!: Int32Array;
+  withValues = false;
   /** where the tree starts, the next postorder slot, the preorder counter */
   start = 0;
   next = 0;
   preorder = 0;
+
+  bind(columns: KernelColumns): void {
+    this.columns = columns;
+    this.ids = columns.ids;
+    this.lld = columns.lld;
+    this.shape = columns.shape;
+    this.withValues = columns.withValues;
+  }
 
   /** Numbers `node`'s subtree; returns the local postorder index of its leftmost leaf. */
   visit(node: TreeNode, position: number, depth: number): number {
@@ -113,25 +126,30 @@ class TreeNodeWalker {
       }
     }
     const at = this.next++;
-    const columns = this.columns;
-    if (at >= columns.ids.length) columns.reserve(at);
+    if (at >= this.ids.length) {
+      this.columns.reserve(at);
+      this.bind(this.columns);
+    }
     const local = at - this.start;
     if (leftmost < 0) leftmost = local;
-    columns.ids[at] = internLabel(label);
-    columns.lld[at] = leftmost;
-    columns.shape[at] = (preorder << 2) | position;
-    if (columns.withValues) {
-      const type = node.type;
-      if (type === undefined) {
-        columns.types[at] = TYPE_OTHER;
-        columns.values[at] = NaN;
-      } else {
-        const code = typeCode(type);
-        columns.types[at] = code;
-        columns.values[at] = isNumericType(code) ? Number(node.value ?? Number(label)) : NaN;
-      }
-    }
+    this.ids[at] = internLabel(label);
+    this.lld[at] = leftmost;
+    this.shape[at] = (preorder << 2) | position;
+    if (this.withValues) this.writeValues(node, label, at);
     return leftmost;
+  }
+
+  writeValues(node: TreeNode, label: string, at: number): void {
+    const columns = this.columns;
+    const type = node.type;
+    if (type === undefined) {
+      columns.types[at] = TYPE_OTHER;
+      columns.values[at] = NaN;
+    } else {
+      const code = typeCode(type);
+      columns.types[at] = code;
+      columns.values[at] = isNumericType(code) ? Number(node.value ?? Number(label)) : NaN;
+    }
   }
 }
 
