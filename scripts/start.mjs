@@ -60,5 +60,5 @@ const result = spawnSync(
 const seconds = (Date.now() - started) / 1000;
 console.log(`\nnpm start: ${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s wall time`);
 console.log(`checkpoint: ${relative(root, join(out, 'checkpoint.safetensors'))}   log: ${relative(root, join(out, 'metrics.jsonl'))}   report: ${relative(root, join(out, 'report.html'))}`);
-console.log(`score it again: npx grapheme-train eval --checkpoint ${relative(root, join(out, 'checkpoint.safetensors'))} --level 2 --samples 1000`);
+console.log(`score it again: npx grapheme-train eval --checkpoint ${relative(root, join(out, 'best.safetensors'))} --level 2 --samples 1000   (best.safetensors: the weights the held-out test ran on)`);
 process.exit(result.status ?? 1);

@@ -297,7 +297,10 @@ export async function train(flags: TrainFlags, io: TrainIO): Promise<TrainOutcom
   await writes;
   const bestEval = best as { step: number; bytes: Uint8Array } | null; // assigned in handleEval
   const tested = bestEval !== null && bestEval.step !== trainer.step && result.reason !== 'aborted' ? await Trainer.resume(bestEval.bytes) : trainer;
-  if (tested !== trainer) io.out(`held-out test on the weights of update ${tested.step}, the best validation evaluation (--test-last tests the last weights)\n`);
+  // OUT/best.safetensors: the weights the final test ran on (written atomically, like the checkpoint)
+  const bestPath = join(flags.out, 'best.safetensors');
+  if (bestEval !== null && result.reason !== 'aborted') await saveCheckpoint(bestPath, bestEval.bytes);
+  if (tested !== trainer) io.out(`held-out test on the weights of update ${tested.step}, the best validation evaluation, saved as ${bestPath} (--test-last tests the last weights)\n`);
   const test = tested.test(levelEvalSize ?? config.testSize);
   const heldOut = levelRows(test.perLevel);
   if (result.reason !== 'aborted') metrics.write(JSON.stringify({ kind: 'final', step: test.step, perLevel: test.perLevel }) + '\n');

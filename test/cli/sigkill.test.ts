@@ -55,7 +55,7 @@ describe('SIGKILL mid-training', () => {
     expect(resumed.status, resumed.stderr).toBe(0);
     expect(resumed.stdout, resumed.stdout).toContain(`resuming at update ${killedAt}`);
     // a temporary file the kill may have left mid-write is cleared; nothing else is in the folder
-    expect(readdirSync(out).sort()).toEqual(['checkpoint.safetensors', 'metrics.jsonl', 'report.html']);
+    expect(readdirSync(out).sort()).toEqual(['best.safetensors', 'checkpoint.safetensors', 'metrics.jsonl', 'report.html']);
 
     const log = (await readFile(join(out, 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
     const steps = log.filter((l) => l.kind === 'step');

@@ -73,7 +73,7 @@ describe('grapheme-train train', () => {
     expect([saved.steps, saved.seed, saved.model.hidden, saved.backend]).toEqual([5, 3, 8, 'js']);
     expect(Object.keys(contents.tensors).some((k) => k.startsWith('model.'))).toBe(true);
     // no temporary file left next to it
-    expect((await readdir(out)).sort()).toEqual(['checkpoint.safetensors', 'metrics.jsonl', 'report.html']);
+    expect((await readdir(out)).sort()).toEqual(['best.safetensors', 'checkpoint.safetensors', 'metrics.jsonl', 'report.html']);
 
     // the per-update losses the first run logged are those a fresh trainer of the same config computes
     const reference = await Trainer.create(saved);
