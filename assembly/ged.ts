@@ -80,7 +80,10 @@ export function tedBatch(
   const typ = <i32>(typeCost * scale), val = <i32>(valueCost * scale);
   if (scale != 0 && maxCost <= <f64>U8_LIMIT) {
     // row 0 of every u8 table: b·insert, saturated
-    for (let b = 0; b < 64; b++) store<u8>(rampRow + <usize>b, <u8>min(b * ins, 255));
+    for (let b = 0; b < 64; b++) {
+      store<u8>(rampRow + <usize>b, <u8>min(b * ins, 255));
+      store<u8>(rampRow + 64 + <usize>b, <u8>min(b * del, 255)); // row 0 of transposed tables
+    }
   }
   let lastCells = 0; // the last pair's td cells: 0 f64 (in place), 4 i32 (in place), 1 u8 (in fd)
   for (let p = 0; p < pairCount; p++) {
@@ -278,12 +281,16 @@ function orientPair(
 // Lanes past the table's width hold garbage that never flows back (the scan and the
 // swizzle only move values to higher lanes, and lanes below the width read lanes below it).
 // Rows come from A's subtree, so td[x][·] rows are contiguous: td8 is nA × nB bytes,
-// row-major. Leaf keyroots take the closed form (leafTreeDistances) as on i32 cells.
+// row-major. With label-only costs a transposed copy tdT8 (nB × nA) is kept as well, and a
+// keyroot pair whose A subtree is the taller runs transposed (B's subtree as rows, insert
+// and delete exchanged, on tdT8): fewer rows, and rows are the serial chains. Every td value
+// is written once (by the pair whose two leftmost paths hold it), as a vector into the
+// table the pair runs on, and lane by lane into the other (crossWrite). Leaf keyroots take
+// closed forms (leafRowLabelOnly, or leafTreeDistances with full costs).
 // Scratch in fd (host: fd >= 8·(nA+1)·(nB+1) + 64·(nA+1) + 512 bytes):
-//   td8 at fd + 16 (a pad before: rows are read from lane 0 = column lld(j) − 1), nA·nB + 48 bytes,
-//   lld of A and B as bytes (16-byte pads before), the closed forms' weights per node, B's
-//   non-leaf keyroots (i32), rows (64 bytes each),
-//   then i32 tables for keyroot pairs run by the scalar keyrootPair.
+//   td8 at fd + 16 (a pad before: rows are read from lane 0 = column lld(j) − 1) and tdT8,
+//   nA·nB + 64 bytes each, lld of A and B as bytes (16-byte pads before), the closed forms'
+//   weights per node, B's non-leaf keyroots (i32), rows (64 bytes each).
 // ---------------------------------------------------------------------------------------
 
 // @ts-ignore: decorator
@@ -293,7 +300,7 @@ function orientPair(
 // @ts-ignore: decorator
 @inline const U8_TD_OFFSET: usize = 16;
 
-const rampRow: usize = memory.data(64, 16); // b·insert, saturated, b = 0..63
+const rampRow: usize = memory.data(128, 16); // b·insert, then b·delete, saturated, b = 0..63
 const idxVecs: usize = memory.data(256, 16); // per keyroot pair: column index vectors, chunk c minus 16·s at (4c + s)·16
 const onVecs: usize = memory.data(64, 16); // per keyroot pair and chunk: lanes where y is on j's leftmost path
 const subBuf: usize = memory.data(16, 16); // one chunk of substitution costs (full costs)
@@ -319,13 +326,16 @@ function pairDistanceU8<M>(
   const lldA = llds + (<usize>offA << 2);
   const lldB = llds + (<usize>offB << 2);
   const td8 = fd + U8_TD_OFFSET;
-  const lld8A = align16(td8 + <usize>(nA * nB) + 48) + 16;
+  // label-only costs also keep td transposed (tdT8, nB × nA), so a keyroot pair with the
+  // taller subtree in A can run with B's subtree as rows: fewer rows (the serial chains)
+  const labelOnly = sizeof<M>() == 1;
+  const tdT8 = align16(td8 + <usize>(nA * nB) + 48) + 16;
+  const lld8A = align16(tdT8 + <usize>(nA * nB) + 48) + 16;
   const lld8B = align16(lld8A + <usize>nA + 16) + 16;
   const weightA = align16(lld8B + <usize>nB + 16);
   const weightB = align16(weightA + <usize>nA + 16);
   const inner = align16(weightB + <usize>nB + 16);
   const rows = align16(inner + (<usize>nB << 2));
-  const fdI32 = rows + (<usize>(nA + 1) << 6);
   // per node as bytes: lld, and (|T_w| − 1)·(the cost of removing w's tree but w)
   for (let x = 0; x < nA; x++) {
     const l = load<i32>(lldA + (<usize>x << 2));
@@ -337,33 +347,39 @@ function pairDistanceU8<M>(
     store<u8>(lld8B + <usize>y, <u8>l);
     store<u8>(weightB + <usize>y, <u8>((y - l) * ins));
   }
-  // leaf keyroots: closed forms. A's leaf rows go first and ascending: a row's last vector
-  // spills into the next rows, which are written later.
+  // leaf keyroots: closed forms, as rows (of td for A's leaves, of tdT8 for B's), each
+  // table's rows ascending — a row's last vector spills into the next rows, written later —
+  // then copied into the other table's columns
   const vAlt = i8x16.splat(<i8>min(ins + del, 255));
   const vTypLeaf = i8x16.splat(<i8>typ);
-  for (let ka = 0; ka < nKrA; ka++) {
-    const i = load<i32>(krA + (<usize>ka << 2));
-    if (load<i32>(lldA + (<usize>i << 2)) != i) continue;
-    if (sizeof<M>() == 1) {
-      leafRowLabelOnly(nB, labels + (<usize>offB << 2), load<i32>(labels + (<usize>(offA + i) << 2)), lld8B, weightB, vAlt, vTypLeaf,
-        td8 + <usize>(i * nB));
-    } else {
-      leafTreeDistances<i32, M, u8>(nB, lldB, offB, offA + i, ins, del, labels, types, values, typ, val, tolerance,
-        td8 + <usize>(i * nB), 1);
-    }
-  }
   let innerCount = 0;
   for (let kb = 0; kb < nKrB; kb++) {
     const j = load<i32>(krB + (<usize>kb << 2));
     if (load<i32>(lldB + (<usize>j << 2)) != j) {
       store<i32>(inner + (<usize>innerCount << 2), j);
       innerCount++;
-      continue;
+    } else if (labelOnly) {
+      leafRowLabelOnly(nA, labels + (<usize>offA << 2), load<i32>(labels + (<usize>(offB + j) << 2)), lld8A, weightA, vAlt, vTypLeaf,
+        tdT8 + <usize>(j * nA));
     }
-    if (sizeof<M>() == 1) {
-      // a column of td: computed as a row, then scattered
-      leafRowLabelOnly(nA, labels + (<usize>offA << 2), load<i32>(labels + (<usize>(offB + j) << 2)), lld8A, weightA, vAlt, vTypLeaf, leafBuf);
-      for (let x = 0; x < nA; x++) store<u8>(td8 + <usize>(x * nB + j), load<u8>(leafBuf + <usize>x));
+  }
+  for (let ka = 0; ka < nKrA; ka++) {
+    const i = load<i32>(krA + (<usize>ka << 2));
+    if (load<i32>(lldA + (<usize>i << 2)) != i) continue;
+    if (labelOnly) {
+      leafRowLabelOnly(nB, labels + (<usize>offB << 2), load<i32>(labels + (<usize>(offA + i) << 2)), lld8B, weightB, vAlt, vTypLeaf,
+        td8 + <usize>(i * nB));
+      for (let y = 0; y < nB; y++) store<u8>(tdT8 + <usize>(y * nA + i), load<u8>(td8 + <usize>(i * nB + y)));
+    } else {
+      leafTreeDistances<i32, M, u8>(nB, lldB, offB, offA + i, ins, del, labels, types, values, typ, val, tolerance,
+        td8 + <usize>(i * nB), 1);
+    }
+  }
+  for (let kb = 0; kb < nKrB; kb++) {
+    const j = load<i32>(krB + (<usize>kb << 2));
+    if (load<i32>(lldB + (<usize>j << 2)) != j) continue;
+    if (labelOnly) {
+      for (let x = 0; x < nA; x++) store<u8>(td8 + <usize>(x * nB + j), load<u8>(tdT8 + <usize>(j * nA + x)));
     } else {
       leafTreeDistances<i32, M, u8>(nA, lldA, offA, offB + j, del, ins, labels, types, values, typ, val, tolerance,
         td8 + <usize>j, <usize>nB);
@@ -371,6 +387,11 @@ function pairDistanceU8<M>(
   }
   const vDel = i8x16.splat(<i8>min(del, 255));
   const vTyp = i8x16.splat(<i8>typ);
+  const vIns1 = i8x16.splat(<i8>min(ins, 255)), vIns2 = i8x16.splat(<i8>min(2 * ins, 255));
+  const vIns4 = i8x16.splat(<i8>min(4 * ins, 255)), vIns8 = i8x16.splat(<i8>min(8 * ins, 255));
+  const vDel2 = i8x16.splat(<i8>min(2 * del, 255)), vDel4 = i8x16.splat(<i8>min(4 * del, 255));
+  const vDel8 = i8x16.splat(<i8>min(8 * del, 255));
+  const other = labelOnly ? tdT8 : 0;
   for (let ka = 0; ka < nKrA; ka++) {
     const i = load<i32>(krA + (<usize>ka << 2));
     const li = load<i32>(lldA + (<usize>i << 2));
@@ -378,22 +399,43 @@ function pairDistanceU8<M>(
     for (let kb = 0; kb < innerCount; kb++) {
       const j = load<i32>(inner + (<usize>kb << 2));
       const lj = load<i32>(lldB + (<usize>j << 2));
-      if (j - lj + 2 <= 16) {
+      if (labelOnly && i - li > j - lj) {
+        // transposed: B's subtree as rows (each consumes an insert), A's as columns (deletes)
+        const width = i - li + 2;
+        if (width <= 16) {
+          simdPairOneChunk<M>(j, lj, i, li, offB, offA, nA, lldB, lld8A, labels, types, values, typ, val, tolerance,
+            tdT8, rows, vIns1, vDel, vDel2, vDel4, vDel8, vTyp, rampRow + 64, td8, nB);
+        } else if (width <= 32) {
+          simdPairTwoChunks<M>(j, lj, i, li, offB, offA, nA, lldB, lld8A, labels, types, values, typ, val, tolerance,
+            tdT8, rows, vIns1, vDel, vDel2, vDel4, vDel8, vTyp, rampRow + 64, td8, nB);
+        } else {
+          simdPairChunks<M>(j, lj, i, li, offB, offA, nA, lldB, lld8A, labels, types, values, typ, val, tolerance,
+            tdT8, rows, vIns1, vDel, vDel2, vDel4, vDel8, vTyp, rampRow + 64, td8, nB);
+        }
+      } else if (j - lj + 2 <= 16) {
         simdPairOneChunk<M>(i, li, j, lj, offA, offB, nB, lldA, lld8B, labels, types, values, typ, val, tolerance,
-          td8, rows, vDel, i8x16.splat(<i8>min(ins, 255)), i8x16.splat(<i8>min(2 * ins, 255)),
-          i8x16.splat(<i8>min(4 * ins, 255)), i8x16.splat(<i8>min(8 * ins, 255)), vTyp);
+          td8, rows, vDel, vIns1, vIns2, vIns4, vIns8, vTyp, rampRow, other, nA);
       } else if (j - lj + 2 <= 32) {
         simdPairTwoChunks<M>(i, li, j, lj, offA, offB, nB, lldA, lld8B, labels, types, values, typ, val, tolerance,
-          td8, rows, vDel, i8x16.splat(<i8>min(ins, 255)), i8x16.splat(<i8>min(2 * ins, 255)),
-          i8x16.splat(<i8>min(4 * ins, 255)), i8x16.splat(<i8>min(8 * ins, 255)), vTyp);
+          td8, rows, vDel, vIns1, vIns2, vIns4, vIns8, vTyp, rampRow, other, nA);
       } else {
         simdPairChunks<M>(i, li, j, lj, offA, offB, nB, lldA, lld8B, labels, types, values, typ, val, tolerance,
-          td8, rows, vDel, i8x16.splat(<i8>min(ins, 255)), i8x16.splat(<i8>min(2 * ins, 255)),
-          i8x16.splat(<i8>min(4 * ins, 255)), i8x16.splat(<i8>min(8 * ins, 255)), vTyp);
+          td8, rows, vDel, vIns1, vIns2, vIns4, vIns8, vTyp, rampRow, other, nA);
       }
     }
   }
   return <i32>load<u8>(td8 + <usize>((nA - 1) * nB + nB - 1));
+}
+
+// Copies the on-path lanes (bits of `lanes`) of a finished row at `row` into the other
+// orientation's table: lane b is column y = y0 + b, stored at at + y·stride.
+// @ts-ignore: decorator
+@inline function crossWrite(lanes: i32, row: usize, at: usize, y0: i32, stride: i32): void {
+  while (lanes != 0) {
+    const b = ctz(lanes);
+    store<u8>(at + <usize>((y0 + b) * stride), load<u8>(row + <usize>b));
+    lanes &= lanes - 1;
+  }
 }
 
 // @ts-ignore: decorator
@@ -479,6 +521,7 @@ function pairDistanceU8<M>(
   i: i32, li: i32, j: i32, lj: i32, offA: i32, offB: i32, nB: i32, lldA: usize, lld8B: usize,
   labels: usize, types: usize, values: usize, typ: i32, val: i32, tolerance: f64,
   td8: usize, rows: usize, vDel: v128, vIns1: v128, vIns2: v128, vIns4: v128, vIns8: v128, vTyp: v128,
+  ramp: usize, other: usize, otherStride: i32,
 ): void {
   const INF = i8x16.splat(-1);
   const LANE0 = lane0Mask();
@@ -489,7 +532,7 @@ function pairDistanceU8<M>(
   const valid = i8x16.lt_u(IOTA, i8x16.splat(<i8>width));
   // kept in memory: V8 otherwise recomputes it inside the loop, in both on-path branches
   v128.store(onVecs, v128.andnot(v128.and(i8x16.eq(colIdx, i8x16.splat(0)), valid), LANE0));
-  let up = v128.load(rampRow);
+  let up = v128.load(ramp);
   v128.store(rows, up);
   let tdp = td8 + <usize>(li * nB + lj) - 1;
   const gy0 = offB + lj - 1;
@@ -508,7 +551,10 @@ function pairDistanceU8<M>(
     c = insertScan(c, steps, vIns1, vIns2, vIns4, vIns8);
     rowAt += 16;
     v128.store(rowAt, c);
-    if (onPath) v128.store(tdp, v128.bitselect(c, tdRow, v128.load(onVecs)));
+    if (onPath) {
+      v128.store(tdp, v128.bitselect(c, tdRow, v128.load(onVecs)));
+      if (other != 0) crossWrite(i8x16.bitmask(v128.load(onVecs)), rowAt, other + <usize>x, lj - 1, otherStride);
+    }
     up = c;
     tdp += <usize>nB;
   }
@@ -521,6 +567,7 @@ function pairDistanceU8<M>(
   i: i32, li: i32, j: i32, lj: i32, offA: i32, offB: i32, nB: i32, lldA: usize, lld8B: usize,
   labels: usize, types: usize, values: usize, typ: i32, val: i32, tolerance: f64,
   td8: usize, rows: usize, vDel: v128, vIns1: v128, vIns2: v128, vIns4: v128, vIns8: v128, vTyp: v128,
+  ramp: usize, other: usize, otherStride: i32,
 ): void {
   const INF = i8x16.splat(-1);
   const LANE0 = lane0Mask();
@@ -530,8 +577,8 @@ function pairDistanceU8<M>(
   const colIdx1Low = i8x16.sub(colIdx1, i8x16.splat(16)); // chunk 1's columns that sit in chunk 1
   v128.store(onVecs, v128.andnot(i8x16.eq(colIdx0, i8x16.splat(0)), LANE0));
   v128.store(onVecs, v128.and(i8x16.eq(colIdx1, i8x16.splat(0)), i8x16.lt_s(laneIndex(), i8x16.splat(<i8>(width - 16)))), 16);
-  let up0 = v128.load(rampRow);
-  let up1 = v128.load(rampRow, 16);
+  let up0 = v128.load(ramp);
+  let up1 = v128.load(ramp, 16);
   v128.store(rows, up0);
   v128.store(rows, up1, 16);
   let tdp = td8 + <usize>(li * nB + lj) - 1;
@@ -565,6 +612,10 @@ function pairDistanceU8<M>(
     if (onPath) {
       v128.store(tdp, v128.bitselect(c0, td0, v128.load(onVecs)));
       v128.store(tdp, v128.bitselect(c1, td1, v128.load(onVecs, 16)), 16);
+      if (other != 0) {
+        crossWrite(i8x16.bitmask(v128.load(onVecs)), rowAt, other + <usize>x, lj - 1, otherStride);
+        crossWrite(i8x16.bitmask(v128.load(onVecs, 16)), rowAt + 16, other + <usize>x, lj + 15, otherStride);
+      }
     }
     up0 = c0;
     up1 = c1;
@@ -581,6 +632,7 @@ function pairDistanceU8<M>(
   i: i32, li: i32, j: i32, lj: i32, offA: i32, offB: i32, nB: i32, lldA: usize, lld8B: usize,
   labels: usize, types: usize, values: usize, typ: i32, val: i32, tolerance: f64,
   td8: usize, rows: usize, vDel: v128, vIns1: v128, vIns2: v128, vIns4: v128, vIns8: v128, vTyp: v128,
+  ramp: usize, other: usize, otherStride: i32,
 ): void {
   const INF = i8x16.splat(-1);
   const LANE0 = lane0Mask();
@@ -593,7 +645,7 @@ function pairDistanceU8<M>(
     let on = v128.and(i8x16.eq(colIdx, i8x16.splat(0)), i8x16.lt_s(IOTA, i8x16.splat(<i8>(width - 16 * c))));
     if (c == 0) on = v128.andnot(on, LANE0);
     v128.store(onVecs + (<usize>c << 4), on);
-    v128.store(rows + (<usize>c << 4), v128.load(rampRow + (<usize>c << 4)));
+    v128.store(rows + (<usize>c << 4), v128.load(ramp + (<usize>c << 4)));
   }
   let tdp = td8 + <usize>(li * nB + lj) - 1;
   const gy0 = offB + lj - 1;
@@ -625,7 +677,10 @@ function pairDistanceU8<M>(
       cell = i8x16.min_u(cell, i8x16.add_sat_u(carry, vIns1));
       cell = insertScan(cell, 4, vIns1, vIns2, vIns4, vIns8);
       v128.store(rowAt + 64 + cOff, cell);
-      if (onPath) v128.store(tdp + cOff, v128.bitselect(cell, tdRow, on));
+      if (onPath) {
+        v128.store(tdp + cOff, v128.bitselect(cell, tdRow, on));
+        if (other != 0) crossWrite(i8x16.bitmask(on), rowAt + 64 + cOff, other + <usize>x, lj - 1 + 16 * c, otherStride);
+      }
       prevUp = up;
       prevRow = cell;
     }
