@@ -10,9 +10,13 @@
  * zig-zag both ways still cost more than APTED's O(n³) bound; our workload (expression
  * trees of 5–200 nodes, depth ≤ ~10) stays far from it.
  *
- * The DP runs in the backend's `tedBatch` kernel (WebAssembly or its TS twin); the mapping
- * is recovered on the host by backtracking the forest tables of the pairs the optimal
- * script passes through, re-derived from the kernel's td table.
+ * The DP runs in the backend's `tedBatch` kernel (WebAssembly or its TS twin). A batch is
+ * packed as three columns per node (./columns.ts: label id, leftmost leaf, preorder and
+ * child-position bits); the kernel picks each pair's orientation and builds keyroots and
+ * mirrors itself, and on small pairs with integral costs runs whole table rows as byte
+ * vectors (assembly/ged.ts). For a single pair the host orients the trees (the pair runs
+ * "as given") and recovers the mapping by backtracking the forest tables of the pairs the
+ * optimal script passes through, re-derived from the kernel's td table.
  */
 import type { Backend } from '../backend/index';
 import { GraphemeError } from '../errors';
