@@ -65,19 +65,30 @@ const CACHE_SLOTS = 256;
 const cachedLabel: (string | undefined)[] = new Array<string | undefined>(CACHE_SLOTS).fill(undefined);
 const cachedId = new Int32Array(CACHE_SLOTS);
 
+// Single ASCII characters (operators, variables, digits: most labels of expression trees)
+// skip the hash: their ids by character code, −1 until first seen.
+const singleCharId = new Int32Array(128).fill(-1);
+
 export function internLabel(label: string): number {
-  const slot = (label.charCodeAt(0) * 31 + label.charCodeAt(label.length - 1) * 7 + label.length) & (CACHE_SLOTS - 1);
+  const first = label.charCodeAt(0);
+  if (label.length === 1 && first < 128) {
+    const id = singleCharId[first];
+    if (id >= 0) return id;
+  }
+  const slot = (first * 31 + label.charCodeAt(label.length - 1) * 7 + label.length) & (CACHE_SLOTS - 1);
   if (cachedLabel[slot] === label) return cachedId[slot];
   let id = labelTable.get(label);
   if (id === undefined) {
     if (labelTable.size >= LABEL_LIMIT) {
       labelTable = new Map();
       cachedLabel.fill(undefined);
+      singleCharId.fill(-1);
       epoch++;
     }
     id = labelTable.size;
     labelTable.set(label, id);
   }
+  if (label.length === 1 && first < 128) singleCharId[first] = id;
   cachedLabel[slot] = label;
   cachedId[slot] = id;
   return id;
