@@ -31,11 +31,11 @@ import { DataGenerator, splitOf } from '../src/data/index';
 import { MathGraph } from '../src/graph/index';
 import { buildPlan, DagNN, evaluateRecords, numericLoss, numericTarget, planInput, type BatchPlan, type NumericTarget, type PlanInput } from '../src/model/index';
 import { Adam } from '../src/optim/index';
-import { cosine } from '../src/schedule/index';
 import { Prng } from '../src/util/prng';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fitRecords } from './fit-records';
 import { lossTrace, peerWorkload, writePeerWorkload, type PeerWorkload } from './peers/export';
 import { runTorchPeer } from './peers/torch';
 import { useTfjsWasm } from './tfjs';
@@ -198,27 +198,18 @@ function learningCurve(reporter: Reporter, backend: Backend, steps: number, ever
   const train = records.filter((r) => splitOf(r.polish) === 'train');
   const test = records.filter((r) => splitOf(r.polish) === 'test');
   const model = new DagNN(backend, { hidden: HIDDEN, seed: 'train-step learning L1' });
-  const peak = 3e-2;
-  const floor = 1e-4;
-  const optimizer = new Adam(model.parameters(), { lr: peak });
-  const schedule = cosine({ totalSteps: steps, minLr: floor });
-  const tape = new Tape(backend);
-  for (let step = 0; step <= steps; step++) {
-    optimizer.setLr(schedule.lr(step, peak));
-    const batch = Array.from({ length: BATCH }, (_, i) => train[(step * BATCH + i) % train.length]);
-    const out = model.forward(tape, buildPlan(batch.map(planInput)));
-    const { loss } = numericLoss(tape, out, batch.map(numericTarget));
-    const value = tape.scalar(loss);
-    optimizer.zeroGrad();
-    tape.backward(loss);
-    optimizer.step();
-    tape.reset();
-    if (step % every === 0) {
+  fitRecords(backend, model, train, {
+    steps,
+    batchSize: BATCH,
+    peak: 3e-2,
+    floor: 1e-4,
+    interval: every,
+    onInterval: (step, value) => {
       const size = `step ${step}`;
       reporter.add({ suite: SUITE, name: 'learning L1 loss', backend: backend.name, size, value, unit: 'objective' });
       reporter.add({ suite: SUITE, name: 'learning L1 held-out accuracy', backend: backend.name, size, value: 100 * evaluateRecords(model, test).accuracy, unit: `% of ${test.length}` });
-    }
-  }
+    },
+  });
 }
 
 export const run: Suite = async (opts: SuiteOptions) => {

@@ -6,9 +6,9 @@ import { Tape } from '../../src/autograd/index';
 import { createBackend } from '../../src/backend/index';
 import { DataGenerator, splitOf } from '../../src/data/index';
 import { MathGraph } from '../../src/graph/index';
-import { buildPlan, DagNN, evaluateRecords, numericLoss, numericTarget, planInput, recordsLoss } from '../../src/model/index';
+import { DagNN, evaluateRecords, recordsLoss } from '../../src/model/index';
 import { Adam } from '../../src/optim/index';
-import { cosine } from '../../src/schedule/index';
+import { fitRecords } from '../../bench/fit-records';
 
 describe('learning checks', () => {
   it('Adam: loss falls ≥ 10× and held-out accuracy reaches ≥ 95%', async () => {
@@ -25,30 +25,22 @@ describe('learning checks', () => {
     const batchSize = 64;
     const peak = 3e-2;
     const floor = 1e-4;
-    const optimizer = new Adam(model.parameters(), { lr: peak });
-    const schedule = cosine({ totalSteps: steps, minLr: floor });
-    const tape = new Tape(backend);
     const curve: string[] = [];
-    const losses: number[] = [];
     let accuracy = 0;
-    for (let step = 0; step <= steps; step++) {
-      optimizer.setLr(schedule.lr(step, peak));
-      const batch = Array.from({ length: batchSize }, (_, i) => train[(step * batchSize + i) % train.length]);
-      const out = model.forward(tape, buildPlan(batch.map(planInput)));
-      const { loss } = numericLoss(tape, out, batch.map(numericTarget));
-      losses.push(tape.scalar(loss));
-      optimizer.zeroGrad();
-      tape.backward(loss);
-      optimizer.step();
-      tape.reset();
-      if (step % 100 === 0) {
+    const losses = fitRecords(backend, model, train, {
+      steps,
+      batchSize,
+      peak,
+      floor,
+      interval: 100,
+      onInterval: (step, loss) => {
         const ev = evaluateRecords(model, test);
         accuracy = ev.accuracy;
         const sd = model.stateDict();
         const w = (name: string) => Array.from(sd[name], (x) => x.toFixed(4)).join(', ');
-        curve.push(`step ${String(step).padStart(3)}  loss ${losses[step].toExponential(3)}  held-out acc ${(100 * ev.accuracy).toFixed(1)}%  mean GED ${ev.meanGed.toFixed(3)}  +[${w('+.add')}] units[${w('+.units')}]  −[${w('-.add')}] units[${w('-.units')}]`);
-      }
-    }
+        curve.push(`step ${String(step).padStart(3)}  loss ${loss.toExponential(3)}  held-out acc ${(100 * ev.accuracy).toFixed(1)}%  mean GED ${ev.meanGed.toFixed(3)}  +[${w('+.add')}] units[${w('+.units')}]  −[${w('-.add')}] units[${w('-.units')}]`);
+      },
+    });
     console.log(`level 1, ${train.length} train / ${test.length} held-out records, hidden 16, batch 64, Adam ${peak} → ${floor} cosine\n${curve.join('\n')}`);
     const start = losses[0];
     const end = losses.slice(-10).reduce((a, b) => a + b, 0) / 10;
@@ -73,29 +65,22 @@ describe('learning checks', () => {
     const steps = 1500;
     const peak = 3e-2;
     const floor = 1e-6;
-    const optimizer = new Adam(model.parameters(), { lr: peak });
-    const schedule = cosine({ totalSteps: steps, minLr: floor });
-    const tape = new Tape(backend);
     const curve: string[] = [];
     let accuracy = 0;
-    for (let step = 0; step <= steps; step++) {
-      optimizer.setLr(schedule.lr(step, peak));
-      const batch = Array.from({ length: 64 }, (_, i) => train[(step * 64 + i) % train.length]);
-      const out = model.forward(tape, buildPlan(batch.map(planInput)));
-      const { loss } = numericLoss(tape, out, batch.map(numericTarget));
-      const value = tape.scalar(loss);
-      optimizer.zeroGrad();
-      tape.backward(loss);
-      optimizer.step();
-      tape.reset();
-      if (step % 300 === 0) {
+    fitRecords(backend, model, train, {
+      steps,
+      batchSize: 64,
+      peak,
+      floor,
+      interval: 300,
+      onInterval: (step, loss) => {
         const ev = evaluateRecords(model, test);
         accuracy = ev.accuracy;
         const sd = model.stateDict();
         const w = (name: string) => Array.from(sd[name], (x) => x.toFixed(4)).join(', ');
-        curve.push(`step ${String(step).padStart(4)}  loss ${value.toExponential(3)}  held-out acc ${(100 * ev.accuracy).toFixed(1)}%  ×: add[${w('*.add')}] units[${w('*.units')}]  ÷: add[${w('/.add')}] units[${w('/.units')}]`);
-      }
-    }
+        curve.push(`step ${String(step).padStart(4)}  loss ${loss.toExponential(3)}  held-out acc ${(100 * ev.accuracy).toFixed(1)}%  ×: add[${w('*.add')}] units[${w('*.units')}]  ÷: add[${w('/.add')}] units[${w('/.units')}]`);
+      },
+    });
     console.log(`level 2, trained on ${train.length} depth-1 records, tested on ${test.length} held-out depth 1–3 records (${deep} of depth ≥ 2); units = [product, ratio]\n${curve.join('\n')}`);
     expect(accuracy).toBeGreaterThanOrEqual(0.85);
     const sd = model.stateDict();
