@@ -1,17 +1,19 @@
 /**
  * The fixed-list training loop of the learning checks (test/model/learning.test.ts) and of the
- * train-step suite's learning curve: Adam with a cosine rate from `peak` to `floor`; the batch
- * of update u is records[(u·batchSize + i) mod n]; updates 0 … steps inclusive; the numeric
- * loss. `onInterval(step, loss)` runs after every `interval`-th update (step 0 included).
- * Returns the objective of every update. (The Trainer draws its batches from generators and a
- * curriculum; these checks need a fixed, hand-picked record list.)
+ * train-step suite's learning curve: the Trainer's own step (src/train/step.ts), Adam with a
+ * cosine rate from `peak` to `floor`, no clipping; the batch of update u is
+ * records[(u·batchSize + i) mod n]; updates 0 … steps inclusive; the numeric loss.
+ * `onInterval(step, loss)` runs after every `interval`-th update (step 0 included). Returns the
+ * objective of every update. (The Trainer draws its batches from a record source; these checks
+ * need a fixed, hand-picked record list in this order.)
  */
 import { Tape } from '../src/autograd/index';
 import type { Backend } from '../src/backend/index';
 import type { DatasetRecord } from '../src/data/index';
 import { buildPlan, numericLoss, numericTarget, planInput, type DagNN } from '../src/model/index';
 import { Adam } from '../src/optim/index';
-import { cosine } from '../src/schedule/index';
+import { cosine, LrScheduler } from '../src/schedule/index';
+import { trainStep } from '../src/train/step';
 
 export interface FitRecordsOptions {
   steps: number;
@@ -24,20 +26,15 @@ export interface FitRecordsOptions {
 
 export function fitRecords(backend: Backend, model: DagNN, train: readonly DatasetRecord[], options: FitRecordsOptions): number[] {
   const { steps, batchSize, peak, floor, interval, onInterval } = options;
-  const optimizer = new Adam(model.parameters(), { lr: peak });
-  const schedule = cosine({ totalSteps: steps, minLr: floor });
+  const parameters = model.parameters();
+  const optimizer = new Adam(parameters, { lr: peak });
+  const scheduler = new LrScheduler(optimizer, cosine({ totalSteps: steps, minLr: floor }));
   const tape = new Tape(backend);
   const losses: number[] = [];
   for (let step = 0; step <= steps; step++) {
-    optimizer.setLr(schedule.lr(step, peak));
     const batch = Array.from({ length: batchSize }, (_, i) => train[(step * batchSize + i) % train.length]);
-    const out = model.forward(tape, buildPlan(batch.map(planInput)));
-    const { loss } = numericLoss(tape, out, batch.map(numericTarget));
-    losses.push(tape.scalar(loss));
-    optimizer.zeroGrad();
-    tape.backward(loss);
-    optimizer.step();
-    tape.reset();
+    const lossOf = (t: Tape) => numericLoss(t, model.forward(t, buildPlan(batch.map(planInput))), batch.map(numericTarget)).loss;
+    losses.push(trainStep({ tape, parameters, optimizer, scheduler, lossOf }).loss);
     if (step % interval === 0) onInterval?.(step, losses[step]);
   }
   return losses;

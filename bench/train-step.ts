@@ -1,13 +1,15 @@
 /**
  * `npm run bench -- train-step [--json] [--filter TEXT] [--quick]`
  *
- * Samples/s of one DagNN training step — forward + loss + backward + Adam update — for
+ * Samples/s of one DagNN training step — the Trainer's own step (src/train/step.ts: the
+ * DagNN's loss on a batch of records, plan included, backward, gradient norm, Adam update) — for
  * batch 64, hidden 64, on the same model (same seed) and the same batches:
  *   - `mixed L1-4`: records of levels 1–4 drawn evenly by the data generator;
  *   - `nodes N`: random expression trees of exactly N = 10, 50, 200 nodes (+ − * / sin,
  *     digits), to see how the cost per node changes with graph size.
- * Plans are built once outside the timed step (the data pipeline, not the model; its own
- * cost is a row: `plan` µs per batch). Backends are measured in alternating short rounds so
+ * The records are made once outside the timed step (the data generator's cost is the `data`
+ * suite's); building the plan is part of the step, and also a row of its own (`plan` µs per
+ * batch). No clipping (the peers do not clip; the norm is computed either way). Backends are measured in alternating short rounds so
  * load from other processes hits both alike; figures are medians over rounds.
  *
  * Rows: samples/s per backend, µs per node, and the ratios wasm/js (unit "x").
@@ -25,18 +27,17 @@
  * `loss check` rows: max |Δ| over the trace). tfjs rounds alternate with wasm rounds in
  * process; the torch subprocess is bracketed by wasm rounds. Ratio rows: wasm/peer (x).
  */
-import { Tape } from '../src/autograd/index';
 import { createBackend, type Backend, type BackendName } from '../src/backend/index';
 import { DataGenerator, splitOf } from '../src/data/index';
 import { MathGraph } from '../src/graph/index';
-import { buildPlan, DagNN, evaluateRecords, numericLoss, numericTarget, planInput, type BatchPlan, type NumericTarget, type PlanInput } from '../src/model/index';
-import { Adam } from '../src/optim/index';
+import type { DatasetRecord } from '../src/data/index';
+import { buildPlan, DagNN, evaluateRecords, numericTarget, planInput, type BatchPlan, type NumericTarget, type PlanInput } from '../src/model/index';
 import { Prng } from '../src/util/prng';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fitRecords } from './fit-records';
-import { lossTrace, peerWorkload, writePeerWorkload, type PeerWorkload } from './peers/export';
+import { lossTrace, makeStepper, peerWorkload, writePeerWorkload, type PeerWorkload } from './peers/export';
 import { runTorchPeer } from './peers/torch';
 import { useTfjsWasm } from './tfjs';
 import { matches, measureSync, median, Reporter, type Suite, type SuiteOptions } from './util';
@@ -53,6 +54,7 @@ const TRACE_STEPS = 3;
 
 interface Workload {
   name: string;
+  records: DatasetRecord[][];
   inputs: PlanInput[][];
   targets: NumericTarget[][];
   nodesPerBatch: number;
@@ -71,32 +73,25 @@ function mixedWorkload(batches: number): Workload {
   const records = Array.from({ length: batches }, () => gen.mixedBatch({ 1: 1, 2: 1, 3: 1, 4: 1 }, BATCH));
   const inputs = records.map((b) => b.map(planInput));
   const nodes = inputs.flat().reduce((s, i) => s + (i.graph as MathGraph).size, 0) / batches;
-  return { name: 'mixed L1-4', inputs, targets: records.map((b) => b.map(numericTarget)), nodesPerBatch: nodes };
+  return { name: 'mixed L1-4', records, inputs, targets: records.map((b) => b.map(numericTarget)), nodesPerBatch: nodes };
 }
 
 function sizedWorkload(size: number, batches: number): Workload {
   const prng = new Prng(`train-step bench nodes ${size}`);
-  const inputs = Array.from({ length: batches }, () => Array.from({ length: BATCH }, () => ({ graph: MathGraph.fromPolish(randomTree(prng, size)) })));
+  const polish = Array.from({ length: batches }, () => Array.from({ length: BATCH }, () => randomTree(prng, size)));
   // targets only drive the loss here; any finite value exercises the same kernels
-  const targets = inputs.map((b) => b.map((_, i) => ({ type: 0 as const, value: i % 10 })));
-  return { name: `nodes ${size}`, inputs, targets, nodesPerBatch: size * BATCH };
+  const records = polish.map((b, k) =>
+    b.map((text, i): DatasetRecord => ({
+      id: `nodes-${size}-${k}-${i}`, level: 2, polish: text, bindings: {}, graph: MathGraph.fromPolish(text).toJSON(),
+      result_numeric: i % 10, result_symbolic: null, result_graph: { nodes: [{ id: 0, type: 'int', value: i % 10 }], edges: [] },
+    })),
+  );
+  return { name: `nodes ${size}`, records, inputs: records.map((b) => b.map(planInput)), targets: records.map((b) => b.map(numericTarget)), nodesPerBatch: size * BATCH };
 }
 
-/** One training step per call, cycling through the workload's pre-built plans. */
-function trainer(backend: Backend, plans: BatchPlan[], targets: NumericTarget[][]): () => void {
-  const model = new DagNN(backend, { hidden: HIDDEN, seed: SEED });
-  const optimizer = new Adam(model.parameters(), { lr: LR });
-  const tape = new Tape(backend);
-  let i = 0;
-  return () => {
-    const k = i++ % plans.length;
-    const out = model.forward(tape, plans[k]);
-    const { loss } = numericLoss(tape, out, targets[k]);
-    optimizer.zeroGrad();
-    tape.backward(loss);
-    optimizer.step();
-    tape.reset();
-  };
+/** One training step per call (the Trainer's trainStep, ./peers/export.ts), cycling through the workload's batches. */
+function trainer(backend: Backend, batches: DatasetRecord[][]): () => number {
+  return makeStepper(backend, { hidden: HIDDEN, seed: SEED }, LR, batches);
 }
 
 const maxAbsDiff = (a: number[], b: number[]) => Math.max(...a.map((x, i) => Math.abs(x - b[i])));
@@ -106,10 +101,10 @@ const maxAbsDiff = (a: number[], b: number[]) => Math.max(...a.map((x, i) => Mat
  */
 async function peerRows(reporter: Reporter, w: Workload, plans: BatchPlan[], wasm: Backend, size: string, rounds: number, sampleMs: number): Promise<string[]> {
   const notes: string[] = [];
-  const trace = lossTrace(wasm, { hidden: HIDDEN, seed: SEED }, LR, plans, w.targets, TRACE_STEPS);
+  const trace = lossTrace(wasm, { hidden: HIDDEN, seed: SEED }, LR, w.records, TRACE_STEPS);
   const exported = peerWorkload(new DagNN(wasm, { hidden: HIDDEN, seed: SEED }), plans, w.targets, LR, trace);
   const dir = mkdtempSync(join(tmpdir(), 'train-step-peers-'));
-  const ours = trainer(wasm, plans, w.targets);
+  const ours = trainer(wasm, w.records);
   ours(); // warm-up
   const addPeer = (backend: string, oursSeconds: number[], peerSeconds: number[], peerTrace: number[]) => {
     const diff = maxAbsDiff(peerTrace, trace);
@@ -224,7 +219,7 @@ export const run: Suite = async (opts: SuiteOptions) => {
   for (const w of workloads) {
     let plans: BatchPlan[] = [];
     const planSeconds = measureSync(() => (plans = w.inputs.map(buildPlan)), rounds, sampleMs) / w.inputs.length;
-    const steps = Object.fromEntries(BACKENDS.map((b) => [b, trainer(backends[b], plans, w.targets)])) as Record<BackendName, () => void>;
+    const steps = Object.fromEntries(BACKENDS.map((b) => [b, trainer(backends[b], w.records)])) as Record<BackendName, () => number>;
     const seconds: Record<string, number[]> = { wasm: [], js: [] };
     for (const b of BACKENDS) steps[b](); // warm-up
     for (let r = 0; r < rounds; r++) for (const b of BACKENDS) seconds[b].push(measureSync(steps[b], 1, sampleMs));

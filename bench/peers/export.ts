@@ -9,7 +9,10 @@ import { writeFileSync } from 'node:fs';
 import { Tape } from '../../src/autograd/index';
 import type { Backend } from '../../src/backend/index';
 import { DagNN, type DagNNOptions } from '../../src/model/dagnn';
-import { numericLoss, type NumericTarget } from '../../src/model/loss';
+import type { NumericTarget } from '../../src/model/loss';
+import { DagNNModel } from '../../src/model/trainable';
+import type { DatasetRecord } from '../../src/data/record';
+import { trainStep } from '../../src/train/step';
 import { KIND_ARITY, KIND_NAMES, KIND_NUMBER, KIND_SYMBOL, type BatchPlan } from '../../src/model/plan';
 import { Adam } from '../../src/optim/index';
 
@@ -103,19 +106,25 @@ export function writePeerWorkload(path: string, w: PeerWorkload): void {
   writeFileSync(path, JSON.stringify(w));
 }
 
-/** Our objective before each of the first `steps` Adam updates of a fresh model, on batches 0, 1, 2, … */
-export function lossTrace(backend: Backend, options: DagNNOptions, lr: number, plans: readonly BatchPlan[], targets: readonly NumericTarget[][], steps: number): number[] {
-  const model = new DagNN(backend, options);
-  const optimizer = new Adam(model.parameters(), { lr });
+/**
+ * One training step per call, the Trainer's own (src/train/step.ts): the DagNN's loss on a
+ * batch of records (plan included), backward, gradient norm (no clipping: the peers do not
+ * clip), Adam; cycling through `batches`. Returns the objective before the update.
+ */
+export function makeStepper(backend: Backend, options: DagNNOptions, lr: number, batches: readonly (readonly DatasetRecord[])[]): () => number {
+  const model = new DagNNModel(backend, options);
+  const parameters = model.parameters();
+  const optimizer = new Adam(parameters, { lr });
   const tape = new Tape(backend);
-  return Array.from({ length: steps }, (_, i) => {
-    const k = i % plans.length;
-    const { loss } = numericLoss(tape, model.forward(tape, plans[k]), targets[k]);
-    const value = tape.scalar(loss);
-    optimizer.zeroGrad();
-    tape.backward(loss);
-    optimizer.step();
-    tape.reset();
-    return value;
-  });
+  let i = 0;
+  return () => {
+    const k = i++ % batches.length;
+    return trainStep({ tape, parameters, optimizer, maxGradNorm: null, lossOf: (t) => model.loss(t, batches[k]) }).loss;
+  };
+}
+
+/** Our objective before each of the first `steps` updates of a fresh model, on batches 0, 1, 2, … */
+export function lossTrace(backend: Backend, options: DagNNOptions, lr: number, batches: readonly (readonly DatasetRecord[])[], steps: number): number[] {
+  const step = makeStepper(backend, options, lr, batches);
+  return Array.from({ length: steps }, () => step());
 }

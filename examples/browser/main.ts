@@ -16,7 +16,8 @@ import uPlot from 'uplot';
 import { createBackend, wasmSimdSupported, type Backend } from '../../src/backend/index';
 import { answer, parse, print, toNumber } from '../../src/engine/index';
 import { MathGraph, type MathGraphJSON } from '../../src/graph/index';
-import { decodeCheckpoint, TRAINABLE_LEVELS, Trainer, type EvalMetrics, type LevelChange, type StepMetrics, type TrainerEvents } from '../../src/train/index';
+import { decodeCheckpoint, Trainer, type EvalMetrics, type StepMetrics, type TrainerEvents } from '../../src/train/index';
+import type { PhaseChange } from '../../src/data/index';
 import { graphSvg } from './graph-svg';
 
 type Status = 'idle' | 'starting' | 'training' | 'paused' | 'done' | 'error';
@@ -43,7 +44,7 @@ const state = {
   losses: [] as number[],
   lrs: [] as number[],
   evals: [] as LevelAccuracy[],
-  levelChanges: [] as LevelChange[],
+  levelChanges: [] as PhaseChange[],
   prediction: null as Prediction | null,
   message: '',
   /** update count of the trainer (also after an upload) */
@@ -64,10 +65,8 @@ const $ = <T extends HTMLElement>(id: string): T => {
 
 const levelBoxes = $('levels');
 for (let level = 1; level <= 7; level++) {
-  const trainable = (TRAINABLE_LEVELS as readonly number[]).includes(level);
   const box = document.createElement('label');
-  box.innerHTML = `<input type="checkbox" name="level" value="${level}"${level <= 2 ? ' checked' : ''}${trainable ? '' : ' disabled'}> ${level}`;
-  if (!trainable) box.title = `level ${level} cannot be trained yet`;
+  box.innerHTML = `<input type="checkbox" name="level" value="${level}"${level <= 2 ? ' checked' : ''}> ${level}`;
   levelBoxes.append(box);
 }
 if (!wasmSimdSupported()) {
@@ -297,7 +296,7 @@ function events(): TrainerEvents {
       state.evals.push({ step: e.step, accuracy: e.accuracy, perLevel });
       scheduleRedraw();
     },
-    onLevel: (c: LevelChange) => {
+    onLevel: (c: PhaseChange) => {
       state.levelChanges.push(c);
       state.message = `level ${c.from} → ${c.to} at step ${c.step} (${c.reason})`;
     },
@@ -364,7 +363,7 @@ $('resume').addEventListener('click', () => {
 });
 
 function trainedLevels(trainer: Trainer): string[] {
-  return trainer.curriculum.levels.map(String);
+  return trainer.curriculum!.levels.map(String);
 }
 
 // ---- checkpoints --------------------------------------------------------------------

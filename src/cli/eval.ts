@@ -20,7 +20,7 @@ import { splitOf } from '../data/split';
 import { GraphemeError } from '../errors';
 import { evaluateByLevel, type Evaluation } from '../model/index';
 import { readCheckpointBytes } from '../train/checkpoint-node';
-import { canAnswer, Trainer } from '../train/trainer';
+import { Trainer } from '../train/trainer';
 import { formatTable } from './train';
 
 /** A bad flag, or a file that cannot be read (named). */
@@ -52,8 +52,6 @@ export interface EvalReport {
   backend: string;
   source: string;
   records: number;
-  /** records whose answer the model has no head for yet (symbolic, before the decoder): scored, and wrong */
-  unanswerable: number;
   perLevel: Record<string, Evaluation>;
 }
 
@@ -118,14 +116,13 @@ export async function evaluate(flags: EvalFlags, io: EvalIO): Promise<{ exitCode
       source = `${count} generated level-${level} records of the test split (seed '${seed}')`;
     }
 
-    const perLevel = Object.fromEntries([...evaluateByLevel(trainer.model, records)].map(([l, e]) => [String(l), e]));
+    const perLevel = Object.fromEntries([...evaluateByLevel(trainer.model.net, records)].map(([l, e]) => [String(l), e]));
     report = {
       checkpoint: flags.checkpoint,
       step: trainer.step,
       backend: trainer.backend.name,
       source,
       records: records.length,
-      unanswerable: records.filter((r) => !canAnswer(r)).length,
       perLevel,
     };
   } catch (err) {
@@ -139,7 +136,6 @@ export async function evaluate(flags: EvalFlags, io: EvalIO): Promise<{ exitCode
   if (flags.json) io.out(JSON.stringify(report) + '\n');
   else {
     io.out(`checkpoint ${report.checkpoint} (after ${report.step} updates) on the ${report.backend} backend\n`);
-    if (report.unanswerable > 0) io.out(`notice: ${report.unanswerable} of ${report.records} records have symbolic answers, which this model cannot produce yet (scored as wrong)\n`);
     const rows = Object.entries(report.perLevel).map(([level, e]) => ({ level: Number(level) as Level, ...e }));
     io.out(formatTable(`${report.source}:`, rows));
   }

@@ -27,9 +27,12 @@ import type { Command } from 'commander';
 import { SingleBar } from 'cli-progress';
 import type { Level } from '../data/levels';
 import { GraphemeError } from '../errors';
+import { loadLevelFiles } from '../data/jsonl-node';
+import type { PhaseChange } from '../data/source';
+import { decodeCheckpoint } from '../train/checkpoint';
 import { readCheckpointBytes, saveCheckpoint } from '../train/checkpoint-node';
-import { TrainingConfigError, validateConfig, type TrainingConfig } from '../train/config';
-import type { LevelChange } from '../train/curriculum';
+import { DEFAULT_CONFIG, TrainingConfigError, validateConfig, type TrainingConfig } from '../train/config';
+import { Curriculum } from '../train/curriculum';
 import { lossChart, writeReport } from './report';
 import { Trainer, type EvalMetrics, type LevelEvaluation, type StepMetrics, type TrainerEvents } from '../train/trainer';
 
@@ -39,8 +42,13 @@ export interface TrainFlags {
   levels?: string;
   steps?: string;
   backend?: string;
-  out: string;
+  /** output folder (default: a fresh runs/YYYY-MM-DD-HHMMSS) */
+  out?: string;
+  /** a folder of `generate --split` files to train on instead of generated records */
+  data?: string;
   resume?: string;
+  /** the per-level table at every evaluation (default: one line) */
+  tables?: boolean;
   seed?: string;
   /** print a plain progress line every this many updates when there is no bar (default: ~20 lines per run) */
   logEvery?: string;
@@ -174,15 +182,57 @@ function formatSeconds(s: number): string {
   return s >= 60 ? `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${s.toFixed(1)}s`;
 }
 
+/** A fresh output folder under runs/: runs/YYYY-MM-DD-HHMMSS (with -2, -3, … if taken). */
+async function freshOut(): Promise<string> {
+  const stamp = new Date().toISOString().replace(/[:T]/g, '-').replace(/\..*$/, '');
+  for (let i = 1; ; i++) {
+    const dir = join('runs', i === 1 ? stamp : `${stamp}-${i}`);
+    try {
+      await mkdir(dir, { recursive: false });
+      return dir;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') await mkdir('runs', { recursive: true });
+      else if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+}
+
+/** "1 100.0  2 45.5  …": each group's accuracy in one line. */
+function accuracyLine(perLevel: Record<string, { accuracy?: number; loss: number }>): string {
+  return Object.entries(perLevel)
+    .map(([k, r]) => `L${k} ${r.accuracy === undefined ? `loss ${r.loss.toPrecision(3)}` : `${(r.accuracy * 100).toFixed(1)}%`}`)
+    .join('  ');
+}
+
+function formatScore(score: number, selectBy: TrainingConfig['selectBy']): string {
+  if (!Number.isFinite(score)) return '-';
+  return selectBy === 'loss' ? `loss ${(-score).toPrecision(4)}` : `${(score * 100).toFixed(1)}%`;
+}
+
+/** Exponential moving average with bias correction (the first values are not pulled to 0). */
+class Smoothed {
+  private value = 0;
+  private weight = 0;
+  constructor(private readonly beta = 0.95) {}
+  add(x: number): number {
+    this.value = this.beta * this.value + (1 - this.beta) * x;
+    this.weight = this.beta * this.weight + (1 - this.beta);
+    return this.get();
+  }
+  get(): number {
+    return this.weight === 0 ? NaN : this.value / this.weight;
+  }
+}
+
 /**
- * Runs the command. Bad flags or config (TrainingConfigError) and unreadable checkpoints
+ * Runs the command. Bad flags or config (TrainingConfigError), unreadable checkpoints or data
  * (any GraphemeError raised before training starts) return exit code 2 with nothing written.
  */
 export async function train(flags: TrainFlags, io: TrainIO): Promise<TrainOutcome> {
   // the handlers need the trainer and the output files, which exist only after validation
   let handleStep: (m: StepMetrics) => void = () => {};
   let handleEval: (e: EvalMetrics) => void = () => {};
-  let handleLevel: (c: LevelChange) => void = () => {};
+  let handleLevel: (c: PhaseChange) => void = () => {};
   const events: TrainerEvents = { onStep: (m) => handleStep(m), onEval: (e) => handleEval(e), onLevel: (c) => handleLevel(c) };
   let trainer: Trainer;
   let until: number;
@@ -193,17 +243,25 @@ export async function train(flags: TrainFlags, io: TrainIO): Promise<TrainOutcom
     logEvery = positiveInteger('--log-every', flags.logEvery);
     levelEvalSize = positiveInteger('--level-eval-size', flags.levelEvalSize);
     if (flags.resume !== undefined) {
-      const fixed = (['config', 'levels', 'backend', 'seed'] as const).filter((k) => flags[k] !== undefined);
+      const fixed = (['config', 'levels', 'backend', 'seed', 'data'] as const).filter((k) => flags[k] !== undefined);
       if (fixed.length > 0) throw new TrainingConfigError(`--${fixed[0]}`, 'cannot be changed on --resume: the checkpoint carries the run\'s config (only --steps and --out apply)');
       const bytes = await readCheckpointBytes(flags.resume);
       // the checkpoint's config with the new step budget, checked before the trainer is built
       const steps = flags.steps === undefined ? undefined : numberOrText(flags.steps);
       if (steps !== undefined) validateConfig({ steps });
-      trainer = await Trainer.resume(bytes, events);
+      const dataDir = checkpointDataDir(bytes);
+      const saved = checkpointConfig(bytes) as Record<string, unknown> | null;
+      const data = dataDir === null || saved === null ? undefined : new Curriculum(validateConfig({ ...saved, ...(steps === undefined ? {} : { steps }) }), await loadLevelFiles(dataDir));
+      trainer = await Trainer.resume(bytes, { ...events, data, steps: steps as number | undefined });
       until = (steps as number | undefined) ?? trainer.config.steps;
     } else {
-      const config: TrainingConfig = validateConfig(await configInput(flags));
-      trainer = await Trainer.create(config, events);
+      const input = await configInput(flags);
+      if (flags.data !== undefined) input.data = resolve(flags.data);
+      const pool = typeof input.data === 'string' ? await loadLevelFiles(input.data) : null;
+      // with --data and no levels given, the levels are those the folder has
+      if (pool !== null && input.levels === undefined) input.levels = pool.levels('train');
+      const config: TrainingConfig = validateConfig(input);
+      trainer = await Trainer.create(config, { ...events, data: pool === null ? undefined : new Curriculum(config, pool) });
       until = config.steps;
     }
   } catch (err) {
@@ -215,27 +273,40 @@ export async function train(flags: TrainFlags, io: TrainIO): Promise<TrainOutcom
   }
 
   const config = trainer.config;
-  const out = resolve(flags.out);
+  const outDir = flags.out ?? (await freshOut());
+  const out = resolve(outDir);
   await mkdir(out, { recursive: true });
   const checkpointPath = join(out, CHECKPOINT_FILE);
   const metricsPath = join(out, METRICS_FILE);
   // a run killed mid-write leaves its temporary checkpoint file (the checkpoint itself is whole)
-  for (const name of await readdir(out)) if (name.startsWith(`.${CHECKPOINT_FILE}.`) && name.endsWith('.tmp')) await rm(join(out, name), { force: true });
+  for (const name of await readdir(out)) if (name.endsWith('.tmp') && (name.startsWith(`.${CHECKPOINT_FILE}.`) || name.startsWith('.best.safetensors.'))) await rm(join(out, name), { force: true });
   const first = trainer.step;
   const total = Math.max(until, first);
   const every = logEvery ?? Math.max(1, Math.round((total - first) / 20));
-  const curriculum = trainer.curriculum;
+  const curriculum = trainer.curriculum!;
 
-  for (const { level, reason } of curriculum.skipped) io.out(`notice: skipping level ${level}: ${reason}\n`);
+  const budgets = curriculum.levels.map((l) => curriculum.budgetOf(l));
+  const auto = config.curriculum.levelSteps === 'auto';
   const plan =
     curriculum.mode === 'mixed'
       ? `mixed levels ${curriculum.levels.join(', ')} (weights ${JSON.stringify(curriculum.weights())})`
-      : `progressive levels ${curriculum.levels.join(' → ')} (advance at ${config.curriculum.threshold * 100}% held-out accuracy or after ${curriculum.levels.map((l) => curriculum.budgetOf(l)).join('/')} updates${config.curriculum.restartSchedule ? ', schedule restarted per level' : ''}; replay ${config.curriculum.replay}), now at level ${curriculum.level}`;
+      : `progressive levels ${curriculum.levels.join(' → ')} (advance at ${config.curriculum.threshold * 100}% validation accuracy or after ${auto ? `${budgets.join('/')} updates (the ${config.steps} steps shared)` : `${budgets.map((b) => (Number.isFinite(b) ? b : '∞')).join('/')} updates (curriculum.levelSteps)`}; replay ${config.curriculum.replay}), now at level ${curriculum.level}`;
   io.out(
-    `training on the ${trainer.backend.name} backend: ${plan}, ` +
+    `training on the ${trainer.backend.name} backend${config.data !== null ? ` from ${config.data}` : ''}: ${plan}, ` +
       `${first > 0 ? `resuming at update ${first}, ` : ''}${total} updates of ${config.batchSize * config.accumulationSteps} records, ` +
-      `hidden ${config.model.hidden}, ${config.optimizer.name} lr ${config.learningRate}\n`,
+      `hidden ${config.model.hidden}, ${config.optimizer.name} lr ${config.learningRate} (${config.schedule === 'auto' ? 'linear decay to 1% per level' : config.schedule.kind}), clip ${config.maxGradNorm ?? 'none'}\n`,
   );
+  if (!auto && curriculum.mode === 'progressive') {
+    // the updates before each level starts, if no level advances early at the threshold
+    let before = 0;
+    const unreached = curriculum.levels.filter((l, i) => {
+      const late = i > 0 && before >= total;
+      before += budgets[i];
+      return late;
+    });
+    if (unreached.length > 0) io.out(`warning: the per-level budgets (curriculum.levelSteps) use up the ${total} steps before level${unreached.length > 1 ? 's' : ''} ${unreached.join(', ')} start${unreached.length > 1 ? '' : 's'}, unless earlier levels reach the threshold sooner\n`);
+    if (Number.isFinite(budgets[budgets.length - 1])) io.out(`note: the last level's budget ends the run (at most ${Math.min(total, before)} updates)\n`);
+  }
 
   // a fresh run starts a new log; a resumed one appends to its run's log, cut back to the checkpoint
   if (flags.resume !== undefined) await truncateMetrics(metricsPath, first);
@@ -250,40 +321,42 @@ export async function train(flags: TrainFlags, io: TrainIO): Promise<TrainOutcom
   };
 
   const bar = io.tty
-    ? new SingleBar({ format: 'step {value}/{total} [{bar}] loss {loss} | lr {lr} | {rate} samples/s | eta {eta_formatted}', etaBuffer: 50, fps: 5, hideCursor: true })
+    ? new SingleBar({ format: 'step {value}/{total} [{bar}] level {level} | loss {loss} | lr {lr} | {rate} samples/s | eta {eta}', fps: 5, hideCursor: true })
     : null;
   let last: StepMetrics | null = null;
-  const runStarted = performance.now();
-  const eta = (m: StepMetrics): number => ((performance.now() - runStarted) / 1000 / (m.step - first)) * (total - m.step);
-  const payload = (m: StepMetrics | null) => ({ loss: m ? m.loss.toFixed(4) : '-', lr: m ? m.lr.toExponential(2) : '-', rate: m ? Math.round(m.samplesPerSec) : '-' });
+  // samples/s: smoothed over updates; ETA: from the smoothed wall time per update, evaluations included
+  const rate = new Smoothed();
+  const wallPerUpdate = new Smoothed(0.98);
+  let lastWall = performance.now();
+  const eta = (step: number): number => (wallPerUpdate.get() * (total - step)) / 1000;
+  const payload = (m: StepMetrics | null) => ({ level: m?.level ?? curriculum.level, loss: m ? m.loss.toFixed(4) : '-', lr: m ? m.lr.toExponential(2) : '-', rate: m ? Math.round(rate.get()) : '-', eta: m ? formatSeconds(eta(m.step)) : '?' });
   bar?.start(total, first, payload(null));
 
   handleStep = (m) => {
     last = m;
+    rate.add(m.samplesPerSec);
+    const now = performance.now();
+    wallPerUpdate.add(now - lastWall);
+    lastWall = now;
     metrics.write(JSON.stringify({ kind: 'step', step: m.step, loss: m.loss, lr: m.lr, gradNorm: m.gradNorm, samplesPerSec: m.samplesPerSec, level: m.level, levels: m.levels, applied: m.applied }) + '\n');
     if (bar) bar.update(m.step, payload(m));
     else if (m.step % every === 0 || m.step === total) {
-      io.out(`step ${m.step}/${total}  level ${m.level}  loss ${m.loss.toFixed(4)}  lr ${m.lr.toExponential(2)}  ${Math.round(m.samplesPerSec)} samples/s  eta ${formatSeconds(eta(m))}\n`);
+      io.out(`step ${m.step}/${total}  level ${m.level}  loss ${m.loss.toFixed(4)}  lr ${m.lr.toExponential(2)}  ${Math.round(rate.get())} samples/s  eta ${formatSeconds(eta(m.step))}\n`);
     }
   };
-  // the weights of the best validation evaluation (mean accuracy over the levels), kept in
-  // memory: the final test runs on them, since a later level can pull the earlier ones down
-  // (measured: level 6's first updates took levels 1-4 from 100/46/44/20% to 1/2/2/1%)
-  // (the untrained step-0 baseline is not a candidate; ties go to the later weights)
-  let best: { step: number; accuracy: number; bytes: Uint8Array } | null = null;
   let lastEvalStep = -1;
   handleEval = (e) => {
     lastEvalStep = e.step;
-    if (e.step > 0 && !flags.testLast && (best === null || e.accuracy >= best.accuracy)) best = { step: e.step, accuracy: e.accuracy, bytes: trainer.checkpoint() };
     bar?.stop();
-    metrics.write(JSON.stringify({ kind: 'eval', step: e.step, accuracy: e.accuracy, meanGed: e.meanGed, level: e.level, perLevel: e.perLevel, seconds: e.seconds }) + '\n');
-    io.out(formatTable(`evaluation at step ${e.step} (level ${e.level}): validation accuracy ${(e.accuracy * 100).toFixed(1)}% (mean over levels), mean GED ${e.meanGed.toFixed(3)} (best ${(e.bestAccuracy * 100).toFixed(1)}% at step ${e.bestStep})`, levelRows(e.perLevel)));
+    metrics.write(JSON.stringify({ kind: 'eval', step: e.step, accuracy: e.accuracy, meanGed: e.meanGed, score: e.score, level: e.level, perLevel: e.perLevel, seconds: e.seconds }) + '\n');
+    const summary = `eval @ ${e.step}: ${accuracyLine(e.perLevel)}  | ${config.selectBy} ${formatScore(e.score, config.selectBy)} (best ${formatScore(e.bestScore, config.selectBy)} @ ${e.bestStep}) ${e.seconds.toFixed(1)}s`;
+    io.out(flags.tables ? formatTable(summary, levelRows(e.perLevel)) : summary + '\n');
     if (bar) bar.start(total, e.step, payload(last));
   };
   handleLevel = (c) => {
     metrics.write(JSON.stringify({ kind: 'level', ...c }) + '\n');
     bar?.stop();
-    io.out(`level ${c.from} → ${c.to} at step ${c.step} (${c.reason === 'threshold' ? `held-out accuracy reached ${config.curriculum.threshold * 100}%` : `budget of ${curriculum.budgetOf(c.from)} updates spent`})\n`);
+    io.out(`level ${c.from} → ${c.to} at step ${c.step} (${c.reason === 'threshold' ? `validation accuracy reached ${config.curriculum.threshold * 100}%` : `budget of ${curriculum.budgetOf(c.from as Level)} updates spent`})\n`);
     if (bar) bar.start(total, c.step, payload(last));
   };
 
@@ -295,43 +368,59 @@ export async function train(flags: TrainFlags, io: TrainIO): Promise<TrainOutcom
   if (result.reason !== 'aborted' && config.evalEvery > 0 && lastEvalStep !== trainer.step) trainer.evaluate();
   writeCheckpoint();
   await writes;
-  const bestEval = best as { step: number; bytes: Uint8Array } | null; // assigned in handleEval
-  const tested = bestEval !== null && bestEval.step !== trainer.step && result.reason !== 'aborted' ? await Trainer.resume(bestEval.bytes) : trainer;
-  // OUT/best.safetensors: the weights the final test ran on (written atomically, like the checkpoint)
-  const bestPath = join(flags.out, 'best.safetensors');
-  if (bestEval !== null && result.reason !== 'aborted') await saveCheckpoint(bestPath, bestEval.bytes);
-  if (tested !== trainer) io.out(`held-out test on the weights of update ${tested.step}, the best validation evaluation, saved as ${bestPath} (--test-last tests the last weights)\n`);
-  const test = tested.test(levelEvalSize ?? config.testSize);
+  // OUT/best.safetensors: the weights the final test runs on (the best validation evaluation's unless --test-last), atomically
+  const bestPath = join(out, 'best.safetensors');
+  const useBest = !flags.testLast && trainer.bestEvaluation.step !== trainer.step && Number.isFinite(trainer.bestEvaluation.score);
+  if (result.reason !== 'aborted') await saveCheckpoint(bestPath, trainer.checkpoint(useBest ? 'best' : 'last'));
+  if (useBest && result.reason !== 'aborted') io.out(`held-out test on the weights of update ${trainer.bestEvaluation.step}, the best validation evaluation (${config.selectBy}), saved as ${bestPath} (--test-last tests the last weights)\n`);
+  const test = trainer.test(levelEvalSize ?? config.testSize, useBest ? 'best' : 'last');
   const heldOut = levelRows(test.perLevel);
   if (result.reason !== 'aborted') metrics.write(JSON.stringify({ kind: 'final', step: test.step, perLevel: test.perLevel }) + '\n');
   await new Promise<void>((done) => metrics.end(done));
   if (metricsError) throw metricsError;
 
   const seconds = (performance.now() - started) / 1000;
-  const why = result.reason === 'aborted' ? 'stopped (interrupted)' : result.reason === 'early-stop' ? 'stopped early (no better validation accuracy)' : 'done';
+  const why = result.reason === 'aborted' ? 'stopped (interrupted)' : result.reason === 'early-stop' ? 'stopped early (no better validation score)' : 'done';
   io.out(`${why} at update ${result.steps} after ${formatSeconds(seconds)}\n`);
   io.out(`checkpoint: ${checkpointPath}\nmetrics:    ${metricsPath}\n`);
   const report = await writeReport(out); // OUT/report.html and the terminal loss chart (./report.ts)
   io.out(`report:     ${report.path}\n${lossChart(report.metrics.steps)}`);
   if (trainer.levelHistory.length > 0) io.out(`levels: ${trainer.levelHistory.map((c) => `${c.from} → ${c.to} at step ${c.step} (${c.reason})`).join(', ')}\n`);
-  io.out(formatTable('held-out test records per level:', heldOut));
-  if (result.reason === 'aborted') io.out(`continue with: grapheme-train train --resume ${checkpointPath} --out ${flags.out}\n`);
+  io.out(formatTable(`held-out test records per level (weights of update ${test.step}):`, heldOut));
+  if (result.reason === 'aborted') io.out(`continue with: grapheme-train train --resume ${checkpointPath} --out ${outDir}\n`);
   return { exitCode: 0, steps: result.steps, reason: result.reason, checkpoint: checkpointPath, metrics: metricsPath, heldOut };
+}
+
+/** The config JSON in a checkpoint's metadata (unchecked; Trainer.resume checks it). */
+function checkpointConfig(bytes: Uint8Array): unknown {
+  try {
+    return JSON.parse(decodeCheckpoint(bytes).metadata.config ?? 'null');
+  } catch {
+    return null;
+  }
+}
+
+/** The data folder a checkpoint's run read its records from, or null (generated). */
+function checkpointDataDir(bytes: Uint8Array): string | null {
+  const config = checkpointConfig(bytes) as { data?: unknown } | null;
+  return typeof config?.data === 'string' ? config.data : null;
 }
 
 export function register(program: Command): void {
   program
     .command('train')
-    .description('train the DagNN on curriculum levels; writes OUT/checkpoint.safetensors and OUT/metrics.jsonl')
-    .option('-c, --config <file>', 'JSON TrainingConfig (the flags below override its fields)')
-    .option('-l, --levels <levels>', 'curriculum levels: a range "1-7" or a list "1,2,3" (levels the model cannot train yet are skipped with a notice)')
-    .option('-n, --steps <n>', 'optimizer updates (with --resume: the total to reach)')
-    .option('-b, --backend <name>', 'wasm, js or auto')
-    .option('-s, --seed <seed>', 'seed of the weights and the data (number or string)')
-    .requiredOption('-o, --out <dir>', 'output directory')
+    .description('train the DagNN on curriculum levels; writes OUT/checkpoint.safetensors, best.safetensors, metrics.jsonl and report.html')
+    .option('-c, --config <file>', 'JSON TrainingConfig (the flags below override its fields; every field and default: src/train/config.ts)')
+    .option('-l, --levels <levels>', `curriculum levels: a range "1-7" or a list "1,2,3" (default: ${DEFAULT_CONFIG.levels[0]}-${DEFAULT_CONFIG.levels[DEFAULT_CONFIG.levels.length - 1]}, or the levels of --data)`)
+    .option('-n, --steps <n>', `optimizer updates, the run's length; the levels share them unless the config gives curriculum.levelSteps (with --resume: the total to reach) (default: ${DEFAULT_CONFIG.steps})`)
+    .option('-b, --backend <name>', `wasm, js or auto (default: ${DEFAULT_CONFIG.backend})`)
+    .option('-s, --seed <seed>', `seed of the weights and the data, a number or a string (default: ${DEFAULT_CONFIG.seed})`)
+    .option('-d, --data <dir>', 'train on the files `generate --split` wrote to DIR (level_L/{train,val,test}.jsonl) instead of generated records')
+    .option('-o, --out <dir>', 'output folder (default: a fresh runs/YYYY-MM-DD-HHMMSS)')
     .option('-r, --resume <checkpoint>', 'continue a run from its checkpoint.safetensors')
-    .option('--log-every <n>', 'without a terminal: print a progress line every N updates')
-    .option('--level-eval-size <n>', 'held-out records per level in the per-level tables')
+    .option('--tables', 'print the per-level table at every evaluation (default: one line; the table at the end)')
+    .option('--log-every <n>', 'without a terminal: print a progress line every N updates (default: ~20 lines a run)')
+    .option('--level-eval-size <n>', `held-out test records per level in the final table (default: the config's testSize, ${DEFAULT_CONFIG.testSize})`)
     .option('--test-last', 'run the final held-out test on the last weights (default: the best validation evaluation\'s)')
     .action(async (flags: TrainFlags) => {
       const abort = new AbortController();

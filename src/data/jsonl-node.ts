@@ -4,12 +4,14 @@
  * leaves a half-written dataset under the final name.
  */
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Dataset } from './dataset';
 import { DatasetError, parseRecordLine, serializeRecord } from './jsonl';
 import type { DatasetRecord } from './record';
+import { RecordLevels, RecordSourceError } from './source';
+import { SPLITS, type Split } from './split';
 
 export interface ReadJsonlOptions {
   /** Skip malformed lines instead of throwing; each skipped line is passed to onSkip. */
@@ -117,4 +119,38 @@ export async function writeJsonl(path: string, records: Iterable<DatasetRecord> 
     throw err;
   }
   return writer.written;
+}
+
+/**
+ * The records of a folder as `grapheme-train generate --split` writes it,
+ * DIR/level_L/{train,val,test}.jsonl, as a LevelPool for the curriculum (./source.ts).
+ * Every line is parsed and checked (a malformed one is a DatasetError naming the file and
+ * line); a level needs train records, and val and test records to be evaluated.
+ */
+export async function loadLevelFiles(dir: string): Promise<RecordLevels> {
+  let entries: string[];
+  try {
+    entries = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory() && /^level_[1-7]$/.test(e.name)).map((e) => e.name);
+  } catch (err) {
+    throw new RecordSourceError(`${dir}: cannot read the folder (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  if (entries.length === 0) throw new RecordSourceError(`${dir}: no level_1 … level_7 folders (write them with: grapheme-train generate --level L --samples N --split --out ${dir})`);
+  const records: Record<Split, DatasetRecord[]> = { train: [], val: [], test: [] };
+  for (const name of entries.sort()) {
+    for (const split of SPLITS) {
+      const path = join(dir, name, `${split}.jsonl`);
+      let loaded: DatasetRecord[];
+      try {
+        loaded = (await loadJsonl(path)).records;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new RecordSourceError(`${path}: missing (generate with --split writes train, val and test)`);
+        throw err;
+      }
+      const level = Number(name.slice(6));
+      const wrong = loaded.findIndex((r) => r.level !== level);
+      if (wrong >= 0) throw new RecordSourceError(`${path}: record ${loaded[wrong].id} is of level ${loaded[wrong].level}, the folder is level ${level}`);
+      records[split].push(...loaded);
+    }
+  }
+  return new RecordLevels(records);
 }

@@ -5,3 +5,4 @@ export { DagNN, ModelStateError, ModelOptionError, NUMERIC_TYPES, numericGraph, 
 export { numericLoss, numericTarget, planInput, recordsLoss, decoderLoss, type DecoderLoss, type DecoderLossOptions, evaluateRecords, evaluateByLevel, TargetError, type NumericTarget, type NumericLossOptions, type NumericLoss, type RecordsLossOptions, type Evaluation } from './loss';
 export { reshape, writeRows, blockMatrix } from './ops';
 export { TreeDecoder, answersSymbolically, decoderTree, treeGraph, labelClass, DecoderTargetError, LABEL_CLASSES, OTHER_NUMBER, SLOPE, INT_MIN, INT_MAX, DECODER_TOKENS, type DecoderNode } from './decoder';
+export { DagNNModel, type DagNNModelOptions } from './trainable';

@@ -20,13 +20,6 @@ export class TrainingConfigError extends GraphemeError {
 export const OPTIMIZER_NAMES = ['adam', 'adamw', 'sgd', 'rmsprop', 'adagrad'] as const;
 export type OptimizerName = (typeof OPTIMIZER_NAMES)[number];
 
-/**
- * The levels the model can be trained on today: those with a numeric answer (the model has
- * only a numeric head). A configured level outside this list is skipped with a notice
- * (./curriculum.ts), not an error. When the symbolic decoder lands, 5 joins this list.
- */
-export const TRAINABLE_LEVELS: readonly Level[] = [1, 2, 3, 4, 5, 6, 7];
-
 export const CURRICULUM_MODES = ['progressive', 'mixed'] as const;
 
 /**
@@ -38,8 +31,12 @@ export interface CurriculumConfig {
   mode: (typeof CURRICULUM_MODES)[number];
   /** progressive: move on when the current level's held-out (val) accuracy reaches this at an evaluation (default 0.95) */
   threshold: number;
-  /** progressive: move on after this many updates on a level at the latest; one number for every level, a per-level map (absent levels: no budget), or null for none (default 2000). The last level's budget ends the run. */
-  levelSteps: number | Record<string, number> | null;
+  /**
+   * progressive: move on after this many updates on a level at the latest; one number for
+   * every level, a per-level map (absent levels: no budget), null for none, or 'auto' (the
+   * default): the run's `steps` shared evenly by the levels. The last level's budget ends the run.
+   */
+  levelSteps: number | Record<string, number> | null | 'auto';
   /** progressive: start the learning-rate schedule over at every level change (default true; no effect on a constant schedule) */
   restartSchedule: boolean;
   /** progressive: share of each batch drawn from the earlier levels, spread evenly over them (default 0.3) */
@@ -75,9 +72,15 @@ export interface TrainingConfig {
   seed: number | string;
   /** 'js', 'wasm' or 'auto' (default 'auto': wasm where WebAssembly SIMD is available) */
   backend: 'js' | 'wasm' | 'auto';
-  /** curriculum levels (default [1, 2, 3, 4, 5, 6, 7]); levels not in TRAINABLE_LEVELS are skipped with a notice */
+  /**
+   * where the curriculum's records come from: null (default) generates them; a folder path
+   * names `grapheme-train generate --split` files (DIR/level_L/{train,val,test}.jsonl), which
+   * the CLI loads (the runtime-neutral Trainer takes them as options.data).
+   */
+  data: string | null;
+  /** curriculum levels (default [1, 2, 3, 4, 5, 6, 7]) */
   levels: Level[];
-  /** how the levels are scheduled (default progressive, threshold 0.95, 2000 updates per level, schedule restarted per level, replay 0.3) */
+  /** how the levels are scheduled (default progressive, threshold 0.95, `steps` shared evenly by the levels, schedule restarted per level, replay 0.3) */
   curriculum: CurriculumConfig;
   /** optimizer updates to run (default 1000) */
   steps: number;
@@ -85,50 +88,65 @@ export interface TrainingConfig {
   batchSize: number;
   /** forward/backward passes whose gradients are summed (mean) into one update (default 1) */
   accumulationSteps: number;
-  /** base learning rate; the schedule multiplies it (default 3e-2, measured on level 1 with Adam) */
+  /** base learning rate; the schedule multiplies it (default 3e-3) */
   learningRate: number;
   /** default { name: 'adam' } */
   optimizer: OptimizerConfig;
-  /** learning-rate schedule as in src/schedule (default { kind: 'constant' }) */
-  schedule: ScheduleConfig;
-  /** clip the global gradient 2-norm to this before each update; null = no clipping (default 1) */
+  /**
+   * learning-rate schedule as in src/schedule, or 'auto' (the default): a linear decay from
+   * 1 to 0.01 of the rate over each curriculum level's budget (restarted per level), or over
+   * the run's steps when a level has no budget. Level 1 for 3000 updates reaches 100% held-out
+   * with it, 77% at a constant rate (docs/experiments.md).
+   */
+  schedule: ScheduleConfig | 'auto';
+  /** clip the global gradient 2-norm to this before each update; null = no clipping (default 0.1) */
   maxGradNorm: number | null;
   /** α: weight of node edit costs (the GED term; default 1) */
   nodeLossWeight: number;
-  /** β: weight of edge edit costs (default 1; numeric answers are one-node graphs, so unused until the symbolic decoder) */
-  edgeLossWeight: number;
   /** weight of the auxiliary squared value error (src/model/loss.ts, default 1) */
   auxLossWeight: number;
-  /** evaluate on the validation set every this many updates; 0 = never (default 100) */
+  /** evaluate on the validation set every this many updates; 0 = never (default 500) */
   evalEvery: number;
   /** validation records PER LEVEL (hash 'val' split, default 200); their accuracy drives the curriculum */
   evalSize: number;
   /** held-out test records PER LEVEL for the final evaluation (hash 'test' split, default 500) */
   testSize: number;
-  /** stop after this many evaluations without a better validation accuracy (the mean over the trained levels); 0 = never (default 0) */
+  /** stop after this many evaluations without a better `selectBy` score; 0 = never (default 0) */
   patience: number;
+  /**
+   * What "best weights" means (the weights the final test runs on, and early stopping):
+   * 'min-accuracy' (default), the lowest validation accuracy over the evaluated groups (levels),
+   * so no level is traded away unseen; 'mean-accuracy'; 'loss', the mean held-out loss (lower
+   * is better; for models without an accuracy). The earliest evaluation with the best score
+   * wins, step 0 included.
+   */
+  selectBy: SelectBy;
   model: ModelConfig;
 }
+
+export const SELECT_BY = ['min-accuracy', 'mean-accuracy', 'loss'] as const;
+export type SelectBy = (typeof SELECT_BY)[number];
 
 export const DEFAULT_CONFIG: Readonly<TrainingConfig> = Object.freeze({
   seed: 0,
   backend: 'auto',
+  data: null,
   levels: [1, 2, 3, 4, 5, 6, 7],
-  curriculum: { mode: 'progressive', threshold: 0.95, levelSteps: 2000, restartSchedule: true, replay: 0.3, weights: null },
+  curriculum: { mode: 'progressive', threshold: 0.95, levelSteps: 'auto', restartSchedule: true, replay: 0.3, weights: null },
   steps: 1000,
   batchSize: 64,
   accumulationSteps: 1,
-  learningRate: 3e-2,
+  learningRate: 3e-3,
   optimizer: { name: 'adam' },
-  schedule: { kind: 'constant' },
-  maxGradNorm: 1,
+  schedule: 'auto',
+  maxGradNorm: 0.1,
   nodeLossWeight: 1,
-  edgeLossWeight: 1,
   auxLossWeight: 1,
-  evalEvery: 100,
+  evalEvery: 500,
   evalSize: 200,
   testSize: 500,
   patience: 0,
+  selectBy: 'min-accuracy',
   model: { hidden: 32, valueScale: 100, binaryUnits: ['product', 'ratio'] },
 }) as TrainingConfig;
 
@@ -198,15 +216,14 @@ export function validateConfig(json: unknown): TrainingConfig {
   const backend = get('backend');
   if (backend !== 'js' && backend !== 'wasm' && backend !== 'auto') throw new TrainingConfigError('backend', `expected 'js', 'wasm' or 'auto', got ${describe(backend)}`);
 
+  const data = get('data');
+  if (data !== null && (typeof data !== 'string' || data === '')) throw new TrainingConfigError('data', `expected null or a folder path, got ${describe(data)}`);
   const levels = get('levels');
   if (!Array.isArray(levels) || levels.length === 0) throw new TrainingConfigError('levels', `expected a non-empty array of levels, got ${describe(levels)}`);
   levels.forEach((l, i) => {
     checkNumber(`levels[${i}]`, l, { min: 1, max: 7, integer: true });
     if (levels.indexOf(l) !== i) throw new TrainingConfigError(`levels[${i}]`, `level ${l} is listed twice`);
   });
-  if (!levels.some((l) => TRAINABLE_LEVELS.includes(l))) {
-    throw new TrainingConfigError('levels', `none of the levels ${levels.join(', ')} can be trained yet (trainable: ${TRAINABLE_LEVELS.join(', ')}; level 5 needs the symbolic tree decoder)`);
-  }
   const curriculum = checkCurriculum(input.curriculum, levels as Level[]);
 
   const steps = checkNumber('steps', get('steps'), { min: 1, integer: true });
@@ -235,7 +252,7 @@ export function validateConfig(json: unknown): TrainingConfig {
   }
 
   const schedule = get('schedule');
-  try {
+  if (schedule !== 'auto') try {
     scheduleFromConfig(schedule as ScheduleConfig, 'schedule');
   } catch (err) {
     if (err instanceof OptimizerConfigError) throw new TrainingConfigError(err.field.startsWith('schedule') ? err.field : `schedule.${err.field}`, err.message.replace(/^[^:]*: /, ''));
@@ -246,7 +263,6 @@ export function validateConfig(json: unknown): TrainingConfig {
   const maxGradNorm = get('maxGradNorm');
   if (maxGradNorm !== null) checkNumber('maxGradNorm', maxGradNorm, { min: 0, minExclusive: true });
   const nodeLossWeight = checkNumber('nodeLossWeight', get('nodeLossWeight'), { min: 0 });
-  const edgeLossWeight = checkNumber('edgeLossWeight', get('edgeLossWeight'), { min: 0 });
   const auxLossWeight = checkNumber('auxLossWeight', get('auxLossWeight'), { min: 0 });
   if (nodeLossWeight === 0 && auxLossWeight === 0) throw new TrainingConfigError('nodeLossWeight', 'the node (GED) and auxiliary weights are both 0: nothing would train the value');
   const evalEvery = checkNumber('evalEvery', get('evalEvery'), { min: 0, integer: true });
@@ -254,6 +270,8 @@ export function validateConfig(json: unknown): TrainingConfig {
   const testSize = checkNumber('testSize', get('testSize'), { min: 1, integer: true });
   const patience = checkNumber('patience', get('patience'), { min: 0, integer: true });
   if (patience > 0 && evalEvery === 0) throw new TrainingConfigError('patience', 'early stopping needs evaluations: set evalEvery > 0');
+  const selectBy = get('selectBy');
+  if (!(SELECT_BY as readonly unknown[]).includes(selectBy)) throw new TrainingConfigError('selectBy', `expected one of ${SELECT_BY.map((m) => `'${m}'`).join(', ')}, got ${describe(selectBy)}`);
 
   const model = checkObject('model', input.model ?? {});
   checkKeys('model.', model, Object.keys(d.model));
@@ -268,6 +286,7 @@ export function validateConfig(json: unknown): TrainingConfig {
   return {
     seed: seed as number | string,
     backend,
+    data: data as string | null,
     levels: [...levels] as Level[],
     curriculum,
     steps,
@@ -275,15 +294,15 @@ export function validateConfig(json: unknown): TrainingConfig {
     accumulationSteps,
     learningRate,
     optimizer: structuredClone({ ...optimizer, name }) as OptimizerConfig,
-    schedule: structuredClone(schedule) as ScheduleConfig,
+    schedule: structuredClone(schedule) as ScheduleConfig | 'auto',
     maxGradNorm: maxGradNorm as number | null,
     nodeLossWeight,
-    edgeLossWeight,
     auxLossWeight,
     evalEvery,
     evalSize,
     testSize,
     patience,
+    selectBy: selectBy as SelectBy,
     model: { hidden, valueScale, binaryUnits: [...binaryUnits] },
   };
 }
@@ -308,15 +327,15 @@ function checkCurriculum(v: unknown, levels: readonly Level[]): CurriculumConfig
   const replay = checkNumber('curriculum.replay', input.replay ?? d.replay, { min: 0, max: 1, maxExclusive: true });
   const rawSteps = input.levelSteps === undefined ? d.levelSteps : input.levelSteps;
   const levelSteps =
-    rawSteps === null ? null
+    rawSteps === null || rawSteps === 'auto' ? rawSteps
     : typeof rawSteps === 'number' ? checkNumber('curriculum.levelSteps', rawSteps, { min: 1, integer: true })
     : checkLevelMap('curriculum.levelSteps', rawSteps, levels, { min: 1, integer: true });
   const restartSchedule = input.restartSchedule ?? d.restartSchedule;
   if (typeof restartSchedule !== 'boolean') throw new TrainingConfigError('curriculum.restartSchedule', `expected true or false, got ${describe(restartSchedule)}`);
   const rawWeights = input.weights === undefined ? d.weights : input.weights;
   const weights = rawWeights === null ? null : checkLevelMap('curriculum.weights', rawWeights, levels, { min: 0 });
-  if (mode === 'mixed' && !levels.some((l) => TRAINABLE_LEVELS.includes(l) && (weights?.[String(l)] ?? 1) > 0)) {
-    throw new TrainingConfigError('curriculum.weights', 'every trainable level has weight 0: nothing to draw batches from');
+  if (mode === 'mixed' && !levels.some((l) => (weights?.[String(l)] ?? 1) > 0)) {
+    throw new TrainingConfigError('curriculum.weights', 'every level has weight 0: nothing to draw batches from');
   }
   return { mode: mode as CurriculumConfig['mode'], threshold, levelSteps, restartSchedule, replay, weights };
 }

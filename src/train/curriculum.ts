@@ -17,8 +17,11 @@
  * MIXED. Every batch mixes all trainable configured levels with probability proportional
  * to their weight (default 1 each); no advancing.
  *
- * SKIPPED LEVELS. A configured level the model cannot train yet (not in TRAINABLE_LEVELS:
- * level 5 until the symbolic decoder exists) is left out with a notice in `skipped`.
+ * THE RECORD SOURCE. The curriculum is the Trainer's record source (src/data/source.ts)
+ * over a LevelPool: generated records (default) or `generate`'s files. Micro-batch m of
+ * update u is pool.draw(`${seed}/train/${u}/${m}`, 'train', size, weights()); each trained
+ * level's held-out records are pool.draw(`${seed}/${split}/L${level}`, split, count) — every
+ * level is evaluated at every evaluation, those not reached yet included.
  *
  * DETERMINISM. The mixture is a pure function of the state (mode, current level), and the
  * state changes only at update boundaries, at decisions that depend on the step count and
@@ -26,8 +29,10 @@
  * batch of update u is a pure function of (seed, u, state) across a resume.
  */
 import type { Level } from '../data/levels';
+import type { DatasetRecord } from '../data/record';
+import { GeneratedLevels, type BatchRequest, type LevelPool, type PhaseChange, type RecordSource, type SourcePhase } from '../data/source';
 import { GraphemeError } from '../errors';
-import { TRAINABLE_LEVELS, type CurriculumConfig, type TrainingConfig } from './config';
+import type { CurriculumConfig, TrainingConfig } from './config';
 
 export class CurriculumStateError extends GraphemeError {
   constructor(readonly field: string, readonly reason: string) {
@@ -37,17 +42,11 @@ export class CurriculumStateError extends GraphemeError {
 
 export type LevelChangeReason = 'threshold' | 'budget';
 
-export interface LevelChange {
-  /** updates done when the run moved on */
-  step: number;
+/** The curriculum's phase change: from one level to the next. */
+export interface LevelChange extends PhaseChange {
   from: Level;
   to: Level;
   reason: LevelChangeReason;
-}
-
-export interface SkippedLevel {
-  level: Level;
-  reason: string;
 }
 
 export interface CurriculumState {
@@ -59,35 +58,51 @@ export interface CurriculumState {
   history: LevelChange[];
 }
 
-/** Why a configured level is left out, or null when it trains. */
-export function untrainableReason(level: Level, trainable: readonly Level[] = TRAINABLE_LEVELS): string | null {
-  if (trainable.includes(level)) return null;
-  return level === 5
-    ? 'level 5 (symbolic derivatives) needs the symbolic tree decoder, which is not built yet'
-    : `level ${level} has no decoder for its answers yet`;
-}
-
-export class Curriculum {
+export class Curriculum implements RecordSource<DatasetRecord> {
   /** the levels that train, ascending */
   readonly levels: Level[];
-  /** configured levels left out, with why */
-  readonly skipped: SkippedLevel[];
   private readonly config: CurriculumConfig;
+  private readonly seed: string;
   private index = 0;
   private levelStart = 0;
   private readonly changes: LevelChange[] = [];
+  private readonly heldOutCache = new Map<string, DatasetRecord[]>();
 
-  /** `trainable`: the levels the model has heads for (TRAINABLE_LEVELS; a parameter for tests) */
-  constructor(training: Pick<TrainingConfig, 'levels' | 'curriculum'>, trainable: readonly Level[] = TRAINABLE_LEVELS) {
+  /** `pool`: where records come from (default: generated, split by the hash of the canonical text) */
+  /** the run's length, which 'auto' level budgets share */
+  private readonly runSteps: number;
+
+  constructor(
+    training: Pick<TrainingConfig, 'levels' | 'curriculum'> & { seed?: number | string; steps?: number },
+    readonly pool: LevelPool = new GeneratedLevels(),
+  ) {
     this.config = training.curriculum;
+    this.runSteps = training.steps ?? Infinity;
+    this.seed = String(training.seed ?? 0);
     const sorted = [...training.levels].sort((a, b) => a - b);
-    this.skipped = sorted.flatMap((level) => {
-      const reason = untrainableReason(level, trainable);
-      return reason === null ? [] : [{ level, reason }];
-    });
-    this.levels = sorted.filter((l) => untrainableReason(l, trainable) === null && (this.config.mode !== 'mixed' || this.weightOf(l) > 0));
+    this.levels = sorted.filter((l) => this.config.mode !== 'mixed' || this.weightOf(l) > 0);
     // validateConfig guarantees at least one; this guards hand-built configs
     if (this.levels.length === 0) throw new CurriculumStateError('levels', 'no configured level can be trained');
+  }
+
+  batch({ update, micro, size }: BatchRequest): DatasetRecord[] {
+    return this.pool.draw(`${this.seed}/train/${update}/${micro}`, 'train', size, this.weights());
+  }
+
+  /** Each trained level's held-out records (drawn once per split and count, then cached). */
+  heldOut(split: 'val' | 'test', count: number): Record<string, DatasetRecord[]> {
+    const out: Record<string, DatasetRecord[]> = {};
+    for (const level of this.levels) {
+      const key = `${split}/${level}/${count}`;
+      let records = this.heldOutCache.get(key);
+      if (!records) this.heldOutCache.set(key, (records = this.pool.draw(`${this.seed}/${split}/L${level}`, split, count, { [level]: 1 })));
+      out[level] = records;
+    }
+    return out;
+  }
+
+  phase(): SourcePhase {
+    return { level: this.level, levels: Object.keys(this.weights()).map(Number) };
   }
 
   get mode(): CurriculumConfig['mode'] {
@@ -115,18 +130,29 @@ export class Curriculum {
     return out;
   }
 
-  /** Updates budgeted for a level (progressive), or Infinity. */
+  /**
+   * Updates budgeted for a level (progressive), or Infinity. 'auto': the updates left of the
+   * run when the level starts, shared evenly by it and the levels after it (a level that
+   * advances early leaves its rest to the others; the last level ends the run at `steps`).
+   * For a level not started yet this is the estimate as if no level advanced early.
+   */
   budgetOf(level: Level): number {
     if (this.config.mode !== 'progressive') return Infinity;
     const steps = this.config.levelSteps;
     if (steps === null) return Infinity;
+    if (steps === 'auto') {
+      const at = this.levels.indexOf(level);
+      if (at < this.index) return this.changes.find((c) => c.from === level)!.step - (this.changes.find((c) => c.to === level)?.step ?? 0);
+      const start = at === this.index ? this.levelStart : this.levelStart + (at - this.index) * Math.floor((this.runSteps - this.levelStart) / (this.levels.length - this.index));
+      return Math.max(1, Math.floor((this.runSteps - start) / (this.levels.length - at)));
+    }
     if (typeof steps === 'number') return steps;
     return steps[String(level)] ?? Infinity;
   }
 
-  /** After an evaluation at `step` with the current level's held-out accuracy: advance if it reached the threshold. */
-  afterEval(step: number, accuracyOfCurrent: number): LevelChange | null {
-    if (this.config.mode !== 'progressive' || accuracyOfCurrent < this.config.threshold) return null;
+  /** After an evaluation at `step` with each level's held-out accuracy: advance if the current level reached the threshold. */
+  afterEval(step: number, accuracy: Record<string, number>): LevelChange | null {
+    if (this.config.mode !== 'progressive' || (accuracy[String(this.level)] ?? 0) < this.config.threshold) return null;
     return this.advance(step, 'threshold');
   }
 
@@ -164,7 +190,8 @@ export class Curriculum {
   }
 
   /** Restores stateDict(); checks that it belongs to this curriculum. */
-  loadStateDict(state: CurriculumState): void {
+  loadStateDict(raw: unknown): void {
+    const state = raw as CurriculumState;
     if (state === null || typeof state !== 'object') throw new CurriculumStateError('curriculum', 'expected an object');
     if (state.mode !== this.config.mode) throw new CurriculumStateError('curriculum.mode', `the checkpoint's curriculum is '${String(state.mode)}', the config's '${this.config.mode}'`);
     const index = this.levels.indexOf(state.level);

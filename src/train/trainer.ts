@@ -1,49 +1,51 @@
 /**
- * The Trainer: one run of the DagNN on curriculum data, resumable bit-identically.
+ * The Trainer: the generic training loop for any model and any record source, resumable
+ * bit-identically.
  *
- * ONE UPDATE (trainStep): for each of `accumulationSteps` micro-batches: draw the batch,
- * buildPlan → model.forward → numericLoss (scaled by 1/accumulationSteps, so the summed
- * gradients are the mean) → tape.backward (accumulates) → tape.reset(); then clip the
- * global gradient norm, optimizer.step(), scheduler.step().
+ * CONTRACTS. A model (./contract.ts) brings its parameters, its loss on a batch and its
+ * metrics; a record source (src/data/source.ts) brings the batches, the held-out groups and,
+ * optionally, phases (a curriculum). Without either, the Trainer builds the built-in pair
+ * from the config: the DagNN (src/model/trainable.ts) and the curriculum (./curriculum.ts)
+ * over generated records. The Trainer knows nothing of math or graphs.
  *
- * DATA. Micro-batch m of update u comes from a DataGenerator seeded
- * `${seed}/train/${u}/${m}`, drawing levels by the curriculum's current mixture
- * (./curriculum.ts): a pure function of (seed, u, m, curriculum state), so the data
- * stream's position IS the update count and a resumed run draws exactly the batches the
- * uninterrupted one would have. Records outside the hash 'train' split (DESIGN: test sets
- * disjoint by the canonical text) and records the model cannot answer yet (symbolic
- * answers, e.g. some level-6 integrals, until the symbolic decoder) are skipped.
+ * ONE UPDATE is ./step.ts (trainStep): accumulation, clipping, non-finite skip, optimizer,
+ * schedule. Micro-batch m of update u is source.batch({ update: u, micro: m, … }): a pure
+ * function of (u, m, source state), so the data stream's position IS the update count.
  *
- * EVALUATION. Per trained level, `evalSize` records of the 'val' split from the stream
- * `${seed}/val/L${level}` (drawn once, lazily): accuracy, mean GED, equivalence rate and the
- * held-out loss (the training objective, forward only). The final test (test()) does the
- * same on `testSize` records of the 'test' split per level from `${seed}/test/L${level}`.
- * An evaluation's overall accuracy (early stopping) is the mean over the trained levels.
+ * EVALUATION. Each held-out group (a curriculum level) on its own: the model's metrics plus
+ * the held-out loss (the training objective, forward only). The run's SCORE (config.selectBy)
+ * is by default the minimum over the groups of their accuracy, so no group is traded away
+ * unseen. BEST WEIGHTS: the weights of the evaluation with the best score (the earliest on
+ * ties, step 0 included) are kept and travel in the checkpoint; test() and the CLI's
+ * best.safetensors use them. Early stopping (patience) counts evaluations since the best.
  *
- * STATE. Everything a resumed run needs is in checkpoint(): the weights and the optimizer
- * buffers as F32 tensors (bit-exact), and as JSON metadata the config, the update count,
- * the optimizer's counters and options, the scheduler's state, the data stream position
- * and the early-stopping state (./checkpoint.ts has the layout).
+ * SCHEDULE. config.schedule, or 'auto': a linear decay 1 → 0.01 over the current phase's
+ * budget (the source's, e.g. a curriculum level's) or the run. At a phase change the source
+ * may restart it (curriculum.restartSchedule).
  *
- * LEVELS. Levels outside TRAINABLE_LEVELS (level 5 until the symbolic decoder exists) are
- * skipped with a notice (`curriculum.skipped`).
+ * STATE. checkpoint() holds the weights, the optimizer buffers and the best weights as F32
+ * tensors (bit-exact) and as JSON metadata the config, the step, the optimizer's counters,
+ * the scheduler, the data position, the source's state and the best/early-stopping state.
  */
-import { ops, Tape, type Parameter } from '../autograd/index';
+import { Tape, type Parameter } from '../autograd/index';
 import { createBackend, type Backend } from '../backend/index';
-import { DataGenerator } from '../data/generator';
-import type { Level } from '../data/levels';
 import type { DatasetRecord } from '../data/record';
-import { splitOf, type Split } from '../data/split';
-import { DagNN, evaluateRecords, recordsLoss, type Evaluation } from '../model/index';
-import { Adagrad, Adam, AdamW, clipGradNorm, gradNorm, RMSprop, SGD, StateDictError, type Optimizer, type OptimizerState } from '../optim/index';
-import { LrScheduler, scheduleFromConfig, type LrSchedulerState } from '../schedule/index';
+import type { PhaseChange, RecordSource } from '../data/source';
+import { DagNNModel } from '../model/trainable';
+import { Adagrad, Adam, AdamW, RMSprop, SGD, StateDictError, type Optimizer, type OptimizerState } from '../optim/index';
+import { linear, LrScheduler, scheduleFromConfig, type LrSchedulerState, type Schedule } from '../schedule/index';
 import { CheckpointError, decodeCheckpoint, encodeCheckpoint, type CheckpointTensor } from './checkpoint';
-import { TRAINABLE_LEVELS, validateConfig, type TrainingConfig, type TrainingConfigInput } from './config';
-import { Curriculum, CurriculumStateError, type CurriculumState, type LevelChange } from './curriculum';
+import { validateConfig, type SelectBy, type TrainingConfig, type TrainingConfigInput } from './config';
+import { checkParameterNames, type ModelMetrics, type TrainableModel } from './contract';
+import { Curriculum } from './curriculum';
+import { trainStep } from './step';
+import { GraphemeError } from '../errors';
 
 export const CHECKPOINT_FORMAT = 'grapheme-train/trainer';
-/** 2: the curriculum state (./curriculum.ts) in `__metadata__.curriculum` */
-export const CHECKPOINT_VERSION = 2;
+/** 3: the record source's state in `source`, best weights as `best.*` tensors and `best` metadata */
+export const CHECKPOINT_VERSION = 3;
+
+export class TrainerError extends GraphemeError {}
 
 export interface StepMetrics {
   /** updates done after this one (1-based) */
@@ -56,41 +58,51 @@ export interface StepMetrics {
   gradNorm: number;
   /**
    * records (batchSize × accumulationSteps) per second of the update's wall time: drawing
-   * and generating the batch, building the plan, forward, backward, clipping, optimizer
-   * and schedule step. NOT included: evaluations, checkpoint writes, event handlers and the
-   * event-loop yields between updates (see EvalMetrics.seconds for evaluations).
+   * the batch, forward, backward, clipping, optimizer and schedule step. NOT included:
+   * evaluations, checkpoint writes, event handlers and the event-loop yields between updates.
    */
   samplesPerSec: number;
-  /** the curriculum's current level (progressive), or the highest level mixed in (mixed) */
-  level: Level;
-  /** the levels the update's batch was drawn from (weight > 0) */
-  levels: Level[];
+  /** the source's phase: the curriculum level (progressive) or the highest level mixed in; 0 for plain sources */
+  level: number;
+  /** the groups the update's batch was drawn from (the curriculum's levels) */
+  levels: number[];
   /** false when the optimizer skipped the update (a non-finite gradient) */
   applied: boolean;
 }
 
-/** One level's held-out figures: evaluateRecords' plus the held-out loss. */
-export interface LevelEvaluation extends Evaluation {
+/** One group's held-out figures: the model's metrics plus the held-out loss. */
+export type GroupEvaluation = ModelMetrics & {
   /** the training objective on these records, forward only (mean per record) */
+  loss: number;
+};
+
+/** The DagNN's per-level figures (accuracy, mean GED, equivalence, loss). */
+export interface LevelEvaluation {
+  count: number;
+  accuracy: number;
+  meanGed: number;
+  equivalence: number;
   loss: number;
 }
 
 export interface EvalMetrics {
   step: number;
-  /** mean over the trained levels of their accuracy (exact GED 0) */
+  /** mean over the groups of their accuracy (NaN when the model reports none) */
   accuracy: number;
-  /** mean over the trained levels of their mean GED */
+  /** mean over the groups of their mean GED (NaN when the model reports none) */
   meanGed: number;
-  /** records evaluated, all levels */
+  /** the selectBy score of this evaluation (higher is better; 'loss' is negated) */
+  score: number;
+  /** records evaluated, all groups */
   count: number;
-  /** per trained level (keys "1" … "7", ascending) */
+  /** per group (curriculum level "1" … "7", ascending) */
   perLevel: Record<string, LevelEvaluation>;
-  /** the curriculum level when evaluated (before any change this evaluation causes) */
-  level: Level;
+  /** the source's phase when evaluated (before any change this evaluation causes) */
+  level: number;
   /** wall time of the evaluation */
   seconds: number;
-  /** the best accuracy so far (this one included) and its step */
-  bestAccuracy: number;
+  /** the best score so far (this one included) and its step */
+  bestScore: number;
   bestStep: number;
   /** evaluations since the best one */
   staleEvals: number;
@@ -99,26 +111,31 @@ export interface EvalMetrics {
 export interface TrainerEvents {
   onStep?: (m: StepMetrics) => void;
   onEval?: (m: EvalMetrics) => void;
-  /** the curriculum moved on (after the onStep or onEval that caused it) */
-  onLevel?: (change: LevelChange) => void;
+  /** the source moved to another phase (after the onStep or onEval that caused it) */
+  onLevel?: (change: PhaseChange) => void;
 }
 
-/** The final held-out test: per trained level, on the 'test' split. */
+/** The final held-out test: per group, on the 'test' split. */
 export interface TestMetrics {
+  /** the update whose weights were tested */
   step: number;
   perLevel: Record<string, LevelEvaluation>;
 }
 
-export interface TrainerOptions extends TrainerEvents {
-  /** use this backend instead of creating config.backend (it must be fresh for bit-identical resumes) */
+export interface TrainerOptions<R = DatasetRecord, M extends TrainableModel<R> = TrainableModel<R>> extends TrainerEvents {
+  /** use this backend instead of creating config.backend (fresh, for bit-identical resumes); a given model brings its own */
   backend?: Backend;
+  /** the model (default: the DagNN from config.model) */
+  model?: M;
+  /** the record source (default: the curriculum over generated records, from config.levels and config.curriculum) */
+  data?: RecordSource<R>;
 }
 
 export interface RunOptions {
   signal?: AbortSignal;
   /** stop when this many updates are done (default config.steps) */
   until?: number;
-  /** called after each evaluation AND the level change it may cause: a checkpoint taken here resumes bit-identically */
+  /** called after each evaluation AND the phase change it may cause: a checkpoint taken here resumes bit-identically */
   onEvaluated?: (m: EvalMetrics) => void;
 }
 
@@ -127,55 +144,80 @@ export interface RunResult {
   reason: 'done' | 'aborted' | 'early-stop';
 }
 
-interface EarlyStopState {
-  bestAccuracy: number;
-  bestStep: number;
+interface BestState {
+  score: number;
+  step: number;
   staleEvals: number;
 }
 
 /** How long run() computes before handing the event loop back (ms). */
 const YIELD_AFTER_MS = 16;
 
-export class Trainer {
-  readonly model: DagNN;
+/** The score of an evaluation under `selectBy`: higher is better. */
+export function selectionScore(perGroup: Record<string, GroupEvaluation>, selectBy: SelectBy): number {
+  const rows = Object.values(perGroup);
+  if (rows.length === 0) return -Infinity;
+  if (selectBy === 'loss') return -rows.reduce((a, r) => a + r.loss, 0) / rows.length;
+  const accuracies = rows.map((r) => r.accuracy);
+  if (accuracies.some((a) => a === undefined)) throw new TrainerError(`selectBy '${selectBy}': the model's evaluate() reports no accuracy (use selectBy 'loss')`);
+  return selectBy === 'min-accuracy' ? Math.min(...(accuracies as number[])) : (accuracies as number[]).reduce((a, b) => a + b, 0) / accuracies.length;
+}
+
+export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel & TrainableModel<R>> {
   readonly optimizer: Optimizer<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-  readonly scheduler: LrScheduler;
-  readonly curriculum: Curriculum;
   /** per-update metrics of this process (not carried by checkpoints) */
   readonly history: StepMetrics[] = [];
   /** evaluations of this process (not carried by checkpoints) */
   readonly evals: EvalMetrics[] = [];
+  readonly scheduler: LrScheduler;
   private readonly tape: Tape;
+  private readonly params: Parameter[];
   private updates = 0;
-  private early: EarlyStopState = { bestAccuracy: -1, bestStep: 0, staleEvals: 0 };
-  private readonly heldOut = new Map<string, DatasetRecord[]>();
+  private best: BestState = { score: -Infinity, step: 0, staleEvals: 0 };
+  private bestWeightsRef: Float32Array[] | null = null;
+  private readonly changes: PhaseChange[] = [];
 
   private constructor(
     readonly backend: Backend,
     readonly config: TrainingConfig,
+    readonly model: M,
+    readonly data: RecordSource<R>,
     private readonly events: TrainerEvents,
   ) {
-    this.model = new DagNN(backend, { hidden: config.model.hidden, valueScale: config.model.valueScale, binaryUnits: config.model.binaryUnits, seed: `${config.seed}/model` });
-    this.optimizer = makeOptimizer(this.model.parameters(), config);
-    this.scheduler = new LrScheduler(this.optimizer, scheduleFromConfig(config.schedule));
+    this.params = model.parameters();
+    const problem = checkParameterNames(this.params);
+    if (problem !== null) throw new TrainerError(`model: ${problem}`);
+    if (this.params.some((p) => p.backend !== backend)) throw new TrainerError('model: its parameters live on another backend than the Trainer\'s (pass the model\'s backend as options.backend)');
+    this.optimizer = makeOptimizer(this.params, config);
+    this.scheduler = new LrScheduler(this.optimizer, this.phaseSchedule());
     this.tape = new Tape(backend);
-    this.curriculum = new Curriculum(config);
   }
 
-  /** Every level change of the run, resumed ones included (carried by checkpoints). */
-  get levelHistory(): LevelChange[] {
-    return this.curriculum.history;
-  }
-
-  /** Validates `config` (before any work), creates the backend unless given, builds model, optimizer and scheduler. */
-  static async create(config: TrainingConfigInput | TrainingConfig, options: TrainerOptions = {}): Promise<Trainer> {
+  /** Validates `config` (before any work), creates the backend unless given, builds model (unless given), source (unless given), optimizer and scheduler. */
+  static async create<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel & TrainableModel<R>>(
+    config: TrainingConfigInput | TrainingConfig,
+    options: TrainerOptions<R, M> = {},
+  ): Promise<Trainer<R, M>> {
     const valid = validateConfig(config);
-    const backend = options.backend ?? (await createBackend(valid.backend));
-    return new Trainer(backend, valid, options);
+    const backend = options.model?.parameters()[0]?.backend ?? options.backend ?? (await createBackend(valid.backend));
+    const model = options.model ?? (new DagNNModel(backend, {
+      hidden: valid.model.hidden,
+      valueScale: valid.model.valueScale,
+      binaryUnits: valid.model.binaryUnits,
+      seed: `${valid.seed}/model`,
+      loss: { gedWeight: valid.nodeLossWeight, auxWeight: valid.auxLossWeight },
+    }) as unknown as M);
+    if (options.data === undefined && valid.data !== null) throw new TrainerError(`config.data names the folder '${valid.data}': this runtime-neutral Trainer reads no files; pass its records as options.data (in Node: new Curriculum(config, await loadLevelFiles(dir)))`);
+    const data = options.data ?? (new Curriculum(valid) as unknown as RecordSource<R>);
+    return new Trainer<R, M>(backend, valid, model, data, options);
   }
 
-  /** A trainer that continues exactly where checkpoint() left off. */
-  static async resume(bytes: Uint8Array, options: TrainerOptions = {}): Promise<Trainer> {
+  /**
+   * A trainer that continues exactly where checkpoint() left off (a custom model or source:
+   * pass the same ones, fresh). `steps` lengthens (or shortens) the run: the new config.steps,
+   * which 'auto' level budgets share from the current level on.
+   */
+  static async resume<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel & TrainableModel<R>>(bytes: Uint8Array, options: TrainerOptions<R, M> & { steps?: number } = {}): Promise<Trainer<R, M>> {
     const { tensors, metadata } = decodeCheckpoint(bytes);
     if (metadata.format !== CHECKPOINT_FORMAT) throw new CheckpointError('__metadata__.format', `expected '${CHECKPOINT_FORMAT}', got ${JSON.stringify(metadata.format)}`);
     if (metadata.format_version !== String(CHECKPOINT_VERSION)) throw new CheckpointError('__metadata__.format_version', `this version reads version ${CHECKPOINT_VERSION}, the file is version ${JSON.stringify(metadata.format_version)}`);
@@ -187,9 +229,21 @@ export class Trainer {
         throw new CheckpointError(`__metadata__.${key}`, `not valid JSON: ${(err as Error).message}`);
       }
     };
-    const trainer = await Trainer.create(json('config'), options);
-    trainer.restore(tensors, json('step'), json('optimizer'), json('scheduler'), json('data'), json('early_stop'), json('curriculum'));
+    const config = json('config');
+    if (options.steps !== undefined && config !== null && typeof config === 'object') config.steps = options.steps;
+    const trainer = await Trainer.create<R, M>(config, options);
+    trainer.restore(tensors, json('step'), json('optimizer'), json('scheduler'), json('data'), json('best'), json('source'), json('phases'));
     return trainer;
+  }
+
+  /** The curriculum, when the record source is one (else null). */
+  get curriculum(): Curriculum | null {
+    return this.data instanceof Curriculum ? this.data : null;
+  }
+
+  /** Every phase change of the run, resumed ones included (carried by checkpoints). */
+  get levelHistory(): PhaseChange[] {
+    return this.changes.map((c) => ({ ...c }));
   }
 
   /** Updates done so far. */
@@ -197,103 +251,132 @@ export class Trainer {
     return this.updates;
   }
 
+  /** The best evaluation so far: its step and score (−Infinity before any evaluation). */
+  get bestEvaluation(): { step: number; score: number } {
+    return { step: this.best.step, score: this.best.score };
+  }
+
+  /** The records of micro-batch `micro` of update `update` (0-based), as the source draws them now. */
+  trainBatch(update: number, micro = 0): R[] {
+    return this.data.batch({ update, micro, micros: this.config.accumulationSteps, size: this.config.batchSize });
+  }
+
   /** One update (all micro-batches); returns and records its metrics. */
   trainStep(): StepMetrics {
     const started = performance.now();
     const { accumulationSteps, batchSize } = this.config;
-    const lr = this.optimizer.getLr();
-    this.optimizer.zeroGrad();
-    let lossSum = 0;
-    const level = this.curriculum.level;
-    const levels = Object.keys(this.curriculum.weights()).map(Number) as Level[];
-    for (let m = 0; m < accumulationSteps; m++) {
-      const batch = this.trainBatch(this.updates, m);
-      try {
-        const { loss } = recordsLoss(this.tape, this.model, batch, this.lossOptions());
-        lossSum += this.tape.scalar(loss);
-        this.tape.backward(accumulationSteps === 1 ? loss : ops.scale(this.tape, loss, 1 / accumulationSteps));
-      } finally {
-        this.tape.reset();
-      }
-    }
-    const params = this.model.parameters();
-    const norm = this.config.maxGradNorm === null ? gradNorm(params) : clipGradNorm(params, this.config.maxGradNorm);
-    const applied = this.optimizer.step();
-    this.scheduler.step();
+    const phase = this.data.phase?.() ?? { level: 0, levels: [] };
+    const update = this.updates;
+    const result = trainStep({
+      tape: this.tape,
+      parameters: this.params,
+      optimizer: this.optimizer,
+      scheduler: this.scheduler,
+      maxGradNorm: this.config.maxGradNorm,
+      accumulationSteps,
+      lossOf: (tape, micro) => this.model.loss(tape, this.trainBatch(update, micro)),
+    });
     this.updates++;
     const seconds = (performance.now() - started) / 1000;
-    const metrics: StepMetrics = { step: this.updates, loss: lossSum / accumulationSteps, lr, gradNorm: norm, samplesPerSec: (batchSize * accumulationSteps) / Math.max(seconds, 1e-9), level, levels, applied };
+    const metrics: StepMetrics = { step: this.updates, ...result, samplesPerSec: (batchSize * accumulationSteps) / Math.max(seconds, 1e-9), level: phase.level, levels: phase.levels };
     this.history.push(metrics);
     this.events.onStep?.(metrics);
-    this.levelChanged(this.curriculum.afterStep(this.updates));
+    this.phaseChanged(this.data.afterStep?.(this.updates) ?? null);
     return metrics;
   }
 
   /**
-   * Evaluates every trained level on its validation records; updates the early-stopping
-   * state, then lets the curriculum move on if the current level reached its threshold.
+   * Evaluates every held-out group on its validation records; updates the best weights and
+   * the early-stopping count, then lets the source move on (e.g. the curriculum's threshold).
    */
   evaluate(): EvalMetrics {
     const started = performance.now();
-    const perLevel = this.evaluateLevels('val', this.config.evalSize);
-    const rows = Object.values(perLevel);
-    const accuracy = rows.reduce((a, r) => a + r.accuracy, 0) / rows.length;
-    const meanGed = rows.reduce((a, r) => a + r.meanGed, 0) / rows.length;
-    if (accuracy > this.early.bestAccuracy) this.early = { bestAccuracy: accuracy, bestStep: this.updates, staleEvals: 0 };
-    else this.early = { ...this.early, staleEvals: this.early.staleEvals + 1 };
-    const level = this.curriculum.level;
+    const perGroup = this.evaluateGroups(this.data.heldOut('val', this.config.evalSize));
+    const rows = Object.values(perGroup);
+    const mean = (key: string) => rows.reduce((a, r) => a + (r[key] ?? NaN), 0) / rows.length;
+    const score = selectionScore(perGroup, this.config.selectBy);
+    if (score > this.best.score) {
+      this.best = { score, step: this.updates, staleEvals: 0 };
+      this.bestWeightsRef = this.params.map((p) => p.data.slice());
+    } else this.best = { ...this.best, staleEvals: this.best.staleEvals + 1 };
     const metrics: EvalMetrics = {
       step: this.updates,
-      accuracy,
-      meanGed,
+      accuracy: mean('accuracy'),
+      meanGed: mean('meanGed'),
+      score,
       count: rows.reduce((a, r) => a + r.count, 0),
-      perLevel,
-      level,
+      perLevel: perGroup as unknown as Record<string, LevelEvaluation>,
+      level: this.data.phase?.().level ?? 0,
       seconds: (performance.now() - started) / 1000,
-      ...this.early,
+      bestScore: this.best.score,
+      bestStep: this.best.step,
+      staleEvals: this.best.staleEvals,
     };
     this.evals.push(metrics);
     this.events.onEval?.(metrics);
-    this.levelChanged(this.curriculum.afterEval(this.updates, perLevel[level]?.accuracy ?? 0));
+    const accuracy = Object.fromEntries(Object.entries(perGroup).map(([k, r]) => [k, r.accuracy ?? 0]));
+    this.phaseChanged(this.data.afterEval?.(this.updates, accuracy) ?? null);
     return metrics;
   }
 
-  private levelChanged(change: LevelChange | null): void {
+  private phaseChanged(change: PhaseChange | null): void {
     if (!change) return;
-    // the schedule's step lives in the scheduler's state, so this travels through checkpoints
-    if (this.curriculum.restartsSchedule) this.scheduler.loadStateDict({ ...this.scheduler.stateDict(), step: 0 });
+    this.changes.push({ ...change });
+    // the schedule (its config and step) lives in the scheduler's state, so this travels through checkpoints
+    if (this.data.restartsSchedule) this.scheduler.loadStateDict({ schedule: this.phaseSchedule().config, step: 0, baseLrs: this.scheduler.stateDict().baseLrs });
     this.events.onLevel?.(change);
   }
 
-  /** Whether the curriculum is through (the last level's budget spent): run() stops there. */
+  /** config.schedule, or the 'auto' linear decay over the current phase's budget (else the run). */
+  private phaseSchedule(): Schedule {
+    if (this.config.schedule !== 'auto') return scheduleFromConfig(this.config.schedule);
+    const budget = this.curriculum?.budgetOf(this.curriculum.level) ?? Infinity;
+    const total = Number.isFinite(budget) ? budget : this.config.steps;
+    return linear({ startFactor: 1, endFactor: 0.01, totalSteps: Math.max(1, total) });
+  }
+
+  /** Whether the source is through (e.g. the last level's budget spent): run() stops there. */
   get finished(): boolean {
-    return this.curriculum.finished(this.updates);
+    return this.data.finished?.(this.updates) ?? false;
   }
 
-  /** The final held-out test: every trained level on `count` (default config.testSize) records of the 'test' split. */
-  test(count = this.config.testSize): TestMetrics {
-    return { step: this.updates, perLevel: this.evaluateLevels('test', count) };
+  /**
+   * The final held-out test: every group on `count` (default config.testSize) records of the
+   * 'test' split, on the best evaluation's weights (`weights: 'best'`, the default, when any
+   * evaluation ran) or the last ones. The trainer's own weights are unchanged afterwards.
+   */
+  test(count = this.config.testSize, weights: 'best' | 'last' = 'best'): TestMetrics {
+    const held = this.data.heldOut('test', count);
+    if (weights === 'last' || this.bestWeightsRef === null || this.best.step === this.updates) return { step: this.updates, perLevel: this.evaluateGroups(held) as unknown as Record<string, LevelEvaluation> };
+    return this.withBestWeights(() => ({ step: this.best.step, perLevel: this.evaluateGroups(held) as unknown as Record<string, LevelEvaluation> }));
   }
 
-  /** Accuracy, mean GED, equivalence and loss of every trained level on its held-out records of `split`. */
-  private evaluateLevels(split: 'val' | 'test', count: number): Record<string, LevelEvaluation> {
-    const out: Record<string, LevelEvaluation> = {};
-    for (const level of this.curriculum.levels) {
-      const key = `${split}/${level}/${count}`;
-      let records = this.heldOut.get(key);
-      if (!records) this.heldOut.set(key, (records = this.drawRecords(`${this.config.seed}/${split}/L${level}`, split, count, { [level]: 1 })));
-      out[level] = { ...evaluateRecords(this.model, records), loss: this.heldOutLoss(records) };
+  /** Runs `body` with the best evaluation's weights in place (the last ones are put back after). */
+  withBestWeights<T>(body: () => T): T {
+    if (this.bestWeightsRef === null) return body();
+    const last = this.params.map((p) => p.data.slice());
+    this.params.forEach((p, i) => p.data.set(this.bestWeightsRef![i]));
+    try {
+      return body();
+    } finally {
+      this.params.forEach((p, i) => p.data.set(last[i]));
     }
+  }
+
+  /** Every group's metrics and held-out loss. */
+  private evaluateGroups(groups: Record<string, R[]>): Record<string, GroupEvaluation> {
+    const out: Record<string, GroupEvaluation> = {};
+    for (const [name, records] of Object.entries(groups)) out[name] = { ...this.model.evaluate(records), loss: this.heldOutLoss(records) };
     return out;
   }
 
   /** The training objective on `records`, forward only, mean per record. */
-  private heldOutLoss(records: readonly DatasetRecord[], chunk = 256): number {
+  private heldOutLoss(records: readonly R[], chunk = 256): number {
     let sum = 0;
     for (let i = 0; i < records.length; i += chunk) {
       const part = records.slice(i, i + chunk);
       try {
-        sum += this.tape.scalar(recordsLoss(this.tape, this.model, part, this.lossOptions()).loss) * part.length;
+        sum += this.tape.scalar(this.model.loss(this.tape, part)) * part.length;
       } finally {
         this.tape.reset();
       }
@@ -301,14 +384,10 @@ export class Trainer {
     return sum / Math.max(1, records.length);
   }
 
-  private lossOptions(): { gedWeight: number; auxWeight: number } {
-    return { gedWeight: this.config.nodeLossWeight, auxWeight: this.config.auxLossWeight };
-  }
-
   /**
-   * Trains until `until` updates (default config.steps) are done, the curriculum is through
-   * (reason 'done' too), early stopping says stop, or `signal` aborts (checked before every update). Hands the event loop back every
-   * ~16 ms so a page or a worker stays responsive.
+   * Trains until `until` updates (default config.steps) are done, the source is through
+   * (reason 'done' too), early stopping says stop, or `signal` aborts (checked before every
+   * update). Hands the event loop back every ~16 ms so a page or a worker stays responsive.
    */
   async run(options: RunOptions = {}): Promise<RunResult> {
     const until = options.until ?? this.config.steps;
@@ -320,7 +399,7 @@ export class Trainer {
       if (evalEvery > 0 && this.updates % evalEvery === 0) {
         const evaluation = this.evaluate(); // not inside `onEvaluated?.(…)`: an absent callback would skip it
         options.onEvaluated?.(evaluation);
-        if (patience > 0 && this.early.staleEvals >= patience) return { steps: this.updates, reason: 'early-stop' };
+        if (patience > 0 && this.best.staleEvals >= patience) return { steps: this.updates, reason: 'early-stop' };
       }
       if (performance.now() - lastYield >= YIELD_AFTER_MS) {
         await new Promise((resolve) => setTimeout(resolve, 0));
@@ -330,10 +409,15 @@ export class Trainer {
     return { steps: this.updates, reason: options.signal?.aborted ? 'aborted' : 'done' };
   }
 
-  /** The whole training state as safetensors bytes (save with saveCheckpoint, continue with Trainer.resume). */
-  checkpoint(): Uint8Array {
+  /**
+   * The whole training state as safetensors bytes (save with saveCheckpoint, continue with
+   * Trainer.resume). `weights: 'best'` puts the best evaluation's weights in the `model.*`
+   * tensors (for eval and predict, e.g. the CLI's best.safetensors; `weights_step` says whose).
+   */
+  checkpoint(weights: 'last' | 'best' = 'last'): Uint8Array {
     const tensors: Record<string, CheckpointTensor> = {};
-    for (const p of this.model.parameters()) tensors[`model.${p.name}`] = { shape: [...p.shape], data: p.data.slice() };
+    const useBest = weights === 'best' && this.bestWeightsRef !== null;
+    this.params.forEach((p, i) => (tensors[`model.${p.name}`] = { shape: [...p.shape], data: useBest ? this.bestWeightsRef![i].slice() : p.data.slice() }));
     const sd = this.optimizer.stateDict();
     const optimParams = this.optimizer.parameters();
     const state = sd.state.map((entry, i) => {
@@ -346,21 +430,24 @@ export class Trainer {
       }
       return { size: entry.size, buffers };
     });
+    if (this.bestWeightsRef !== null) this.params.forEach((p, i) => (tensors[`best.${p.name}`] = { shape: [...p.shape], data: this.bestWeightsRef![i].slice() }));
     const metadata: Record<string, string> = {
       format: CHECKPOINT_FORMAT,
       format_version: String(CHECKPOINT_VERSION),
       config: JSON.stringify(this.config),
       step: JSON.stringify(this.updates),
+      weights_step: JSON.stringify(useBest ? this.best.step : this.updates),
       optimizer: JSON.stringify({ ...sd, state }),
       scheduler: JSON.stringify(this.scheduler.stateDict()),
       data: JSON.stringify({ stream: 'per-update', seed: this.config.seed, nextUpdate: this.updates }),
-      early_stop: JSON.stringify(this.early),
-      curriculum: JSON.stringify(this.curriculum.stateDict()),
+      best: JSON.stringify({ ...this.best, score: Number.isFinite(this.best.score) ? this.best.score : null, weights: this.bestWeightsRef !== null }),
+      source: JSON.stringify(this.data.stateDict?.() ?? null),
+      phases: JSON.stringify(this.changes),
     };
     return encodeCheckpoint({ tensors, metadata });
   }
 
-  private restore(tensors: Record<string, CheckpointTensor>, step: unknown, optimizer: OptimizerState, scheduler: LrSchedulerState, data: { nextUpdate?: unknown }, early: EarlyStopState, curriculum: CurriculumState): void {
+  private restore(tensors: Record<string, CheckpointTensor>, step: unknown, optimizer: OptimizerState, scheduler: LrSchedulerState, data: { nextUpdate?: unknown }, best: { score: number | null; step: number; staleEvals: number; weights: boolean }, source: unknown, phases: PhaseChange[]): void {
     if (!Number.isInteger(step) || (step as number) < 0) throw new CheckpointError('__metadata__.step', `expected a non-negative integer, got ${JSON.stringify(step)}`);
     if (data?.nextUpdate !== step) throw new CheckpointError('__metadata__.data', `the data stream is at update ${JSON.stringify(data?.nextUpdate)}, the run at ${step}`);
     const used = new Set<string>();
@@ -373,8 +460,7 @@ export class Trainer {
       used.add(name);
       return t.data;
     };
-    const weights: Record<string, Float32Array> = {};
-    for (const p of this.model.parameters()) weights[p.name] = take(`model.${p.name}`, p);
+    const weights = this.params.map((p) => take(`model.${p.name}`, p));
     const optimParams = this.optimizer.parameters();
     if (!Array.isArray(optimizer?.state) || optimizer.state.length !== optimParams.length) {
       throw new CheckpointError('__metadata__.optimizer.state', `expected ${optimParams.length} entries, got ${Array.isArray(optimizer?.state) ? optimizer.state.length : 'none'}`);
@@ -388,58 +474,29 @@ export class Trainer {
       }
       return { size: entry.size, buffers };
     });
+    if (best === null || typeof best !== 'object' || !(best.score === null || typeof best.score === 'number') || !Number.isInteger(best.step) || !Number.isInteger(best.staleEvals)) {
+      throw new CheckpointError('__metadata__.best', 'expected { score, step, staleEvals, weights }');
+    }
+    const bestWeights = best.weights === true ? this.params.map((p) => take(`best.${p.name}`, p)) : null;
     for (const name of Object.keys(tensors)) if (!used.has(name)) throw new CheckpointError(name, 'is not a tensor of this model or optimizer');
+    if (!Array.isArray(phases)) throw new CheckpointError('__metadata__.phases', 'expected an array');
     try {
+      this.data.loadStateDict?.(source);
       this.optimizer.loadStateDict({ ...optimizer, state });
       this.scheduler.loadStateDict(scheduler);
     } catch (err) {
       if (err instanceof StateDictError) throw new CheckpointError(`__metadata__.${err.field}`, err.message);
+      const field = (err as { field?: unknown }).field;
+      if (err instanceof GraphemeError && typeof field === 'string') throw new CheckpointError(`__metadata__.source.${field}`, err.message);
       throw err;
     }
-    this.model.loadStateDict(weights);
+    this.params.forEach((p, i) => p.data.set(weights[i]));
     this.updates = step as number;
-    if (early === null || typeof early !== 'object' || ![early.bestAccuracy, early.bestStep, early.staleEvals].every((x) => typeof x === 'number')) {
-      throw new CheckpointError('__metadata__.early_stop', 'expected { bestAccuracy, bestStep, staleEvals }');
-    }
-    this.early = { bestAccuracy: early.bestAccuracy, bestStep: early.bestStep, staleEvals: early.staleEvals };
-    try {
-      this.curriculum.loadStateDict(curriculum);
-    } catch (err) {
-      if (err instanceof CurriculumStateError) throw new CheckpointError(`__metadata__.${err.field}`, err.reason);
-      throw err;
-    }
+    this.best = { score: best.score ?? -Infinity, step: best.step, staleEvals: best.staleEvals };
+    this.bestWeightsRef = bestWeights;
+    this.changes.length = 0;
+    this.changes.push(...phases.map((c) => ({ ...c })));
   }
-
-  /**
-   * The records of micro-batch `micro` of update `update` (0-based), drawn by the
-   * curriculum's CURRENT mixture: a pure function of the seed, both indices and the
-   * curriculum state.
-   */
-  trainBatch(update: number, micro = 0): DatasetRecord[] {
-    return this.drawRecords(`${this.config.seed}/train/${update}/${micro}`, 'train', this.config.batchSize, this.curriculum.weights());
-  }
-
-  /** `count` records of `split` the model can answer, levels drawn by `weights`. */
-  private drawRecords(seed: string, split: Split, count: number, weights: Partial<Record<Level, number>>): DatasetRecord[] {
-    const generator = new DataGenerator({ seed });
-    const levels = Object.keys(weights).map(Number) as Level[];
-    const out: DatasetRecord[] = [];
-    while (out.length < count) {
-      const r = levels.length === 1 ? generator.next(levels[0]) : generator.nextMixed(weights);
-      if (splitOf(r.polish) === split && canAnswer(r)) out.push(r);
-    }
-    return out;
-  }
-}
-
-/** Symbolic answers need the symbolic decoder, which exists once level 5 is trainable. */
-const SYMBOLIC_ANSWERS = TRAINABLE_LEVELS.includes(5);
-
-/** Whether the model has a head for the record's answer: numeric answers always, symbolic ones once the decoder exists. */
-export function canAnswer(r: DatasetRecord): boolean {
-  if (SYMBOLIC_ANSWERS) return true;
-  const nodes = r.result_graph.nodes;
-  return nodes.length === 1 && (nodes[0].type === 'int' || nodes[0].type === 'float');
 }
 
 function makeOptimizer(params: Parameter[], config: TrainingConfig): Optimizer<any> { // eslint-disable-line @typescript-eslint/no-explicit-any

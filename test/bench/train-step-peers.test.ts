@@ -1,6 +1,6 @@
 // The tfjs peer of the train-step bench must be OUR model: from our initial weights, on the
-// same batches, its objective over three Adam steps matches ours (forward, gradients and
-// update all enter). The PyTorch peer is checked the same way inside the suite itself (tests
+// same batches, its objective over three Adam steps matches ours — the Trainer's own step —
+// (forward, gradients and update all enter). The PyTorch peer is checked the same way inside the suite itself (tests
 // never need Python).
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -23,7 +23,7 @@ describe('train-step bench: tfjs peer', () => {
     const plans = records.map((b) => buildPlan(b.map(planInput)));
     const targets = records.map((b) => b.map(numericTarget));
     const options = { hidden: 8, seed: 'peer test' };
-    const ours = lossTrace(backend, options, 1e-2, plans, targets, plans.length);
+    const ours = lossTrace(backend, options, 1e-2, records, plans.length);
     const peer = new TfjsDagNN(peerWorkload(new DagNN(backend, options), plans, targets, 1e-2, ours));
     const theirs = plans.map((_, k) => peer.step(k));
     peer.dispose();

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG, TRAINABLE_LEVELS, TrainingConfigError, validateConfig } from '../../src/train/config';
+import { DEFAULT_CONFIG, TrainingConfigError, validateConfig } from '../../src/train/config';
 import { loadConfig } from '../../src/train/config-node';
 
 function fieldOf(json: unknown): string {
@@ -23,7 +23,7 @@ describe('validateConfig', () => {
     expect(c.optimizer.name).toBe('adam');
     expect(c.model.hidden).toBe(32);
     expect(c.levels).toEqual([1, 2, 3, 4, 5, 6, 7]);
-    expect(c.curriculum).toEqual({ mode: 'progressive', threshold: 0.95, levelSteps: 2000, restartSchedule: true, replay: 0.3, weights: null });
+    expect(c.curriculum).toEqual({ mode: 'progressive', threshold: 0.95, levelSteps: 'auto', restartSchedule: true, replay: 0.3, weights: null });
   });
 
   it('accepts per-level curriculum maps', () => {
@@ -117,9 +117,12 @@ describe('validateConfig', () => {
     expect(() => validateConfig({ optimizer: { name: 'adam', betas: [0.9, 1] } })).toThrow('optimizer.betas[1]: must be in [0, 1), got 1');
   });
 
-  it.skipIf(TRAINABLE_LEVELS.length === 7)('a run of untrainable levels only is refused (today every level trains)', () => {
-    const untrainable = [1, 2, 3, 4, 5, 6, 7].filter((l) => !TRAINABLE_LEVELS.includes(l as never));
-    expect(fieldOf({ levels: untrainable })).toBe('levels');
+  it('selectBy, data and the auto schedule and budgets are checked', () => {
+    expect(fieldOf({ selectBy: 'max' })).toBe('selectBy');
+    expect(fieldOf({ data: 3 })).toBe('data');
+    expect(fieldOf({ curriculum: { levelSteps: 'some' } })).toBe('curriculum.levelSteps');
+    expect(validateConfig({}).schedule).toBe('auto');
+    expect(validateConfig({}).curriculum.levelSteps).toBe('auto');
   });
 
   it('a schedule whose own options are bad is rejected under schedule', () => {

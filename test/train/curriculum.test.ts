@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { createBackend } from '../../src/backend/index';
-import { TRAINABLE_LEVELS, validateConfig } from '../../src/train/config';
+import { validateConfig } from '../../src/train/config';
 import type { Level } from '../../src/data/levels';
 import { Curriculum, CurriculumStateError, type LevelChange } from '../../src/train/curriculum';
+import type { PhaseChange } from '../../src/data/source';
 import { CheckpointError, decodeCheckpoint, encodeCheckpoint, Trainer, type TrainingConfigInput } from '../../src/train/index';
 
-/** the model's levels before the symbolic decoder: the skipping path stays tested whatever TRAINABLE_LEVELS is today */
-const NUMERIC_ONLY = [1, 2, 3, 4, 6, 7] as const;
-const curriculum = (input: TrainingConfigInput, trainable: readonly Level[] = NUMERIC_ONLY) => new Curriculum(validateConfig(input), trainable);
+const curriculum = (input: TrainingConfigInput) => new Curriculum(validateConfig(input));
+/** the accuracy map afterEval takes, with `accuracy` for the current level */
+const current = (c: Curriculum, accuracy: number) => ({ [c.level]: accuracy });
 
 function bits(values: number[]): string[] {
   return values.map((v) => {
@@ -18,15 +19,22 @@ function bits(values: number[]): string[] {
 }
 
 describe('Curriculum (progressive)', () => {
-  it('goes through the trainable levels in ascending order, skipping level 5 with its reason', () => {
+  it('goes through the configured levels in ascending order', () => {
     const c = curriculum({ levels: [7, 5, 1, 3] });
-    expect(c.levels).toEqual([1, 3, 7]);
-    expect(c.skipped).toEqual([{ level: 5, reason: expect.stringMatching(/symbolic tree decoder/) }]);
+    expect(c.levels).toEqual([1, 3, 5, 7]);
     expect(c.level).toBe(1);
-    // with the symbolic decoder level 5 trains
-    expect(curriculum({ levels: [7, 5, 1, 3] }, [1, 2, 3, 4, 5, 6, 7]).levels).toEqual([1, 3, 5, 7]);
-    expect(() => curriculum({ levels: [5, 6] }, [1])).toThrow(CurriculumStateError);
-    if (TRAINABLE_LEVELS.includes(5)) expect(new Curriculum(validateConfig({ levels: [5] })).levels).toEqual([5]);
+    expect(new Curriculum(validateConfig({ levels: [5] })).levels).toEqual([5]);
+  });
+
+  it("'auto' budgets share the run's steps; a level that advances early leaves its rest to the later ones", () => {
+    const c = curriculum({ levels: [1, 2, 3], steps: 900 });
+    expect([1, 2, 3].map((l) => c.budgetOf(l as Level))).toEqual([300, 300, 300]);
+    expect(c.afterEval(100, current(c, 1))).toEqual({ step: 100, from: 1, to: 2, reason: 'threshold' });
+    expect([c.budgetOf(1), c.budgetOf(2), c.budgetOf(3)]).toEqual([100, 400, 400]);
+    expect(c.afterStep(499)).toBeNull();
+    expect(c.afterStep(500)).toEqual({ step: 500, from: 2, to: 3, reason: 'budget' });
+    expect(c.finished(899)).toBe(false);
+    expect(c.finished(900)).toBe(true);
   });
 
   it('replay: the current level gets 1 − replay, the earlier levels share replay evenly', () => {
@@ -51,9 +59,9 @@ describe('Curriculum (progressive)', () => {
     for (let step = 1; step <= 5; step++) changes.push(c.afterStep(step));
     expect(changes.slice(0, 4)).toEqual([null, null, null, null]);
     expect(changes[4]).toEqual({ step: 5, from: 1, to: 2, reason: 'budget' });
-    expect(c.afterEval(8, 0.89)).toBeNull();
-    expect(c.afterEval(10, 0.9)).toEqual({ step: 10, from: 2, to: 3, reason: 'threshold' });
-    expect(c.afterEval(12, 1)).toBeNull();
+    expect(c.afterEval(8, current(c, 0.89))).toBeNull();
+    expect(c.afterEval(10, current(c, 0.9))).toEqual({ step: 10, from: 2, to: 3, reason: 'threshold' });
+    expect(c.afterEval(12, current(c, 1))).toBeNull();
     expect(c.afterStep(10_000)).toBeNull();
     expect(c.level).toBe(3);
     expect(c.history).toEqual([
@@ -64,7 +72,7 @@ describe('Curriculum (progressive)', () => {
 
   it("the last level's budget finishes the curriculum", () => {
     const c = curriculum({ levels: [1, 2], curriculum: { levelSteps: 5 } });
-    c.afterEval(3, 1);
+    c.afterEval(3, current(c, 1));
     expect(c.level).toBe(2);
     expect(c.finished(7)).toBe(false);
     expect(c.afterStep(8)).toBeNull();
@@ -74,7 +82,7 @@ describe('Curriculum (progressive)', () => {
 
   it('the budget counts from the step the level started', () => {
     const c = curriculum({ levels: [1, 2, 3], curriculum: { levelSteps: 10 } });
-    c.afterEval(3, 1); // threshold at step 3
+    c.afterEval(3, current(c, 1)); // threshold at step 3
     expect(c.afterStep(12)).toBeNull();
     expect(c.afterStep(13)).toMatchObject({ from: 2, to: 3, reason: 'budget' });
   });
@@ -105,13 +113,13 @@ describe('Curriculum (progressive)', () => {
 });
 
 describe('Curriculum (mixed)', () => {
-  it('mixes every trainable level by its weight (absent: 1, 0: left out) and never advances', () => {
+  it('mixes every level by its weight (absent: 1, 0: left out) and never advances', () => {
     const c = curriculum({ levels: [1, 2, 4, 5], curriculum: { mode: 'mixed', weights: { 2: 3, 4: 0 } } });
-    expect(c.levels).toEqual([1, 2]);
-    expect(c.weights()).toEqual({ 1: 1, 2: 3 });
-    expect(c.level).toBe(2);
+    expect(c.levels).toEqual([1, 2, 5]);
+    expect(c.weights()).toEqual({ 1: 1, 2: 3, 5: 1 });
+    expect(c.level).toBe(5);
     expect(c.afterStep(1e9)).toBeNull();
-    expect(c.afterEval(1, 1)).toBeNull();
+    expect(c.afterEval(1, current(c, 1))).toBeNull();
   });
 });
 
@@ -128,7 +136,7 @@ describe('Trainer with a curriculum', () => {
   });
 
   it('progressive: the step metrics carry the current level and the mixture, and the run moves on at the budget', async () => {
-    const levels: LevelChange[] = [];
+    const levels: PhaseChange[] = [];
     const t = await Trainer.create({ seed: 'prog', backend: 'js', levels: [1, 2, 3], steps: 7, batchSize: 8, evalEvery: 0, curriculum: { levelSteps: 3, replay: 0.5 }, model: { hidden: 4 } }, { onLevel: (c) => levels.push(c) });
     await t.run();
     expect(t.history.map((m) => m.level)).toEqual([1, 1, 1, 2, 2, 2, 3]);
@@ -161,7 +169,7 @@ describe('Trainer with a curriculum', () => {
   });
 
   it('advances on the threshold at an evaluation (threshold 0: the first evaluation moves on)', async () => {
-    const t = await Trainer.create({ seed: 'thr', backend: 'js', levels: [2, 1], steps: 4, batchSize: 8, evalEvery: 2, evalSize: 10, curriculum: { threshold: 0 }, model: { hidden: 4 } });
+    const t = await Trainer.create({ seed: 'thr', backend: 'js', levels: [2, 1], steps: 4, batchSize: 8, evalEvery: 2, evalSize: 10, curriculum: { threshold: 0, levelSteps: null }, model: { hidden: 4 } });
     await t.run();
     expect(t.levelHistory).toEqual([{ step: 2, from: 1, to: 2, reason: 'threshold' }]);
     expect(t.evals.map((e) => e.level)).toEqual([1, 2]);
@@ -196,7 +204,7 @@ describe('Trainer with a curriculum', () => {
       await first.run({ until: 3 });
       const resumed = await Trainer.resume(first.checkpoint(), { backend: await createBackend(backend) });
       await resumed.run({ until: 6 }); // stops right after the evaluation that moves on
-      expect(resumed.curriculum.level).toBe(3);
+      expect(resumed.curriculum!.level).toBe(3);
       const again = await Trainer.resume(resumed.checkpoint(), { backend: await createBackend(backend) });
       await again.run();
       const joined = [...first.history, ...resumed.history, ...again.history];
@@ -210,8 +218,8 @@ describe('Trainer with a curriculum', () => {
     const t = await Trainer.create({ seed: 'c', backend: 'js', levels: [1, 2], steps: 1, batchSize: 4, model: { hidden: 4 } });
     await t.run();
     const c = decodeCheckpoint(t.checkpoint());
-    c.metadata.curriculum = JSON.stringify({ ...JSON.parse(c.metadata.curriculum), level: 4 });
-    await expect(Trainer.resume(encodeCheckpoint(c))).rejects.toMatchObject({ field: '__metadata__.curriculum.level' });
+    c.metadata.source = JSON.stringify({ ...JSON.parse(c.metadata.source), level: 4 });
+    await expect(Trainer.resume(encodeCheckpoint(c))).rejects.toMatchObject({ field: '__metadata__.source.curriculum.level' });
     await expect(Trainer.resume(encodeCheckpoint(c))).rejects.toBeInstanceOf(CheckpointError);
   });
 });

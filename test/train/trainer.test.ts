@@ -106,7 +106,7 @@ describe('Trainer', () => {
 
   it('per-step metrics: lr follows the schedule, gradNorm is the pre-clip norm, history and onStep agree', async () => {
     const seen: number[] = [];
-    const t = await Trainer.create({ ...small('js'), steps: 6, schedule: { kind: 'cosine', totalSteps: 6 } }, { onStep: (m) => seen.push(m.step) });
+    const t = await Trainer.create({ ...small('js'), steps: 6, schedule: { kind: 'cosine', totalSteps: 6 }, curriculum: { levelSteps: null } }, { onStep: (m) => seen.push(m.step) });
     await t.run();
     expect(seen).toEqual([1, 2, 3, 4, 5, 6]);
     const schedule = cosine({ totalSteps: 6 });
@@ -171,7 +171,7 @@ describe('Trainer', () => {
       const batch = ref.trainBatch(0, m);
       expect(batch.map((r) => r.id)).toEqual(t.trainBatch(0, m).map((r) => r.id));
       params.forEach((p) => p.zeroGrad());
-      const { loss } = numericLoss(tape, ref.model.forward(tape, buildPlan(batch.map(planInput))), batch.map(numericTarget));
+      const { loss } = numericLoss(tape, ref.model.net.forward(tape, buildPlan(batch.map(planInput))), batch.map(numericTarget));
       tape.backward(loss);
       tape.reset();
       params.forEach((p, i) => p.grad.forEach((g, j) => (sum[i][j] += g / 3)));

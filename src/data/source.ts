@@ -1,0 +1,209 @@
+/**
+ * Record sources: where the Trainer's batches and held-out records come from (the data
+ * contract; the model contract is src/train/contract.ts).
+ *
+ * A RecordSource yields the records of micro-batch m of update u as a PURE function of
+ * (u, m, its state): a resumed run draws exactly the batches the uninterrupted one would
+ * have, and the source's state (e.g. the curriculum's level) travels in the checkpoint.
+ * Held-out records come in named groups (the curriculum's levels "1" … "7", or one group
+ * "all"); the Trainer evaluates each group on its own, so no group is traded away unseen.
+ *
+ * Implementations here:
+ *   ArraySource      in-memory arrays (any record type): epochs of seeded permutations
+ *   LevelPool        which curriculum records exist, per level and split:
+ *     GeneratedLevels  the DataGenerator's infinite stream, filtered to the split by the hash
+ *                      of the canonical text (DESIGN: test sets disjoint from training)
+ *     RecordLevels     records held in memory by level and split (e.g. `generate`'s JSONL
+ *                      files, ./files-node.ts)
+ * The curriculum over a LevelPool (src/train/curriculum.ts) is itself a RecordSource.
+ */
+import { GraphemeError } from '../errors';
+import { Prng } from '../util/prng';
+import { DataGenerator, type GeneratorOptions } from './generator';
+import { LEVELS, type Level } from './levels';
+import type { DatasetRecord } from './record';
+import { splitOf, type Split } from './split';
+
+export class RecordSourceError extends GraphemeError {}
+
+/** A change of what the batches are drawn from (a curriculum level or stage), as events and logs report it. */
+export interface PhaseChange {
+  /** updates done when it happened */
+  step: number;
+  from: number;
+  to: number;
+  reason: 'threshold' | 'budget';
+}
+
+/** What the current batches are drawn from: a phase number (the curriculum level) and the groups mixed in. */
+export interface SourcePhase {
+  level: number;
+  levels: number[];
+}
+
+/** Micro-batch `micro` (of `micros`) of update `update`, both 0-based, of `size` records. */
+export interface BatchRequest {
+  update: number;
+  micro: number;
+  micros: number;
+  size: number;
+}
+
+export interface RecordSource<R> {
+  /** The records of one micro-batch: a pure function of the request and the state. */
+  batch(request: BatchRequest): R[];
+  /** Up to `count` held-out records per group of `split` ('val': evaluations, 'test': the final test). */
+  heldOut(split: 'val' | 'test', count: number): Record<string, R[]>;
+  /** What the batches are drawn from now (absent: phase 0, no groups). */
+  phase?(): SourcePhase;
+  /** After update `step`: a phase change the source made, or null. */
+  afterStep?(step: number): PhaseChange | null;
+  /** After an evaluation at `step` with each group's accuracy: a phase change, or null. */
+  afterEval?(step: number, accuracy: Record<string, number>): PhaseChange | null;
+  /** Whether the source is through (the run ends). */
+  finished?(step: number): boolean;
+  /** Whether the learning-rate schedule starts over at a phase change. */
+  readonly restartsSchedule?: boolean;
+  /** JSON state for checkpoints (absent: stateless). */
+  stateDict?(): unknown;
+  loadStateDict?(state: unknown): void;
+}
+
+export interface ArraySourceOptions<R> {
+  train: readonly R[];
+  /** held-out records: one array (group "all") or named groups */
+  val?: readonly R[] | Readonly<Record<string, readonly R[]>>;
+  test?: readonly R[] | Readonly<Record<string, readonly R[]>>;
+  /** seed of the epoch permutations (default 0) */
+  seed?: number | string;
+  /** false: records in order, no permutation (default true) */
+  shuffle?: boolean;
+}
+
+function groups<R>(v: readonly R[] | Readonly<Record<string, readonly R[]>> | undefined): Record<string, R[]> {
+  if (v === undefined) return {};
+  if (Array.isArray(v)) return { all: [...v] };
+  return Object.fromEntries(Object.entries(v as Record<string, readonly R[]>).map(([k, r]) => [k, [...r]]));
+}
+
+/**
+ * An in-memory dataset. Record i of micro-batch m of update u is the k-th record drawn,
+ * k = (u·micros + m)·size + i, which is permutation_e[k mod n] with e = ⌊k / n⌋ the epoch:
+ * every epoch sees every record once, and a batch is a pure function of (seed, request).
+ */
+export class ArraySource<R> implements RecordSource<R> {
+  private readonly train: readonly R[];
+  private readonly held: Record<'val' | 'test', Record<string, R[]>>;
+  private readonly seed: number | string;
+  private readonly shuffle: boolean;
+  private permutation: { epoch: number; order: Int32Array } | null = null;
+
+  constructor(options: ArraySourceOptions<R>) {
+    if (!Array.isArray(options.train) || options.train.length === 0) throw new RecordSourceError('ArraySource: train must be a non-empty array of records');
+    this.train = options.train;
+    this.held = { val: groups(options.val), test: groups(options.test) };
+    this.seed = options.seed ?? 0;
+    this.shuffle = options.shuffle ?? true;
+  }
+
+  batch({ update, micro, micros, size }: BatchRequest): R[] {
+    const n = this.train.length;
+    const first = (update * micros + micro) * size;
+    const out: R[] = [];
+    for (let i = 0; i < size; i++) {
+      const k = first + i;
+      out.push(this.train[this.at(Math.floor(k / n), k % n)]);
+    }
+    return out;
+  }
+
+  heldOut(split: 'val' | 'test', count: number): Record<string, R[]> {
+    return Object.fromEntries(Object.entries(this.held[split]).map(([k, r]) => [k, r.slice(0, count)]));
+  }
+
+  private at(epoch: number, index: number): number {
+    if (!this.shuffle) return index;
+    if (this.permutation?.epoch !== epoch) {
+      const prng = new Prng(`${this.seed}/epoch/${epoch}`);
+      const order = Int32Array.from({ length: this.train.length }, (_, i) => i);
+      for (let i = order.length - 1; i > 0; i--) {
+        const j = prng.int(0, i);
+        [order[i], order[j]] = [order[j], order[i]];
+      }
+      this.permutation = { epoch, order };
+    }
+    return this.permutation.order[index];
+  }
+}
+
+/** Curriculum records by level and split: what a curriculum draws its batches from. */
+export interface LevelPool {
+  /** `count` records of `split`, each from a level drawn by `weights`: a pure function of (seed, split, count, weights). */
+  draw(seed: string, split: Split, count: number, weights: Partial<Record<Level, number>>): DatasetRecord[];
+  /** The levels this pool has records of (for `split`). */
+  levels(split: Split): Level[];
+}
+
+/** The generator's infinite stream, each record kept only in the split its canonical text hashes to. */
+export class GeneratedLevels implements LevelPool {
+  constructor(private readonly options: Omit<GeneratorOptions, 'seed'> = {}) {}
+
+  draw(seed: string, split: Split, count: number, weights: Partial<Record<Level, number>>): DatasetRecord[] {
+    const generator = new DataGenerator({ ...this.options, seed });
+    const levels = Object.keys(weights).map(Number) as Level[];
+    const out: DatasetRecord[] = [];
+    while (out.length < count) {
+      const r = levels.length === 1 ? generator.next(levels[0]) : generator.nextMixed(weights);
+      if (splitOf(r.polish) === split) out.push(r);
+    }
+    return out;
+  }
+
+  levels(): Level[] {
+    return [...LEVELS];
+  }
+}
+
+/**
+ * Records held in memory by level and split. Training batches sample with replacement
+ * (level by weight, then a record uniformly) from a PRNG seeded by the draw's seed; held-out
+ * draws take the split's first `count` records of the level, in file order.
+ */
+export class RecordLevels implements LevelPool {
+  private readonly bySplit: Record<Split, Map<Level, DatasetRecord[]>> = { train: new Map(), val: new Map(), test: new Map() };
+
+  constructor(records: Partial<Record<Split, readonly DatasetRecord[]>>) {
+    for (const split of ['train', 'val', 'test'] as const) {
+      for (const r of records[split] ?? []) {
+        const list = this.bySplit[split].get(r.level as Level);
+        if (list) list.push(r);
+        else this.bySplit[split].set(r.level as Level, [r]);
+      }
+    }
+  }
+
+  levels(split: Split): Level[] {
+    return [...this.bySplit[split].keys()].sort((a, b) => a - b);
+  }
+
+  /** Records of a level and split (empty when none). */
+  records(split: Split, level: Level): readonly DatasetRecord[] {
+    return this.bySplit[split].get(level) ?? [];
+  }
+
+  draw(seed: string, split: Split, count: number, weights: Partial<Record<Level, number>>): DatasetRecord[] {
+    const levels = (Object.keys(weights).map(Number) as Level[]).filter((l) => (weights[l] ?? 0) > 0);
+    for (const l of levels) {
+      if (this.records(split, l).length === 0) throw new RecordSourceError(`no ${split} records of level ${l}`);
+    }
+    if (split !== 'train' && levels.length === 1) return this.records(split, levels[0]).slice(0, count);
+    const prng = new Prng(seed);
+    const out: DatasetRecord[] = [];
+    for (let i = 0; i < count; i++) {
+      const level = levels.length === 1 ? levels[0] : levels[prng.weightedIndex(levels.map((l) => weights[l]!))];
+      const list = this.records(split, level);
+      out.push(list[prng.int(0, list.length - 1)]);
+    }
+    return out;
+  }
+}

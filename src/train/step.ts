@@ -1,0 +1,66 @@
+/**
+ * THE training step: one optimizer update, shared by the Trainer, the learning checks and the
+ * train-step bench, so the figures a bench prints are those of the step that trains.
+ *
+ *   zeroGrad
+ *   for m in 0 … accumulationSteps−1:  loss_m = lossOf(tape, m)
+ *                                      backward(loss_m / accumulationSteps)   (gradients sum: the mean)
+ *                                      tape.reset()
+ *   norm = ‖g‖₂ (clipped to maxGradNorm when set)
+ *   applied = optimizer.step()        (false: a non-finite gradient, the update is skipped)
+ *   scheduler.step()
+ *
+ * The tape is reset after every micro-batch, also when lossOf throws, so the step arena never
+ * outlives the step (DESIGN principle 2).
+ */
+import { ops, type Parameter, type Tape, type Tensor } from '../autograd/index';
+import { clipGradNorm, gradNorm, type Optimizer } from '../optim/index';
+import type { LrScheduler } from '../schedule/index';
+
+export interface StepParts {
+  tape: Tape;
+  parameters: readonly Parameter[];
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  optimizer: Optimizer<any>;
+  /** stepped after the update (absent: the rate stays) */
+  scheduler?: LrScheduler | null;
+  /** clip the global gradient 2-norm to this; null or absent: no clipping */
+  maxGradNorm?: number | null;
+  /** micro-batches whose gradients are averaged into the update (default 1) */
+  accumulationSteps?: number;
+  /** the objective of micro-batch `micro`, a 1 × 1 tensor on `tape` */
+  lossOf: (tape: Tape, micro: number) => Tensor;
+}
+
+export interface StepResult {
+  /** mean objective over the micro-batches */
+  loss: number;
+  /** the (first group's) learning rate the update used */
+  lr: number;
+  /** global gradient 2-norm before clipping */
+  gradNorm: number;
+  /** false when the optimizer skipped the update (a non-finite gradient) */
+  applied: boolean;
+}
+
+export function trainStep(parts: StepParts): StepResult {
+  const { tape, parameters, optimizer } = parts;
+  const accumulation = parts.accumulationSteps ?? 1;
+  const lr = optimizer.getLr();
+  optimizer.zeroGrad();
+  let lossSum = 0;
+  for (let m = 0; m < accumulation; m++) {
+    try {
+      const loss = parts.lossOf(tape, m);
+      lossSum += tape.scalar(loss);
+      tape.backward(accumulation === 1 ? loss : ops.scale(tape, loss, 1 / accumulation));
+    } finally {
+      tape.reset();
+    }
+  }
+  const max = parts.maxGradNorm ?? null;
+  const norm = max === null ? gradNorm(parameters as Parameter[]) : clipGradNorm(parameters as Parameter[], max);
+  const applied = optimizer.step();
+  parts.scheduler?.step();
+  return { loss: lossSum / accumulation, lr, gradNorm: norm, applied };
+}
