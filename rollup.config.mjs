@@ -7,6 +7,7 @@
 //   node.js     reads ./grapheme.wasm (Node, Deno, Bun)
 //   browser.js  fetch + WebAssembly.compileStreaming relative to import.meta.url
 //   inline.js   the wasm as base64 inside the module (grapheme-train/inline)
+//   files.js    Node-only file helpers (grapheme-train/files): run folders, checkpoints, JSONL
 // The core is built without src/backend/wasm-source-tree.ts (the source checkout's
 // fallback, which imports node:fs): bundlers for browsers refuse node: modules.
 import { readFileSync, rmSync } from 'node:fs';
@@ -47,7 +48,7 @@ function wasmEntries() {
     load(id) {
       if (id === BASE64_ID) return `export default ${JSON.stringify(readFileSync(wasmFile).toString('base64'))};`;
       // the CLI runs in Node: it registers the node loader before the command code runs
-      if (id === CLI_ID) return `import './src/backend/wasm-node.ts';\nexport * from './src/cli/main.ts';`;
+      if (id === CLI_ID) return `import './src/entry/node.ts';\nexport * from './src/cli/main.ts';`;
       return null;
     },
     buildStart() {
@@ -62,10 +63,11 @@ function wasmEntries() {
 export default [
   {
     input: {
-      node: 'src/backend/wasm-node.ts',
-      browser: 'src/backend/wasm-browser.ts',
-      workerd: 'src/backend/wasm-workerd.ts',
-      inline: 'src/backend/wasm-inline.ts',
+      node: 'src/entry/node.ts',
+      browser: 'src/entry/browser.ts',
+      workerd: 'src/entry/workerd.ts',
+      inline: 'src/entry/inline.ts',
+      files: 'src/entry/files.ts',
       cli: CLI_ID,
     },
     output: { dir: 'dist', format: 'es', sourcemap: true, entryFileNames: '[name].js', chunkFileNames: 'chunks/core-[hash].js' },
@@ -75,6 +77,12 @@ export default [
   {
     input: 'src/index.ts',
     output: { file: 'dist/index.d.ts', format: 'es' },
+    plugins: [dts()],
+  },
+  {
+    input: 'src/entry/files.ts',
+    output: { file: 'dist/files.d.ts', format: 'es' },
+    external,
     plugins: [dts()],
   },
 ];

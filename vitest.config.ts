@@ -1,6 +1,14 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // the examples import the package by name, as a user's code does: in the checkout, the sources
+  resolve: {
+    alias: [
+      { find: /^grapheme-train\/files$/, replacement: fileURLToPath(new URL('./src/entry/files.ts', import.meta.url)) },
+      { find: /^grapheme-train$/, replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)) },
+    ],
+  },
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 120_000,

@@ -25,3 +25,4 @@ export * from './ged/index';
 export * from './model/index';
 export * from './train/index';
 export { Prng } from './util/prng';
+export * from './layers/index';

@@ -2,26 +2,18 @@
  * `grapheme-train train`: one Trainer run from the command line.
  *
  * Flags override the config file's fields, then validateConfig checks everything BEFORE any
- * work: a bad value exits with code 2 and the field's name, and nothing is written. The run
- * writes OUT/metrics.jsonl (one JSON line per update, appended as it goes) and
- * OUT/checkpoint.safetensors (atomically, after every evaluation and at the end). Ctrl-C
- * aborts the run between updates; the checkpoint of the last finished update is still written,
- * and `--resume` continues from it bit-identically (the data stream is keyed by the update).
- *
- * METRICS.JSONL, one JSON object per line (report.html reads these shapes):
- *   {"kind":"step","step","loss","lr","gradNorm","samplesPerSec","level","levels","applied"}
- *   {"kind":"eval","step","accuracy","meanGed","level","perLevel":{"1":{"count","accuracy","meanGed","equivalence","loss"},…}}
- *   {"kind":"level","step","from","to","reason"}            reason: "threshold" | "budget"
- *   {"kind":"final","step","perLevel":{…as in eval…}}       the held-out TEST split
- * A resumed run first cuts the log back to the checkpoint's step (a killed run may have
- * logged updates after its last checkpoint, and a torn last line), then appends: the log
- * reads as one uninterrupted run.
+ * work: a bad value exits with code 2 and the field's name, and nothing is written. The run's
+ * folder (OUT, default a fresh runs/YYYY-MM-DD-HHMMSS) gets metrics.jsonl, checkpoint.safetensors
+ * (atomically, after every evaluation and at the end), best.safetensors and report.html
+ * (src/train/run-files-node.ts has the layout). Ctrl-C aborts the run between updates; the
+ * checkpoint of the last finished update is still written, and `--resume` continues from it
+ * bit-identically (the data stream is keyed by the update). With --data the records come from
+ * `generate --split` files instead of the generator.
  *
  * The per-level tables are the Trainer's: each trained level on its own held-out records
  * (`val` split at evaluations, `test` split at the end).
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { SingleBar } from 'cli-progress';
@@ -30,10 +22,11 @@ import { GraphemeError } from '../errors';
 import { loadLevelFiles } from '../data/jsonl-node';
 import type { PhaseChange } from '../data/source';
 import { decodeCheckpoint } from '../train/checkpoint';
-import { readCheckpointBytes, saveCheckpoint } from '../train/checkpoint-node';
+import { readCheckpointBytes } from '../train/checkpoint-node';
 import { DEFAULT_CONFIG, TrainingConfigError, validateConfig, type TrainingConfig } from '../train/config';
 import { Curriculum } from '../train/curriculum';
-import { lossChart, writeReport } from './report';
+import { lossChart, writeReport, type WrittenReport } from '../train/report-node';
+import { RunFiles } from '../train/run-files-node';
 import { Trainer, type EvalMetrics, type LevelEvaluation, type StepMetrics, type TrainerEvents } from '../train/trainer';
 
 /** The flags as commander hands them over: strings, checked by validateConfig, not here. */
@@ -80,8 +73,7 @@ export interface TrainOutcome {
   heldOut?: LevelRow[];
 }
 
-export const CHECKPOINT_FILE = 'checkpoint.safetensors';
-export const METRICS_FILE = 'metrics.jsonl';
+export { CHECKPOINT_FILE, METRICS_FILE } from '../train/run-files-node';
 
 /** "1-4", "1,2,3", "2": the levels, or the raw text when it is not a list of numbers (validateConfig then names it). */
 export function parseLevels(text: string): unknown {
@@ -149,32 +141,6 @@ export function formatTable(title: string, rows: readonly (Omit<LevelRow, 'loss'
     lines.push(`  ${String(r.level).padStart(5)}  ${String(r.count).padStart(7)}  ${(r.accuracy * 100).toFixed(1).padStart(7)}%  ${r.meanGed.toFixed(3).padStart(8)}  ${(r.equivalence * 100).toFixed(1).padStart(9)}%${loss}`);
   }
   return lines.join('\n') + '\n';
-}
-
-/**
- * Cuts a run's metrics log back to `step`: drops records of later updates (logged after the
- * checkpoint a killed run left), a final record, and unreadable lines (a line torn by the
- * kill). Atomic.
- */
-async function truncateMetrics(path: string, step: number): Promise<void> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw err;
-  }
-  const kept = text.split('\n').filter((line) => {
-    try {
-      const record = JSON.parse(line);
-      return typeof record?.step === 'number' && record.step <= step && record.kind !== 'final';
-    } catch {
-      return false;
-    }
-  });
-  const temporary = `${path}.${process.pid}.tmp`;
-  await writeFile(temporary, kept.map((l) => l + '\n').join(''));
-  await rename(temporary, path);
 }
 
 function formatSeconds(s: number): string {
@@ -274,12 +240,9 @@ export async function train(flags: TrainFlags, io: TrainIO): Promise<TrainOutcom
 
   const config = trainer.config;
   const outDir = flags.out ?? (await freshOut());
-  const out = resolve(outDir);
-  await mkdir(out, { recursive: true });
-  const checkpointPath = join(out, CHECKPOINT_FILE);
-  const metricsPath = join(out, METRICS_FILE);
-  // a run killed mid-write leaves its temporary checkpoint file (the checkpoint itself is whole)
-  for (const name of await readdir(out)) if (name.endsWith('.tmp') && (name.startsWith(`.${CHECKPOINT_FILE}.`) || name.startsWith('.best.safetensors.'))) await rm(join(out, name), { force: true });
+  // the folder is created and opened for writing before any training; a resumed run's log is cut back to its checkpoint
+  const files = await RunFiles.open(outDir, { resumeAt: flags.resume === undefined ? undefined : trainer.step });
+  const { checkpointPath, metricsPath } = files;
   const first = trainer.step;
   const total = Math.max(until, first);
   const every = logEvery ?? Math.max(1, Math.round((total - first) / 20));
@@ -308,18 +271,6 @@ export async function train(flags: TrainFlags, io: TrainIO): Promise<TrainOutcom
     if (Number.isFinite(budgets[budgets.length - 1])) io.out(`note: the last level's budget ends the run (at most ${Math.min(total, before)} updates)\n`);
   }
 
-  // a fresh run starts a new log; a resumed one appends to its run's log, cut back to the checkpoint
-  if (flags.resume !== undefined) await truncateMetrics(metricsPath, first);
-  const metrics: WriteStream = createWriteStream(metricsPath, { flags: flags.resume === undefined ? 'w' : 'a' });
-  let metricsError: Error | null = null;
-  metrics.on('error', (err) => (metricsError = err));
-  // checkpoint writes run in order, one at a time, while training goes on
-  let writes: Promise<void> = Promise.resolve();
-  const writeCheckpoint = (): void => {
-    const bytes = trainer.checkpoint();
-    writes = writes.then(() => saveCheckpoint(checkpointPath, bytes));
-  };
-
   const bar = io.tty
     ? new SingleBar({ format: 'step {value}/{total} [{bar}] level {level} | loss {loss} | lr {lr} | {rate} samples/s | eta {eta}', fps: 5, hideCursor: true })
     : null;
@@ -338,7 +289,7 @@ export async function train(flags: TrainFlags, io: TrainIO): Promise<TrainOutcom
     const now = performance.now();
     wallPerUpdate.add(now - lastWall);
     lastWall = now;
-    metrics.write(JSON.stringify({ kind: 'step', step: m.step, loss: m.loss, lr: m.lr, gradNorm: m.gradNorm, samplesPerSec: m.samplesPerSec, level: m.level, levels: m.levels, applied: m.applied }) + '\n');
+    files.logStep(m);
     if (bar) bar.update(m.step, payload(m));
     else if (m.step % every === 0 || m.step === total) {
       io.out(`step ${m.step}/${total}  level ${m.level}  loss ${m.loss.toFixed(4)}  lr ${m.lr.toExponential(2)}  ${Math.round(rate.get())} samples/s  eta ${formatSeconds(eta(m.step))}\n`);
@@ -348,13 +299,13 @@ export async function train(flags: TrainFlags, io: TrainIO): Promise<TrainOutcom
   handleEval = (e) => {
     lastEvalStep = e.step;
     bar?.stop();
-    metrics.write(JSON.stringify({ kind: 'eval', step: e.step, accuracy: e.accuracy, meanGed: e.meanGed, score: e.score, level: e.level, perLevel: e.perLevel, seconds: e.seconds }) + '\n');
+    files.logEval(e);
     const summary = `eval @ ${e.step}: ${accuracyLine(e.perLevel)}  | ${config.selectBy} ${formatScore(e.score, config.selectBy)} (best ${formatScore(e.bestScore, config.selectBy)} @ ${e.bestStep}) ${e.seconds.toFixed(1)}s`;
     io.out(flags.tables ? formatTable(summary, levelRows(e.perLevel)) : summary + '\n');
     if (bar) bar.start(total, e.step, payload(last));
   };
   handleLevel = (c) => {
-    metrics.write(JSON.stringify({ kind: 'level', ...c }) + '\n');
+    files.logPhase(c);
     bar?.stop();
     io.out(`level ${c.from} → ${c.to} at step ${c.step} (${c.reason === 'threshold' ? `validation accuracy reached ${config.curriculum.threshold * 100}%` : `budget of ${curriculum.budgetOf(c.from as Level)} updates spent`})\n`);
     if (bar) bar.start(total, c.step, payload(last));
@@ -362,28 +313,26 @@ export async function train(flags: TrainFlags, io: TrainIO): Promise<TrainOutcom
 
   // a fresh run first measures the untrained model: every level's held-out loss and accuracy at step 0
   if (first === 0 && config.evalEvery > 0) trainer.evaluate();
-  const result = await trainer.run({ signal: io.signal, until: total, onEvaluated: writeCheckpoint });
+  const result = await trainer.run({ signal: io.signal, until: total, onEvaluated: () => files.checkpoint(trainer) });
   bar?.stop();
   // the last weights are a candidate too: evaluate them unless that just happened
   if (result.reason !== 'aborted' && config.evalEvery > 0 && lastEvalStep !== trainer.step) trainer.evaluate();
-  writeCheckpoint();
-  await writes;
-  // OUT/best.safetensors: the weights the final test runs on (the best validation evaluation's unless --test-last), atomically
-  const bestPath = join(out, 'best.safetensors');
+  // the final held-out test runs on the best validation evaluation's weights (unless --test-last), saved as best.safetensors
   const useBest = !flags.testLast && trainer.bestEvaluation.step !== trainer.step && Number.isFinite(trainer.bestEvaluation.score);
-  if (result.reason !== 'aborted') await saveCheckpoint(bestPath, trainer.checkpoint(useBest ? 'best' : 'last'));
-  if (useBest && result.reason !== 'aborted') io.out(`held-out test on the weights of update ${trainer.bestEvaluation.step}, the best validation evaluation (${config.selectBy}), saved as ${bestPath} (--test-last tests the last weights)\n`);
+  if (useBest && result.reason !== 'aborted') io.out(`held-out test on the weights of update ${trainer.bestEvaluation.step}, the best validation evaluation (${config.selectBy}), saved as ${files.bestPath} (--test-last tests the last weights)\n`);
   const test = trainer.test(levelEvalSize ?? config.testSize, useBest ? 'best' : 'last');
   const heldOut = levelRows(test.perLevel);
-  if (result.reason !== 'aborted') metrics.write(JSON.stringify({ kind: 'final', step: test.step, perLevel: test.perLevel }) + '\n');
-  await new Promise<void>((done) => metrics.end(done));
-  if (metricsError) throw metricsError;
+  let report: WrittenReport;
+  if (result.reason === 'aborted') {
+    files.checkpoint(trainer);
+    await files.close();
+    report = await writeReport(files.dir);
+  } else report = (await files.finish(trainer, test)).report;
 
   const seconds = (performance.now() - started) / 1000;
   const why = result.reason === 'aborted' ? 'stopped (interrupted)' : result.reason === 'early-stop' ? 'stopped early (no better validation score)' : 'done';
   io.out(`${why} at update ${result.steps} after ${formatSeconds(seconds)}\n`);
   io.out(`checkpoint: ${checkpointPath}\nmetrics:    ${metricsPath}\n`);
-  const report = await writeReport(out); // OUT/report.html and the terminal loss chart (./report.ts)
   io.out(`report:     ${report.path}\n${lossChart(report.metrics.steps)}`);
   if (trainer.levelHistory.length > 0) io.out(`levels: ${trainer.levelHistory.map((c) => `${c.from} → ${c.to} at step ${c.step} (${c.reason})`).join(', ')}\n`);
   io.out(formatTable(`held-out test records per level (weights of update ${test.step}):`, heldOut));

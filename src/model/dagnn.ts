@@ -24,26 +24,8 @@
  *                   (× learns u = [1, 0] and w = 0, ÷ learns u = [0, 1], …)
  * All weights start neutral (small random: w ~ N(0, 0.1²), u ~ N(0, 0.01²)) and are learned
  * from the loss; nothing assigns a primitive to a kind. The units are SUMMED, linear in
- * the weights for fixed child values, so each kind's top-level regression is convex.
- * Measured alternatives (level 1 unless said, hidden 16–32, Adam 1e-2–3e-2, ≥ 400 steps):
- *  - NALU gate g·A + (1 − g)·M with NMU factors (m·v + c): stuck, accuracy ≤ 5% after 1000
- *    steps (+ weights 0.9, − weights ±0.5, gates drifting) — the known gating instability;
- *  - softmax selection over [additive, primitives]: stuck at ≤ 1% on levels 1 and 2 (the
- *    additive weights went to −5, or to −1 under a tanh bound, cancelling the product);
- *  - additive + product only: level 1 100% by step 450 on 6 seeds; with ratio and power
- *    level 1 drops to 99.2–99.6% at 1000 steps (8 seeds); with product and ratio (the
- *    default) 100% by step 1000 on 8 seeds. Product and ratio buy level 2: trained on
- *    depth-1 level-2 problems only, the units come out exact (× → product 1.000,
- *    / → ratio 1.000) and the model answers 90–92%
- *    of depth 1–3 level-2 problems; trained on full level 2 from scratch it stays ≤ 4%
- *    (composition makes the regression non-convex) — a depth curriculum is the way in.
- *    The residual errors are precision: an additive weight of 4e-6 on a `/` node is
- *    invisible at depth 1 and 0.2% after two more divisions.
- *  - with 'power' (binaryUnits), level 3 trained on depth 1: every kind picks its unit
- *    (^ → power 1.000) and 62% of depth 1–3 level-3 problems are right at 3000 steps; the
- *    power features (up to 1e6 on + and × nodes) keep the other weights ~1e-3 off, and
- *    level 2 falls to 42%. Level 4 (depth 1, 1500 steps, with power): sin, cos, exp pick
- *    their units (0.95, 0.96, 1.00) but only 24% are exact.
+ * the weights for fixed child values, so each kind's top-level regression is convex (a gate
+ * or a softmax over units was measured stuck: docs/experiments.md).
  * WHERE IT RUNS: the primitives are computed on the host (./ops.ts rowMap) — a few scalars
  * per node, the same code on both backends — while everything hidden-wide runs in kernels.
  *
@@ -63,69 +45,16 @@
  * (decoderBudget, default 25) at inference. Level-batched by (output depth, parent kind,
  * slot): a batch of 64 same-shaped trees costs the kernel calls of one (tested).
  * STATE GAIN. The state path (encoder state weights, all decoder weights) enters forward
- * as stateGain·stored, so Adam at lr 3e-2 — what the value units want — moves it like
- * lr 3e-3 with stateGain 0.1. The numeric head never reads the states (typeHead 'value'), so
- * the value stream is unaffected. The default is 1: npm start trains at lr 3e-3 (linear
- * decay to 3e-5 over 6000 updates, clip 0.1), where gain 0.1 starves the decoder: levels
- * 1–4 and 5 mixed 1:1:1:1:4, 2500 updates: level 5 16.8% with gain 1, 1.0% with 0.1.
- * Measured at lr 3e-2, level 5 alone (hidden 32, batch 64, 4000 updates, 400 held-out,
- * machine load ~10–15):
- *  - lr 3e-2, gain 1: diverges (accuracy 3.8% at 1000 updates, 1.5% at 4000, loss ≈ 13);
- *  - lr 3e-2, gain 0.1 on the decoder only: 7% (the encoder states churn at 3e-2);
- *  - lr 3e-3, gain 1: 19.8%;  lr 3e-2, gain 0.1 on the whole state path: 23.3%;
- *    gain 0.03: 17.0%; gain 0.3: 14.5% at 1000 then 11.0% at 2000 (unstable).
- * Decoder alternatives (level 5, hidden 32, batch 32, lr 3e-3, gain 1, 6000 updates):
- * without attention loss 7.12, mean GED 4.15, accuracy 17.8%; with attention loss 5.93,
- * mean GED 3.56, accuracy 17.0% (kept: lower GED and loss, ~1.4× slower per step).
- * In npm start's regime (below) at 5000 / 6000 updates: with attention 25.8% (mean GED
- * 3.47) at 5000, without 22.0 / 23.3% (3.98 / 3.81). The cross-entropy term is essential:
- * the GED loss alone (crossEntropyWeight 0) left accuracy at 0% with decoded trees grown to
- * the budget (mean GED 21.7 at 6000) — its gradient, linear in the probabilities, is weak.
- * Hidden 64 (batch 64, lr 3e-2, gain 0.1): 17.8 / 20.8 / 22.5% at 1000 / 2000 / 3000
- * updates against 10.8 / 17.0 / 21.3% at hidden 32.
- * SLOPE. A one-node answer (25% of level 5: the derivative of a linear f) is the label SLOPE,
- * whose value is f(1) − f(0) from the model's own value stream (./decoder.ts). Measured with
- * the Trainer (levels 1, 2, 5 mixed, batch 64, hidden 32, Adam 3e-2 cosine to 1e-4, 10000
- * updates, 400 held-out per level): level 5 21.5% with SLOPE, 11.0% without; levels 1/2
- * 100/49.0% and 99.8/50.0% (without level 5 in the mix: 100/49.5% — the decoder does not
- * hurt the value stream). Level 5 ALONE leaves the value stream untrained and SLOPE then
- * costs (3.0/2.5/1.0% against 3.5/4.5/3.5% at 1000 updates, three seeds).
- * SOLVE, a measured negative: a secant unit on `solve` roots, −g0/(g1 − g0) with g the
- * value stream of the equation probed at the variable = 0 and = 1 (exact for linear
- * equations when the units are exact — checked with hand-set weights: 2x + 5 = 13 → 4,
- * x/5 − 7x = 34 → −5). Not learned: trained on levels 1, 2, 7 mixed (3000 updates, Adam 3e-2
- * cosine), its weight went to ≈ 0 from an init of 0.01 and from 1 (the random `=` weights
- * give wild roots at first, and the squared error switches the unit off); level 7 6.5% with
- * it, 7.0% without (10000 updates). Also measured: bounded (|root| ≤ 100), the weight
- * started at 1 and `=` warm-started as L − R, after 6000 updates of levels 1–2 (a trained
- * value stream) then 2000 of levels 1, 2, 7: the weight still fell to 0.01 and level 7 stayed
- * at 5.7% (5.3% without) — half of level 7 is quadratic, where the secant root is wrong, and
- * one weight per kind cannot switch the unit per example. Removed; see TODO.
- * THE LEVEL-5 FIGURE, in npm start's regime (hidden 32, batch 64, Adam 3e-3 falling linearly
- * to 3e-5 over 6000 updates, clip 0.1, levels 1–4 and 5 mixed 1:1:1:1:4, 400 held-out level-5
- * records): 16.8 / 25.8 / 26.5 / 26.5% at 2500 / 5000 / 7500 / 10000 updates (mean GED 4.12
- * → 3.40; equivalence = accuracy), 244 s wall at load ~9. By answer size at 10000: one node
- * 64/86 (the SLOPE value is right for 76/86), three nodes 16/41, five 26/122, seven to nine
- * 0/89, eleven and more 0/62. Hidden 64 in the same regime: 22.8 / 28.0% at 2500 / 5000
- * (mean GED 2.73 against 3.47; seven to nine nodes 9/89), 53 s against 46 s for 5000
- * updates at load ~5. 21% of the level-5 answers hold an integer outside −20…40
- * (e.g. 2401 = 7^4), which only the value head can give.
+ * as stateGain·stored, so Adam, which moves a stored value by ≈ lr per step, moves the state
+ * path like lr·stateGain while the value stream keeps the full rate (default 1).
+ * SLOPE (a designed inductive bias, measured in docs/experiments.md). A one-node answer (the
+ * derivative of a linear f) is the label SLOPE, whose value is f(1) − f(0) from the model's
+ * own value stream through one probe pass that binds the variable to 0 and to 1; the model
+ * learns when to emit it.
  *
- * TODO (next sessions):
- *  - Level 5 beyond ~27%: a copy/pointer action (emit "the input subtree at row r"; 10.5%
- *    of answers reuse an input subtree of ≥ 3 nodes verbatim), a number pointer into the
- *    encoder's value stream for constant subexpressions (coefficients like 24 = (* 4 6)),
- *    and a derivative value stream (forward-mode: each node also carries dv/dx through
- *    learned product/quotient-rule units) for the one-node answers (25% of level 5).
- *    Scheduled sampling or the decoded-tree mapping (mappingFromEdit) instead of pure
- *    teacher forcing.
- *  - Level 7: the secant idea (SOLVE above) needs a per-example choice (linear equation or
- *    not) — e.g. a state-driven gate trained by cross-entropy on whether the secant root is
- *    right, rather than one mixing weight per kind.
- *  - Levels 2–4 for real: a depth curriculum (depth 1 first) and a precision phase that
- *    drives unused unit weights to exactly 0 (e.g. a proximal L1 step; annealing the GED
- *    τ from 10 to 1e-3 was measured worse: level 2 at 48% instead of 90%), a power unit
- *    that does not swamp the other kinds, kernels for the primitives instead of host code.
+ * The measured alternatives behind these choices (gates, unit sets, the power unit, attention,
+ * the cross-entropy term, state gains, SLOPE, a secant unit for `solve`) are in
+ * docs/experiments.md.
  */
 import { ops, Parameter, Tape, type Tensor, type TensorLike } from '../autograd/index';
 import type { Backend } from '../backend/index';
@@ -153,16 +82,10 @@ export interface DagNNOptions {
    * What the int/float head reads: 'value' (default), how far the root value is from an
    * integer; 'state', the root's hidden state; 'both'. The value feature is a constant for
    * the gradient (a stop-gradient), which finite differences cannot see: whole-model
-   * gradient checks use 'state'. Measured (level 2, trained on depth 1, tested on depths
-   * 1–3): with 'both' the head keyed on depth-1 cues in the state and called 5.5 an int.
+   * gradient checks use 'state'.
    */
   typeHead?: 'state' | 'value' | 'both';
-  /**
-   * The primitives offered to two-child kinds (default ['product', 'ratio']; add 'power'
-   * for levels 3+). Measured, level 2 trained on depth 1 and tested on depths 1–3: 90–92%
-   * with product and ratio, 42% with power added (its features reach 1e6 on + and × nodes
-   * and the other kinds' weights never settle precisely enough).
-   */
+  /** The primitives offered to two-child kinds (default ['product', 'ratio']; 'power' too for levels 3+). */
   binaryUnits?: readonly BinaryPrimitive[];
   /** most nodes of a tree the decoder emits at inference (default 25, the level-5 answer limit) */
   decoderBudget?: number;
@@ -172,9 +95,8 @@ export interface DagNNOptions {
    * The weights of the STATE path (the encoder's state weights and every decoder weight)
    * enter forward as gain · stored value (default 1); the value stream and the numeric
    * type head keep gain 1. Adam moves stored values by ≈ lr per step whatever the
-   * gradient's scale, so the state path's effective step is gain · lr. At lr 3e-2 (the
-   * Trainer's default, which the value units like) the decoder diverges with gain 1: use
-   * 0.1 there; at lr 3e-3 (npm start) keep 1 (both measured in the header).
+   * gradient's scale, so the state path's effective step is gain · lr: at lr 3e-2 use 0.1,
+   * at the Trainer's default 3e-3 keep 1 (docs/experiments.md).
    */
   stateGain?: number;
 }

@@ -62,13 +62,11 @@ export interface NumericLossOptions {
   /** weight of the auxiliary relative squared error (default 1; 0 = GED loss only) */
   auxWeight?: number;
   /**
-   * τ of the GED value term during training (default 10, relaxed; the DESIGN τ is 1e-3).
-   * Measured on level 1 (hidden 16, batch 64, Adam 3e-2, 1500 steps, 500 held-out):
-   * τ = 1e-3 alone: accuracy 0.4%; τ = 1e-3 plus the auxiliary term: 0.2% (the value term's
-   * gradient, up to 1/(τ·ln2) per graph near a target, swamps everything under Adam's
-   * normalisation); τ = 10 alone: 100% by step 1125; auxiliary term alone: 100% by step 375.
-   * With τ = 10 the term is a Cauchy-type robust regression, no longer an upper bound of the
-   * edit cost for |v − y| < τ; the METRIC stays the exact GED of the decoded answer.
+   * τ of the GED value term during training (default 10, relaxed; the DESIGN τ is 1e-3,
+   * whose gradient, up to 1/(τ·ln2) per graph near a target, swamps everything under Adam's
+   * normalisation: docs/experiments.md). With τ = 10 the term is a Cauchy-type robust
+   * regression, no longer an upper bound of the edit cost for |v − y| < τ; the METRIC stays
+   * the exact GED of the decoded answer.
    */
   tau?: number;
   /** the auxiliary term divides value errors by this (default 100) */
@@ -112,12 +110,12 @@ export function numericLoss(tape: Tape, out: DagNNOutput, targets: readonly Nume
 export interface DecoderLossOptions {
   /**
    * weight of the cross-entropy of the type and label heads (mean over target nodes) added
-   * to the GED loss (default 1; 0 = GED loss only). Measured in the header of dagnn.ts.
+   * to the GED loss (default 1; 0 = GED loss only; docs/experiments.md).
    */
   crossEntropyWeight?: number;
   /** weight of the value head's squared error on OTHER_NUMBER nodes (default 1) */
   valueWeight?: number;
-  /** one-node numeric answers get the label SLOPE (default true; ./decoder.ts, measured in dagnn.ts) */
+  /** one-node numeric answers get the label SLOPE (default true; ./decoder.ts; docs/experiments.md) */
   slope?: boolean;
 }
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { train } from '../../src/cli/train';
-import { bucketize, lossChart, MAX_BUCKETS, parseMetrics, reportData, uplotAssets, writeReport, type ReportData } from '../../src/cli/report';
+import { bucketize, lossChart, MAX_BUCKETS, parseMetrics, reportData, uplotAssets, writeReport, type ReportData } from '../../src/train/report-node';
 
 let dir: string;
 beforeAll(async () => {

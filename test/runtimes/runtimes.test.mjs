@@ -7,7 +7,7 @@
 // Not part of `npm test` (it packs, installs and starts five runtimes); .ci/run runs it.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
@@ -33,10 +33,10 @@ after(() => {
 
 test('the tarball holds the bundles, the types, the wasm and the CLI, nothing else', () => {
   const paths = installed.pack.files.map((f) => f.path).sort();
-  for (const required of ['dist/node.js', 'dist/browser.js', 'dist/workerd.js', 'dist/inline.js', 'dist/cli.js', 'dist/index.d.ts', 'dist/grapheme.wasm', 'bin/grapheme-train.js', 'package.json']) {
+  for (const required of ['dist/node.js', 'dist/browser.js', 'dist/workerd.js', 'dist/inline.js', 'dist/files.js', 'dist/cli.js', 'dist/index.d.ts', 'dist/files.d.ts', 'dist/grapheme.wasm', 'bin/grapheme-train.js', 'package.json', 'examples/quickstart.ts', 'examples/custom-model.ts']) {
     assert.ok(paths.includes(required), `${required} is not in the tarball`);
   }
-  const unexpected = paths.filter((p) => !/^(dist\/(chunks\/)?[\w-]+\.js|dist\/index\.d\.ts|dist\/grapheme\.wasm|bin\/grapheme-train\.js|package\.json|README\.md|LICENSE)$/.test(p));
+  const unexpected = paths.filter((p) => !/^(dist\/(chunks\/)?[\w-]+\.js|dist\/(index|files)\.d\.ts|dist\/grapheme\.wasm|bin\/grapheme-train\.js|examples\/[\w-]+\.ts|package\.json|README\.md|LICENSE)$/.test(p));
   assert.deepEqual(unexpected, [], 'files that should not be published');
 });
 
@@ -60,6 +60,24 @@ test('Node imports the package by name: createBackend() with no wasm argument, T
   assert.equal(out.backend, 'wasm');
   assert.equal(out.trainer, 'wasm');
   assert.ok(Number.isFinite(out.loss) && out.loss > 0, `loss ${out.loss}`);
+});
+
+test('every ts block of README.md runs as pasted against the installed package, and so does the shipped custom-model example', async () => {
+  const blocks = [...readFileSync(join(repoRoot, 'README.md'), 'utf8').matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
+  assert.ok(blocks.length >= 5, `README.md has ${blocks.length} ts blocks`);
+  const tsx = join(repoRoot, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+  for (const [i, code] of blocks.entries()) {
+    const file = join(installed.project, `readme-${i}.mts`);
+    writeFileSync(file, code);
+    try {
+      await promisify(execFile)(process.execPath, [tsx, file], { cwd: installed.project, timeout: 180_000 });
+    } catch (err) {
+      assert.fail(`README ts block ${i + 1} failed:\n${code}\n${err.stderr ?? err.message}`);
+    }
+  }
+  const example = join(installed.packageDir, 'examples', 'custom-model.ts');
+  const { stdout } = await promisify(execFile)(process.execPath, [tsx, example, join(installed.project, 'runs', 'custom')], { cwd: installed.project, timeout: 180_000 });
+  assert.match(stdout, /held-out test: \d+\.\d% within 0\.05/);
 });
 
 test('the declarations type-check a consumer of both export paths (and reject a misuse)', async () => {

@@ -2,7 +2,7 @@
 // forbid compiling wasm bytes at run time, but a module that imports a .wasm file receives
 // it precompiled (wrangler's CompiledWasm rule; rollup.config.mjs keeps this import as is).
 import wasm from './grapheme.wasm';
-import { setWasmLoader } from './wasm-source';
+import { setWasmLoader } from '../backend/wasm-source';
 
 setWasmLoader(() => wasm);
 

@@ -2,7 +2,7 @@
 // for bundlers and runtimes that can neither fetch nor read a file next to the code.
 // (Not for workerd, which forbids compiling bytes at run time: it has its own condition.)
 import wasmBase64 from 'virtual:grapheme-wasm-base64';
-import { setWasmLoader } from './wasm-source';
+import { setWasmLoader } from '../backend/wasm-source';
 
 setWasmLoader(() => {
   const text = atob(wasmBase64);

@@ -1,8 +1,8 @@
 // Package entry, conditions "browser" and "default": fetches the .wasm beside this module.
 // `new URL('./…', import.meta.url)` is also the pattern bundlers (Vite, webpack, Rollup
 // plugins) recognise to emit the file as an asset.
-import { WasmLoadError } from './wasm-load-error';
-import { setWasmLoader } from './wasm-source';
+import { WasmLoadError } from '../backend/wasm-load-error';
+import { setWasmLoader } from '../backend/wasm-source';
 
 setWasmLoader(async () => {
   const url = new URL('./grapheme.wasm', import.meta.url);
