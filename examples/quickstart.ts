@@ -12,16 +12,16 @@ import {
   evaluate,
   ops,
   parse,
+  schedules,
   treeEditDistance,
-  warmupCosine,
-} from '../src/index';
+} from 'grapheme-train';
 
 const backend = await createBackend('auto'); // wasm where SIMD validates, else the TS twins
 const tape = new Tape(backend);
 const W = new Parameter(backend, [2, 1], 'W', [0.1, -0.2]);
 const b = new Parameter(backend, [1], 'b');
 const opt = new AdamW([W, b], { lr: 0.05, weightDecay: 0 });
-const sched = new LrScheduler(opt, warmupCosine({ warmupSteps: 20, totalSteps: 400 }));
+const sched = new LrScheduler(opt, schedules.warmupCosine({ warmupSteps: 20, totalSteps: 400 }));
 
 // three rows of two features; the target is y = 3·x0 + x1
 const x = new Float32Array([1, 2, 3, 1, -1, 4]);

@@ -3,8 +3,9 @@
  * `register(program)`; this file only wires them together. To add one, import its register
  * function and append it to SUBCOMMANDS.
  */
-import { realpathSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command } from 'commander';
 import { register as registerGenerate } from './generate';
 import { register as registerValidate } from './validate';
@@ -13,9 +14,22 @@ import { register as registerEval } from './eval';
 
 const SUBCOMMANDS: ((program: Command) => void)[] = [registerGenerate, registerValidate, registerTrain, registerEval];
 
+/** The package's version: the nearest package.json named grapheme-train above this module (dist/ or src/cli/). */
+export function packageVersion(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 4; i++, dir = dirname(dir)) {
+    const path = join(dir, 'package.json');
+    if (!existsSync(path)) continue;
+    const pkg = JSON.parse(readFileSync(path, 'utf8')) as { name?: string; version?: string };
+    if (pkg.name === 'grapheme-train' && pkg.version) return pkg.version;
+  }
+  return 'unknown';
+}
+
 export function buildProgram(): Command {
   const program = new Command('grapheme-train')
     .description('Train GRAPHEME graph-to-graph networks on math-expression graphs')
+    .version(packageVersion(), '-V, --version')
     .showHelpAfterError();
   for (const register of SUBCOMMANDS) register(program);
   return program;

@@ -141,6 +141,11 @@ export class Rational {
   toString(): string {
     return this.den === 1n ? this.num.toString() : `${this.num}/${this.den}`;
   }
+
+  /** console.log shows the number (`18446744073709551616`, `1/3`), not the fields. */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
+  }
 }
 
 /** Exact integer q-th root of n >= 0, or null when n is not a perfect q-th power. */

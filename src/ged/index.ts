@@ -8,8 +8,7 @@ export type { EditMapping } from './mapping';
 export { FlatTree, flattenTreeNode, TreeInputError, type TreeNode } from './tree';
 export { toFlatTree, type TreeInput, type GraphInput, type LabelledGraph } from './input';
 export { solveAssignment, AssignmentError, type Assignment } from './lsap';
-export { defaultGedBackend, setDefaultGedBackend } from './backend';
 export {
-  gedLoss, packGedLoss, gedLossForward, gedLossBackward, identityMapping, mappingFromEdit, GedLossError,
-  type GedLossHeads, type GedLossOptions, type LossTarget, type LossGraphSpec, type LossPredictions, type LossGradients, type LossCosts, type PackedGedLoss,
+  gedLoss, gedLossForward, gedLossBackward, identityMapping, mappingFromEdit, GedLossError,
+  type GedLossHeads, type GedLossOptions, type LossTarget, type LossGraphSpec, type LossPredictions, type LossGradients, type LossCosts,
 } from './loss';

@@ -6,5 +6,4 @@ export { Adam, AdamW, type AdamOptions } from './adam';
 export { RMSprop, type RMSpropOptions } from './rmsprop';
 export { Adagrad, type AdagradOptions } from './adagrad';
 export { clipGradNorm, clipGradValue, gradNorm } from './clip';
-export { GradientAccumulator, type GradientAccumulatorOptions } from './accumulate';
 export { OptimizerConfigError, StateDictError } from './errors';

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { Parameter } from '../../src/autograd/parameter';
 import type { Backend } from '../../src/backend/index';
-import { Adam, clipGradNorm, clipGradValue, GradientAccumulator, gradNorm, OptimizerConfigError } from '../../src/optim/index';
+import { Adam, clipGradNorm, clipGradValue, gradNorm, OptimizerConfigError } from '../../src/optim/index';
 import { createBothBackends, expectSameF32, TestRandom } from '../backend/harness';
 
 function makeParams(backend: Backend, r: TestRandom, scale: number): Parameter[] {
@@ -82,65 +82,5 @@ describe('gradient clipping', async () => {
     expect(() => gradNorm([], 0.5)).toThrow(/normType/);
     expect(() => clipGradValue([], NaN)).toThrow(/clipValue/);
     expect(gradNorm([])).toBe(0);
-  });
-});
-
-describe('gradient accumulation', async () => {
-  const backends = await createBothBackends();
-  for (const backend of backends) {
-    for (const reduction of ['mean', 'sum'] as const) {
-      it(`${backend.name}: ${reduction} over 3 micro-batches, then a flushed partial one of 2`, () => {
-        const r = new TestRandom(11);
-        const params = [new Parameter(backend, [13]), new Parameter(backend, [4])];
-        const acc = new GradientAccumulator(params, { microBatches: 3, reduction });
-        const micro = () => params.map((p) => r.f32(p.size, -1, 1));
-        // backward passes add into p.grad: simulate that
-        const backward = (g: Float32Array[]) => params.forEach((p, i) => p.grad.set(p.grad.map((v, j) => v + g[i][j])));
-        const batches = [micro(), micro(), micro()];
-        const expectSum = (bs: Float32Array[][]) =>
-          params.map((p, i) => {
-            // the same f32 additions, in the same order, as the simulated backward
-            const s = new Float32Array(p.size);
-            for (const b of bs) for (let j = 0; j < p.size; j++) s[j] = s[j] + b[i][j];
-            return s;
-          });
-        expect(acc.accumulate()).toBe(false);
-        backward(batches[0]);
-        backward(batches[1]);
-        expect(acc.accumulate()).toBe(false);
-        expect(acc.pending).toBe(2);
-        backward(batches[2]);
-        expect(acc.accumulate()).toBe(true);
-        expect(acc.pending).toBe(0);
-        const sums = expectSum(batches);
-        params.forEach((p, i) => {
-          for (let j = 0; j < p.size; j++) {
-            const want = reduction === 'sum' ? sums[i][j] : Math.fround(sums[i][j] * Math.fround(1 / 3));
-            expect(p.grad[j]).toBe(want);
-          }
-        });
-
-        params.forEach((p) => p.zeroGrad());
-        const partial = [micro(), micro()];
-        backward(partial[0]);
-        acc.accumulate();
-        backward(partial[1]);
-        acc.accumulate();
-        expect(acc.flush()).toBe(2);
-        const psums = expectSum(partial);
-        params.forEach((p, i) => {
-          for (let j = 0; j < p.size; j++) expect(p.grad[j]).toBe(reduction === 'sum' ? psums[i][j] : Math.fround(psums[i][j] * 0.5));
-        });
-        expect(acc.flush()).toBe(0);
-      });
-    }
-  }
-
-  it('rejects bad options', async () => {
-    const [backend] = await createBothBackends();
-    const p = new Parameter(backend, [2]);
-    expect(() => new GradientAccumulator([p], { microBatches: 0 })).toThrow(/microBatches/);
-    expect(() => new GradientAccumulator([p], { microBatches: 2, reduction: 'max' as 'sum' })).toThrow(/reduction/);
-    expect(() => new GradientAccumulator([], { microBatches: 2 })).toThrow(OptimizerConfigError);
   });
 });
