@@ -23,7 +23,7 @@ function put(y: Float64Array, jacobian: Float64Array, arity: number, j: number, 
 export const BINARY_PRIMITIVES = ['product', 'ratio', 'power'] as const;
 export type BinaryPrimitive = (typeof BINARY_PRIMITIVES)[number];
 
-function binaryPrimitive(name: BinaryPrimitive, a: number, b: number, y: Float64Array, jacobian: Float64Array, j: number): void {
+function binaryPrimitive(name: BinaryPrimitive, a: number, b: number, y: Float64Array, jacobian: Float64Array, j: number, powerBound: number): void {
   if (name === 'product') {
     put(y, jacobian, 2, j, a * b, b, a);
   } else if (name === 'ratio') {
@@ -34,17 +34,23 @@ function binaryPrimitive(name: BinaryPrimitive, a: number, b: number, y: Float64
     // ∂/∂a = b·a^(b−1); ∂/∂b = a^b·ln a (only for a > 0: elsewhere the exponent is held fixed)
     const dBase = b === 0 ? 0 : b * Math.pow(a, b - 1);
     const dExponent = a > 0 ? power * Math.log(a) : 0;
-    put(y, jacobian, 2, j, power, dBase, dExponent);
+    if (Math.abs(power) > powerBound) put(y, jacobian, 2, j, NaN);
+    else put(y, jacobian, 2, j, power, dBase, dExponent);
   }
 }
 
-/** The chosen primitives of two children, in the order given. */
-export function binaryUnits(names: readonly BinaryPrimitive[]): RowFunction {
+/**
+ * The chosen primitives of two children, in the order given. `powerBound` (default CAP):
+ * a power beyond ±powerBound counts as out of the domain (0, zero gradient) — a bound on the
+ * power feature while the other kinds' weights on it are not yet exactly 0 (in the spirit of
+ * iNALU's clipped exponent; measured in docs/experiments.md). Lift it (CAP) once they are.
+ */
+export function binaryUnits(names: readonly BinaryPrimitive[], powerBound: number = CAP): RowFunction {
   return {
     arity: 2,
     outputs: names.length,
     evaluate(x, y, jacobian) {
-      for (let j = 0; j < names.length; j++) binaryPrimitive(names[j], x[0], x[1], y, jacobian, j);
+      for (let j = 0; j < names.length; j++) binaryPrimitive(names[j], x[0], x[1], y, jacobian, j, powerBound);
     },
   };
 }
