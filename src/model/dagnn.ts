@@ -135,7 +135,7 @@ import { MathGraph, type CompactGraph } from '../graph/index';
 import { Prng } from '../util/prng';
 import { blockMatrix, reshape, rowMap, writeRows } from './ops';
 import { answersSymbolically, SLOPE, treeGraph, TreeDecoder, type EncoderView } from './decoder';
-import { BINARY_PRIMITIVES, binaryUnits, CAP, unitsFor, type BinaryPrimitive } from './units';
+import { BINARY_PRIMITIVES, binaryUnits, CAP, UNARY_UNITS, unaryUnits, unitsFor, type BinaryPrimitive } from './units';
 import { nonIntegrality, valueStream } from './valuestream';
 import type { RowFunction } from './ops';
 import { buildPlan, exprAndVariable, KIND_ARITY, KIND_NAMES, KIND_NUMBER, KIND_SYMBOL, SYMBOL_ROWS, type BatchPlan, type PlanGroup, type PlanInput } from './plan';
@@ -164,13 +164,16 @@ export interface DagNNOptions {
    * float64 root values decoding reads. typeHead 'exact' needs 'host'.
    */
   valueStream?: 'tape' | 'host';
+  /** typeHead 'exact': how inexactness passes to parents, 'always' (default) or per-kind 'learned' (./valuestream.ts) */
+  floatPropagation?: 'always' | 'learned';
   /** 'host' only: 'f64' (default) or 'f32' (every stored value rounded to float32, to measure what float32 costs) */
   valuePrecision?: 'f32' | 'f64';
   /**
-   * A power beyond ±powerBound counts as out of the power unit's domain (0, no gradient);
-   * default CAP (1e6). Mutable (model.powerBound): bounded while fitting, lifted after snapping.
+   * A primitive unit's result (or derivative) beyond ±unitBound counts as out of its domain
+   * (0, no gradient); default CAP (1e6). Mutable (model.unitBound): bounded while fitting
+   * (power, exp and tan features of 1e6 swamp the other weights), lifted after snapping.
    */
-  powerBound?: number;
+  unitBound?: number;
   /**
    * The primitives offered to two-child kinds (default ['product', 'ratio']; add 'power'
    * for levels 3+). Measured, level 2 trained on depth 1 and tested on depths 1–3: 90–92%
@@ -247,8 +250,10 @@ export class DagNN {
   private readonly exact: Parameter | null = null;
   readonly valueStreamMode: 'tape' | 'host';
   readonly valuePrecision: 'f32' | 'f64';
-  /** see DagNNOptions.powerBound */
-  powerBound: number;
+  readonly floatPropagation: 'always' | 'learned';
+  /** see DagNNOptions.unitBound */
+  unitBound: number;
+  private unary: RowFunction = UNARY_UNITS;
   private readonly binaryNames: readonly BinaryPrimitive[];
   private readonly typeB: Parameter;
   private inferenceTape: Tape | null = null;
@@ -275,13 +280,16 @@ export class DagNN {
       if (!BINARY_PRIMITIVES.includes(name)) throw new ModelOptionError(`DagNN: binaryUnits[${i}] = '${String(name)}' is not one of ${BINARY_PRIMITIVES.join(', ')}`);
     });
     this.binaryNames = [...binary];
-    this.powerBound = options.powerBound ?? CAP;
-    if (!(this.powerBound > 0)) throw new ModelOptionError(`DagNN: powerBound must be > 0, got ${this.powerBound}`);
-    this.binaryBound = this.powerBound;
-    this.binary = binaryUnits(binary, this.powerBound);
+    this.unitBound = options.unitBound ?? CAP;
+    if (!(this.unitBound > 0)) throw new ModelOptionError(`DagNN: unitBound must be > 0, got ${this.unitBound}`);
+    this.binaryBound = this.unitBound;
+    this.binary = binaryUnits(binary, this.unitBound);
+    this.unary = unaryUnits(this.unitBound);
     this.valueStreamMode = options.valueStream ?? 'tape';
     if (!['tape', 'host'].includes(this.valueStreamMode)) throw new ModelOptionError(`DagNN: valueStream must be 'tape' or 'host', got '${String(this.valueStreamMode)}'`);
     this.valuePrecision = options.valuePrecision ?? 'f64';
+    this.floatPropagation = options.floatPropagation ?? 'always';
+    if (!['always', 'learned'].includes(this.floatPropagation)) throw new ModelOptionError(`DagNN: floatPropagation must be 'always' or 'learned', got '${String(this.floatPropagation)}'`);
     if (!['f32', 'f64'].includes(this.valuePrecision)) throw new ModelOptionError(`DagNN: valuePrecision must be 'f32' or 'f64', got '${String(this.valuePrecision)}'`);
     const prng = new Prng(options.seed ?? 0);
     this.stateGain = options.stateGain ?? 1;
@@ -423,9 +431,10 @@ export class DagNN {
 
   /** Node states and the value stream of every node of a plan. */
   private encode(tape: Tape, plan: BatchPlan): { states: Tensor; nodeValues: Tensor } {
-    if (this.binaryBound !== this.powerBound) {
-      this.binary = binaryUnits(this.binaryNames, this.powerBound);
-      this.binaryBound = this.powerBound;
+    if (this.binaryBound !== this.unitBound) {
+      this.binary = binaryUnits(this.binaryNames, this.unitBound);
+      this.unary = unaryUnits(this.unitBound);
+      this.binaryBound = this.unitBound;
     }
     const host = this.valueStreamMode === 'host';
     const states = blockMatrix(tape, plan.nodeCount, this.hidden);
@@ -444,9 +453,10 @@ export class DagNN {
       return { states, nodeValues };
     }
     const stream = valueStream(tape, plan, {
-      kinds: this.kinds.map((k, kind) => (k === null ? null : { add: this.t(k.add), units: k.units === null ? null : this.t(k.units), unitFn: unitsFor(KIND_ARITY[kind], this.binary) })),
+      kinds: this.kinds.map((k, kind) => (k === null ? null : { add: this.t(k.add), units: k.units === null ? null : this.t(k.units), unitFn: unitsFor(KIND_ARITY[kind], this.binary, this.unary) })),
       exact: this.exact === null ? null : this.t(this.exact),
       precision: this.valuePrecision,
+      propagation: this.floatPropagation,
     });
     this.lastValues64 = stream.values64;
     this.lastFloatness = stream.floatness;
@@ -511,7 +521,7 @@ export class DagNN {
     const childValues = reshape(tape, ops.gatherRows(tape, nodeValues, rows), n, a);
     // v = Σ_s w_s·v_s + Σ_j u_j·unit_j(children)
     const additive = ops.linear(tape, childValues, this.t(p.add));
-    const units = unitsFor(a, this.binary);
+    const units = unitsFor(a, this.binary, this.unary);
     let v = additive;
     if (p.units !== null && units !== null) v = ops.add(tape, v, ops.linear(tape, rowMap(tape, childValues, units), this.t(p.units)));
     return { h, v };

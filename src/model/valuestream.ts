@@ -15,7 +15,7 @@
  * integer: `(^ (sin 1) 0)` is float 1 although its value is integral, `(sqrt 4)` is int 2.
  * So every node also carries f ∈ [0, 1], "this value is inexact":
  *     leaves   f = 0 for integers (int literals, symbols bound to integers), 1 otherwise (e, pi)
- *     kind k   f = 1 − Π_s (1 − σ(φ_k)·f_s) · (1 − σ(θ_k)·n(v))
+ *     kind k   f = 1 − Π_s (1 − σ(φ_k)·f_s) · (1 − σ(θ_k)·n(v))      (σ(φ_k) = 1 with propagation 'always', the default)
  * n(v) ∈ [0, 1] is how far the node's own value is from an integer (a constant for the
  * gradient: ≈ 0 within 1e-12, 1 beyond 1e-6); θ_k says "kind k makes a non-integral result
  * inexact" (sin, log, … of most arguments; not `/`, whose 7/2 stays exact), φ_k "kind k
@@ -40,6 +40,14 @@ export interface ValueStreamInputs {
   kinds: readonly (ValueStreamKind | null)[];
   /** kinds × 2 logits [θ, φ] of the floatness stream, or null for none */
   exact: TensorLike | null;
+  /**
+   * How inexactness passes from children to a node: 'always' (default) — the same rule for
+   * every kind, "a result computed from an inexact value is inexact" (σ(φ) = 1, φ unused);
+   * 'learned' — per-kind σ(φ_k). Measured (docs/experiments.md): learned φ is not identifiable
+   * on levels 2–3, where no value is inexact — (* (/ 9 5) 5) = int 9 is explained as well by
+   * "`/` keeps 9/5 exact" as by "`*` drops its child's inexactness", and φ_* went to −30.
+   */
+  propagation?: 'always' | 'learned';
   /** 'f64' (default) or 'f32': every stored value rounded to float32 (what the kernel path keeps) */
   precision?: 'f32' | 'f64';
 }
@@ -86,6 +94,7 @@ export function valueStream(tape: Tape, plan: BatchPlan, inputs: ValueStreamInpu
   };
   const weights = inputs.kinds.map((k) => (k === null ? null : { add: read(k.add), units: k.units === null ? null : read(k.units) }));
   const exact = inputs.exact === null ? null : read(inputs.exact);
+  const learnedPass = inputs.propagation === 'learned';
   const v = new Float64Array(N);
   const f = exact === null ? null : new Float64Array(N);
   const traces: (GroupTrace | null)[] = [];
@@ -109,7 +118,7 @@ export function valueStream(tape: Tape, plan: BatchPlan, inputs: ValueStreamInpu
     const y = new Float64Array(outputs);
     const jac = new Float64Array(outputs * a);
     const p = exact === null ? 0 : sigma(exact[2 * g.kind]);
-    const q = exact === null ? 0 : sigma(exact[2 * g.kind + 1]);
+    const q = exact === null ? 0 : learnedPass ? sigma(exact[2 * g.kind + 1]) : 1;
     for (let i = 0; i < g.count; i++) {
       let sum = 0;
       for (let s = 0; s < a; s++) {
@@ -196,7 +205,7 @@ export function valueStream(tape: Tape, plan: BatchPlan, inputs: ValueStreamInpu
           if (trace === null) continue;
           const a = g.arity;
           const p = sigma(exact![2 * g.kind]);
-          const q = sigma(exact![2 * g.kind + 1]);
+          const q = learnedPass ? sigma(exact![2 * g.kind + 1]) : 1;
           for (let i = 0; i < g.count; i++) {
             const d = df[g.start + i];
             if (d === 0) continue;
@@ -213,7 +222,7 @@ export function valueStream(tape: Tape, plan: BatchPlan, inputs: ValueStreamInpu
               dq += f[c] * others * own;
               df[c] += d * q * others * own;
             }
-            gExact[2 * g.kind + 1] += d * dq * q * (1 - q);
+            if (learnedPass) gExact[2 * g.kind + 1] += d * dq * q * (1 - q);
           }
         }
         for (let i = 0; i < gExact.length; i++) h[(gp >>> 2) + i] += gExact[i];

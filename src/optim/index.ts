@@ -8,4 +8,4 @@ export { Adagrad, type AdagradOptions } from './adagrad';
 export { clipGradNorm, clipGradValue, gradNorm } from './clip';
 export { GradientAccumulator, type GradientAccumulatorOptions } from './accumulate';
 export { OptimizerConfigError, StateDictError } from './errors';
-export { FreezeMask, nauSparsity, rampedWeight, clampValues, snapToLattice, undoSnap, setGroupLrs, type Lattice, type SnapRecord } from './constraints';
+export { FreezeMask, GradientActivity, nauSparsity, rampedWeight, clampValues, snapToLattice, undoSnap, snapBySearch, latticeCandidates, setGroupLrs, type Lattice, type SnapRecord } from './constraints';

@@ -3,7 +3,7 @@ import { ops, Tape } from '../../src/autograd/index';
 import { createBackend } from '../../src/backend/index';
 import { MathGraph } from '../../src/graph/index';
 import { buildPlan, DagNN } from '../../src/model/index';
-import { binaryUnits } from '../../src/model/units';
+import { binaryUnits, unaryUnits } from '../../src/model/units';
 import { nonIntegrality } from '../../src/model/valuestream';
 
 const inputs = [
@@ -58,7 +58,7 @@ describe('host value stream (valueStream host)', () => {
 
   it('floatness: gradient of the per-kind logits matches finite differences', async () => {
     const backend = await createBackend('js');
-    const model = new DagNN(backend, { hidden: 2, binaryUnits: ['product', 'ratio', 'power'], valueStream: 'host', typeHead: 'exact', seed: 1 });
+    const model = new DagNN(backend, { hidden: 2, binaryUnits: ['product', 'ratio', 'power'], valueStream: 'host', typeHead: 'exact', floatPropagation: 'learned', seed: 1 });
     const exact = model.parameters().find((p) => p.name === 'value.exact')!;
     for (let i = 0; i < exact.size; i++) exact.data[i] = Math.sin(i + 1); // a generic point
     const tape = new Tape(backend);
@@ -87,12 +87,16 @@ describe('host value stream (valueStream host)', () => {
     expect(analytic.some((g) => Math.abs(g) > 1e-3)).toBe(true);
   });
 
-  it('powerBound: a power beyond the bound is out of the domain', () => {
+  it('unitBound: a result beyond the bound is out of the domain', () => {
     const y = new Float64Array(1);
     const j = new Float64Array(2);
     binaryUnits(['power'], 100).evaluate(Float64Array.from([5, 3]), y, j);
     expect([y[0], j[0], j[1]]).toEqual([0, 0, 0]);
     binaryUnits(['power'], 1000).evaluate(Float64Array.from([5, 3]), y, j);
     expect(y[0]).toBe(125);
+    const u = new Float64Array(6);
+    unaryUnits(1000).evaluate(Float64Array.from([8]), u, new Float64Array(6));
+    expect(u[4]).toBe(0); // exp 8 ≈ 2981 > 1000
+    expect(u[0]).toBe(Math.sin(8));
   });
 });

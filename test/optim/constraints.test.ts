@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Parameter } from '../../src/autograd/index';
 import { createBackend } from '../../src/backend/index';
-import { Adam, clampValues, FreezeMask, nauSparsity, rampedWeight, setGroupLrs, snapToLattice, undoSnap } from '../../src/optim/index';
+import { Adam, clampValues, FreezeMask, latticeCandidates, nauSparsity, rampedWeight, setGroupLrs, snapBySearch, snapToLattice, undoSnap } from '../../src/optim/index';
 
 describe('constraints', () => {
   it('nauSparsity: value mean(min(|w|, |1 − |w||)), gradient towards the nearest of −1, 0, 1', async () => {
@@ -80,5 +80,36 @@ describe('constraints', () => {
     const opt = new Adam([{ params: [a] }, { params: [b] }], { lr: 1 });
     setGroupLrs(opt, 0.01, [1, 0]);
     expect(opt.getLrs()).toEqual([0.01, 0]);
+  });
+});
+
+describe('snap by search', () => {
+  it('latticeCandidates: the nearest point, then one-hots on the largest entries', () => {
+    expect(latticeCandidates([0.41, 0.29, -0.6, 0.02], 2)).toEqual([
+      [0, 0, -1, 0],
+      [0, 0, 1, 0],
+      [1, 0, 0, 0],
+      [-1, 0, 0, 0],
+    ]);
+    expect(latticeCandidates([0.3, -0.2], 2)).toEqual([[0, 0], [1, 0], [-1, 0], [0, -1], [0, 1]]);
+  });
+
+  it('snapBySearch keeps the candidate the score prefers, frozen, or leaves the weights alone', async () => {
+    const backend = await createBackend('js');
+    const a = new Parameter(backend, [1], 'k.add', [0.05]);
+    const u = new Parameter(backend, [3], 'k.units', [0.41, 0.29, 0.01]);
+    const mask = new FreezeMask();
+    // the data says: unit 1 (the smaller weight) is the right one
+    const score = () => (a.data[0] === 0 && u.data[0] === 0 && u.data[1] === 1 && u.data[2] === 0 ? 1 : 0.2);
+    const result = snapBySearch([a, u], mask, score)!;
+    expect(result.score).toBe(1);
+    expect(Array.from(u.data)).toEqual([0, 1, 0]);
+    expect(mask.count()).toBe(4);
+    undoSnap(result.record, mask);
+    expect(u.data[0]).toBeCloseTo(0.41, 6);
+    // nothing beats the unsnapped weights: nothing changes
+    expect(snapBySearch([a, u], mask, () => (u.data[0] === Math.fround(0.41) ? 0.5 : 0.1))).toBeNull();
+    expect(u.data[0]).toBeCloseTo(0.41, 6);
+    expect(mask.count()).toBe(0);
   });
 });
