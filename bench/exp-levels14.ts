@@ -102,7 +102,7 @@ const model = new DagNN(backend, {
   binaryUnits: recipe.power ? ['product', 'ratio', 'power'] : ['product', 'ratio'],
   valueStream: 'host',
   valuePrecision: recipe.precision,
-  typeHead: recipe.exactType ? 'exact' : 'value',
+  typeHead: recipe.exactType ? (flag('linear-type-head') ? 'exact-linear' : 'exact') : 'value',
   floatPropagation: flag('learned-propagation') ? 'learned' : 'always',
   unitBound: recipe.bound ? recipe.unitBound : CAP,
 });

@@ -136,7 +136,7 @@ import { Prng } from '../util/prng';
 import { blockMatrix, reshape, rowMap, writeRows } from './ops';
 import { answersSymbolically, SLOPE, treeGraph, TreeDecoder, type EncoderView } from './decoder';
 import { BINARY_PRIMITIVES, binaryUnits, CAP, UNARY_UNITS, unaryUnits, unitsFor, type BinaryPrimitive } from './units';
-import { nonIntegrality, valueStream } from './valuestream';
+import { floatTypeLogits, nonIntegrality, valueStream } from './valuestream';
 import type { RowFunction } from './ops';
 import { buildPlan, exprAndVariable, KIND_ARITY, KIND_NAMES, KIND_NUMBER, KIND_SYMBOL, SYMBOL_ROWS, type BatchPlan, type PlanGroup, type PlanInput } from './plan';
 
@@ -157,7 +157,7 @@ export interface DagNNOptions {
    * gradient checks use 'state'. Measured (level 2, trained on depth 1, tested on depths
    * 1–3): with 'both' the head keyed on depth-1 cues in the state and called 5.5 an int.
    */
-  typeHead?: 'state' | 'value' | 'both' | 'exact';
+  typeHead?: 'state' | 'value' | 'both' | 'exact' | 'exact-linear';
   /**
    * Where the value stream runs: 'tape' (default), float32 kernels, one linear + rowMap per
    * group; 'host', one float64 tape op over the whole plan (./valuestream.ts), whose
@@ -245,7 +245,7 @@ export class DagNN {
   /** per kind index (null for the leaf kinds) */
   private readonly kinds: (KindParams | null)[];
   private readonly typeW: Parameter;
-  private readonly typeHead: 'state' | 'value' | 'both' | 'exact';
+  private readonly typeHead: 'state' | 'value' | 'both' | 'exact' | 'exact-linear';
   /** per-kind floatness logits [θ, φ] (typeHead 'exact'; ./valuestream.ts) */
   private readonly exact: Parameter | null = null;
   readonly valueStreamMode: 'tape' | 'host';
@@ -318,10 +318,11 @@ export class DagNN {
       };
     });
     this.typeHead = options.typeHead ?? 'value';
-    if (!['state', 'value', 'both', 'exact'].includes(this.typeHead)) throw new ModelOptionError(`DagNN: typeHead must be 'state', 'value', 'both' or 'exact', got '${String(this.typeHead)}'`);
-    if (this.typeHead === 'exact' && this.valueStreamMode !== 'host') throw new ModelOptionError(`DagNN: typeHead 'exact' needs valueStream 'host'`);
-    if (this.typeHead === 'exact') this.exact = zeros('value.exact', [KIND_NAMES.length, 2]);
-    const typeInputs = this.typeHead === 'exact' ? 2 : (this.typeHead === 'value' ? 0 : hidden) + (this.typeHead === 'state' ? 0 : 1);
+    if (!['state', 'value', 'both', 'exact', 'exact-linear'].includes(this.typeHead)) throw new ModelOptionError(`DagNN: typeHead must be 'state', 'value', 'both', 'exact' or 'exact-linear', got '${String(this.typeHead)}'`);
+    const exactHead = this.typeHead === 'exact' || this.typeHead === 'exact-linear';
+    if (exactHead && this.valueStreamMode !== 'host') throw new ModelOptionError(`DagNN: typeHead '${this.typeHead}' needs valueStream 'host'`);
+    if (exactHead) this.exact = zeros('value.exact', [KIND_NAMES.length, 2]);
+    const typeInputs = exactHead ? 2 : (this.typeHead === 'value' ? 0 : hidden) + (this.typeHead === 'state' ? 0 : 1);
     this.typeW = normal('head.type.W', [typeInputs, NUMERIC_TYPES.length], glorot(typeInputs, NUMERIC_TYPES.length));
     this.typeB = zeros('head.type.b', [NUMERIC_TYPES.length]);
     this.decoderBudget = options.decoderBudget ?? 25;
@@ -403,6 +404,9 @@ export class DagNN {
     const values64 = this.lastValues64 === null ? undefined : Float64Array.from(plan.rootRows, (r) => this.lastValues64![r]);
     let typeInput: Tensor;
     if (this.typeHead === 'exact') {
+      const typeLogits = floatTypeLogits(tape, ops.gatherRows(tape, this.lastFloatness!, plan.rootRows), Float64Array.from(values64!, nonIntegrality));
+      return { plan, typeLogits, values, values64, rootStates, states, nodeValues };
+    } else if (this.typeHead === 'exact-linear') {
       const n = Float32Array.from(values64!, nonIntegrality);
       typeInput = ops.concatCols(tape, [ops.constant(tape, n, n.length, 1), ops.gatherRows(tape, this.lastFloatness!, plan.rootRows)]);
     } else {

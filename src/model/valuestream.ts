@@ -231,3 +231,41 @@ export function valueStream(tape: Tape, plan: BatchPlan, inputs: ValueStreamInpu
   }
   return { values, values64: v, floatness, floatness64: f };
 }
+
+/**
+ * The type logits [int, float] of the numeric head from the root's floatness f and its value's
+ * non-integrality n (a constant): p(float) = 1 − (1 − f)(1 − n), "a float answer is one that is
+ * inexact or not an integer" — the evaluation protocol's own definition of the answer type,
+ * with the per-kind inexactness (θ_k, in f) learned. Logits are [log(1 − p), log p], p clipped
+ * to [1e-6, 1 − 1e-6] (no gradient where clipped). Unlike a learned linear head on [n, f], it
+ * sends no gradient to f where n = 1 (a non-integral root is float whatever f says): measured,
+ * the linear head's redundant f pushed `/`'s θ up on (/ 7 2) roots until it was saturated wrong.
+ */
+export function floatTypeLogits(tape: Tape, f: Tensor, n: Float64Array): Tensor {
+  const rows = n.length;
+  const fv = tape.values(f);
+  const out = tape.result(rows, 2, f.requiresGrad);
+  const eps = 1e-6;
+  const dp = new Float64Array(rows * 2);
+  const logits = new Float32Array(rows * 2);
+  for (let r = 0; r < rows; r++) {
+    const raw = 1 - (1 - fv[r]) * (1 - n[r]);
+    const p = Math.min(1 - eps, Math.max(eps, raw));
+    const clipped = p !== raw;
+    logits[2 * r] = Math.log(1 - p);
+    logits[2 * r + 1] = Math.log(p);
+    // d logit / d f, through dp/df = 1 − n
+    dp[2 * r] = clipped ? 0 : -(1 - n[r]) / (1 - p);
+    dp[2 * r + 1] = clipped ? 0 : (1 - n[r]) / p;
+  }
+  tape.heap.f32.set(logits, out.ptr >>> 2);
+  if (out.requiresGrad) {
+    tape.record(out, () => {
+      const gf = tape.grad(f) >>> 2;
+      const h = tape.heap.f32;
+      const go = out.gradPtr >>> 2;
+      for (let r = 0; r < rows; r++) h[gf + r] += h[go + 2 * r] * dp[2 * r] + h[go + 2 * r + 1] * dp[2 * r + 1];
+    });
+  }
+  return out;
+}

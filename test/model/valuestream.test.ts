@@ -2,12 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { ops, Tape } from '../../src/autograd/index';
 import { createBackend } from '../../src/backend/index';
 import { MathGraph } from '../../src/graph/index';
-import { buildPlan, DagNN } from '../../src/model/index';
+import { buildPlan, DagNN, KIND_NAMES } from '../../src/model/index';
 import { binaryUnits, unaryUnits } from '../../src/model/units';
 import { nonIntegrality } from '../../src/model/valuestream';
 
 const inputs = [
   { graph: MathGraph.fromPolish('(+ (* 2 3) (/ 7 2))') },
+  { graph: MathGraph.fromPolish('(^ (sin 1) 0)') },
+  { graph: MathGraph.fromPolish('(* (/ 7 2) (+ 2 (sin 0)))') },
   { graph: MathGraph.fromPolish('(- (^ x 2) (sin 1))'), bindings: { x: 3 } },
   { graph: MathGraph.fromPolish('(sqrt (+ 1 3))') },
 ];
@@ -31,7 +33,7 @@ describe('host value stream (valueStream host)', () => {
     const a = run(tapeModel);
     const b = run(hostModel);
     expect(a.values64).toBeUndefined();
-    expect(b.values64!.length).toBe(3);
+    expect(b.values64!.length).toBe(inputs.length);
     b.values.forEach((v, i) => expect(v).toBeCloseTo(a.values[i], 4));
     for (const [name, g] of Object.entries(a.grads)) g.forEach((x, i) => expect(b.grads[name][i]).toBeCloseTo(x, 2));
   });
@@ -56,11 +58,21 @@ describe('host value stream (valueStream host)', () => {
     expect(nonIntegrality(value('f32'))).toBeGreaterThan(0.9);
   });
 
-  it('floatness: gradient of the per-kind logits matches finite differences', async () => {
+  it.each(['exact', 'exact-linear'] as const)('floatness (%s head): gradient of the per-kind logits matches finite differences', async (typeHead) => {
     const backend = await createBackend('js');
-    const model = new DagNN(backend, { hidden: 2, binaryUnits: ['product', 'ratio', 'power'], valueStream: 'host', typeHead: 'exact', floatPropagation: 'learned', seed: 1 });
+    const model = new DagNN(backend, { hidden: 2, binaryUnits: ['product', 'ratio', 'power'], valueStream: 'host', typeHead, floatPropagation: 'learned', seed: 1 });
     const exact = model.parameters().find((p) => p.name === 'value.exact')!;
     for (let i = 0; i < exact.size; i++) exact.data[i] = Math.sin(i + 1); // a generic point
+    // exact value weights, so some roots are integers (n = 0): the 'exact' head's gradient reaches f only there
+    const get = (n: string) => model.parameters().find((p) => p.name === n)!;
+    for (const p of model.parameterRoles().values) p.data.fill(0);
+    get('+.add').data.set([1, 1]);
+    get('-.add').data.set([1, -1]);
+    get('*.units').data.set([1, 0, 0]);
+    get('/.units').data.set([0, 1, 0]);
+    get('^.units').data.set([0, 0, 1]);
+    get('sin.units').data[0] = 1;
+    get('sqrt.units').data[5] = 1;
     const tape = new Tape(backend);
     const objective = () => {
       const out = model.forward(tape, buildPlan(inputs));
@@ -98,5 +110,25 @@ describe('host value stream (valueStream host)', () => {
     unaryUnits(1000).evaluate(Float64Array.from([8]), u, new Float64Array(6));
     expect(u[4]).toBe(0); // exp 8 ≈ 2981 > 1000
     expect(u[0]).toBe(Math.sin(8));
+  });
+});
+
+describe('the exact type head', () => {
+  it('answers float for (^ (sin 1) 0) and int for (sqrt 4) once sin and sqrt are inexact-making kinds', async () => {
+    const backend = await createBackend('js');
+    const model = new DagNN(backend, { hidden: 2, binaryUnits: ['product', 'ratio', 'power'], valueStream: 'host', typeHead: 'exact' });
+    const get = (n: string) => model.parameters().find((p) => p.name === n)!;
+    for (const p of model.parameterRoles().values) p.data.fill(0);
+    get('^.units').data.set([0, 0, 1]);
+    get('sin.units').data[0] = 1;
+    get('sqrt.units').data[5] = 1;
+    const exact = get('value.exact');
+    exact.data.fill(-30); // no kind makes its results inexact …
+    for (const k of ['sin', 'sqrt']) exact.data[2 * KIND_NAMES.indexOf(k)] = 30; // … but these two
+    const answer = (polish: string) => model.predict(polish).toJSON().nodes[0];
+    expect(answer('(^ (sin 1) 0)')).toMatchObject({ type: 'float', value: 1 });
+    expect(answer('(sqrt 4)')).toMatchObject({ type: 'int', value: 2 });
+    expect(answer('(sqrt 2)')).toMatchObject({ type: 'float', value: 1.414 });
+    expect(answer('(^ 3 2)')).toMatchObject({ type: 'int', value: 9 });
   });
 });
