@@ -64,7 +64,8 @@ import { MathGraph, type CompactGraph } from '../graph/index';
 import { Prng } from '../util/prng';
 import { blockMatrix, reshape, rowMap, writeRows } from './ops';
 import { answersSymbolically, SLOPE, treeGraph, TreeDecoder, type EncoderView } from './decoder';
-import { BINARY_PRIMITIVES, binaryUnits, unitsFor, type BinaryPrimitive } from './units';
+import { BINARY_PRIMITIVES, binaryUnits, CAP, UNARY_UNITS, unaryUnits, unitsFor, type BinaryPrimitive } from './units';
+import { floatTypeLogits, nonIntegrality, valueStream } from './valuestream';
 import type { RowFunction } from './ops';
 import { buildPlan, exprAndVariable, KIND_ARITY, KIND_NAMES, KIND_NUMBER, KIND_SYMBOL, SYMBOL_ROWS, type BatchPlan, type PlanGroup, type PlanInput } from './plan';
 
@@ -84,7 +85,23 @@ export interface DagNNOptions {
    * the gradient (a stop-gradient), which finite differences cannot see: whole-model
    * gradient checks use 'state'.
    */
-  typeHead?: 'state' | 'value' | 'both';
+  typeHead?: 'state' | 'value' | 'both' | 'exact' | 'exact-linear';
+  /**
+   * Where the value stream runs: 'tape' (default), float32 kernels, one linear + rowMap per
+   * group; 'host', one float64 tape op over the whole plan (./valuestream.ts), whose
+   * float64 root values decoding reads. typeHead 'exact' needs 'host'.
+   */
+  valueStream?: 'tape' | 'host';
+  /** typeHead 'exact': how inexactness passes to parents, 'always' (default) or per-kind 'learned' (./valuestream.ts) */
+  floatPropagation?: 'always' | 'learned';
+  /** 'host' only: 'f64' (default) or 'f32' (every stored value rounded to float32, to measure what float32 costs) */
+  valuePrecision?: 'f32' | 'f64';
+  /**
+   * A primitive unit's result (or derivative) beyond ±unitBound counts as out of its domain
+   * (0, no gradient); default CAP (1e6). Mutable (model.unitBound): bounded while fitting
+   * (power, exp and tan features of 1e6 swamp the other weights), lifted after snapping.
+   */
+  unitBound?: number;
   /** The primitives offered to two-child kinds (default ['product', 'ratio']; 'power' too for levels 3+). */
   binaryUnits?: readonly BinaryPrimitive[];
   /** most nodes of a tree the decoder emits at inference (default 25, the level-5 answer limit) */
@@ -123,6 +140,8 @@ export interface DagNNOutput {
   typeLogits: Tensor;
   /** graphs × 1 */
   values: Tensor;
+  /** the root values in float64 (valueStream 'host'): what decoding reads when present */
+  values64?: Float64Array;
   /** graphs × hidden */
   rootStates: Tensor;
   /** all node states, N × hidden, and the value stream, N × 1 (plan rows) */
@@ -148,11 +167,21 @@ export class DagNN {
   /** per kind index (null for the leaf kinds) */
   private readonly kinds: (KindParams | null)[];
   private readonly typeW: Parameter;
-  private readonly typeHead: 'state' | 'value' | 'both';
+  private readonly typeHead: 'state' | 'value' | 'both' | 'exact' | 'exact-linear';
+  /** per-kind floatness logits [θ, φ] (typeHead 'exact'; ./valuestream.ts) */
+  private readonly exact: Parameter | null = null;
+  readonly valueStreamMode: 'tape' | 'host';
+  readonly valuePrecision: 'f32' | 'f64';
+  readonly floatPropagation: 'always' | 'learned';
+  /** see DagNNOptions.unitBound */
+  unitBound: number;
+  private unary: RowFunction = UNARY_UNITS;
+  private readonly binaryNames: readonly BinaryPrimitive[];
   private readonly typeB: Parameter;
   private inferenceTape: Tape | null = null;
   private standIns: Map<Parameter, TensorLike> | null = null;
-  private readonly binary: RowFunction;
+  private binary: RowFunction;
+  private binaryBound: number;
   /** the symbolic tree decoder (./decoder.ts); its parameters follow the encoder's */
   readonly decoder: TreeDecoder;
   readonly decoderBudget: number;
@@ -172,7 +201,18 @@ export class DagNN {
     binary.forEach((name, i) => {
       if (!BINARY_PRIMITIVES.includes(name)) throw new ModelOptionError(`DagNN: binaryUnits[${i}] = '${String(name)}' is not one of ${BINARY_PRIMITIVES.join(', ')}`);
     });
-    this.binary = binaryUnits(binary);
+    this.binaryNames = [...binary];
+    this.unitBound = options.unitBound ?? CAP;
+    if (!(this.unitBound > 0)) throw new ModelOptionError(`DagNN: unitBound must be > 0, got ${this.unitBound}`);
+    this.binaryBound = this.unitBound;
+    this.binary = binaryUnits(binary, this.unitBound);
+    this.unary = unaryUnits(this.unitBound);
+    this.valueStreamMode = options.valueStream ?? 'tape';
+    if (!['tape', 'host'].includes(this.valueStreamMode)) throw new ModelOptionError(`DagNN: valueStream must be 'tape' or 'host', got '${String(this.valueStreamMode)}'`);
+    this.valuePrecision = options.valuePrecision ?? 'f64';
+    this.floatPropagation = options.floatPropagation ?? 'always';
+    if (!['always', 'learned'].includes(this.floatPropagation)) throw new ModelOptionError(`DagNN: floatPropagation must be 'always' or 'learned', got '${String(this.floatPropagation)}'`);
+    if (!['f32', 'f64'].includes(this.valuePrecision)) throw new ModelOptionError(`DagNN: valuePrecision must be 'f32' or 'f64', got '${String(this.valuePrecision)}'`);
     const prng = new Prng(options.seed ?? 0);
     this.stateGain = options.stateGain ?? 1;
     if (!(this.stateGain > 0) || !Number.isFinite(this.stateGain)) throw new ModelOptionError(`DagNN: stateGain must be a finite number > 0, got ${this.stateGain}`);
@@ -200,8 +240,11 @@ export class DagNN {
       };
     });
     this.typeHead = options.typeHead ?? 'value';
-    if (!['state', 'value', 'both'].includes(this.typeHead)) throw new ModelOptionError(`DagNN: typeHead must be 'state', 'value' or 'both', got '${String(this.typeHead)}'`);
-    const typeInputs = (this.typeHead === 'value' ? 0 : hidden) + (this.typeHead === 'state' ? 0 : 1);
+    if (!['state', 'value', 'both', 'exact', 'exact-linear'].includes(this.typeHead)) throw new ModelOptionError(`DagNN: typeHead must be 'state', 'value', 'both', 'exact' or 'exact-linear', got '${String(this.typeHead)}'`);
+    const exactHead = this.typeHead === 'exact' || this.typeHead === 'exact-linear';
+    if (exactHead && this.valueStreamMode !== 'host') throw new ModelOptionError(`DagNN: typeHead '${this.typeHead}' needs valueStream 'host'`);
+    if (exactHead) this.exact = zeros('value.exact', [KIND_NAMES.length, 2]);
+    const typeInputs = exactHead ? 2 : (this.typeHead === 'value' ? 0 : hidden) + (this.typeHead === 'state' ? 0 : 1);
     this.typeW = normal('head.type.W', [typeInputs, NUMERIC_TYPES.length], glorot(typeInputs, NUMERIC_TYPES.length));
     this.typeB = zeros('head.type.b', [NUMERIC_TYPES.length]);
     this.decoderBudget = options.decoderBudget ?? 25;
@@ -280,27 +323,70 @@ export class DagNN {
     const { states, nodeValues } = this.encode(tape, plan);
     const rootStates = ops.gatherRows(tape, states, plan.rootRows);
     const values = ops.gatherRows(tape, nodeValues, plan.rootRows);
-    const typeInput =
-      this.typeHead === 'state' ? rootStates
-      : this.typeHead === 'value' ? integrality(tape, values)
-      : ops.concatCols(tape, [rootStates, integrality(tape, values)]);
+    const values64 = this.lastValues64 === null ? undefined : Float64Array.from(plan.rootRows, (r) => this.lastValues64![r]);
+    let typeInput: Tensor;
+    if (this.typeHead === 'exact') {
+      const typeLogits = floatTypeLogits(tape, ops.gatherRows(tape, this.lastFloatness!, plan.rootRows), Float64Array.from(values64!, nonIntegrality));
+      return { plan, typeLogits, values, values64, rootStates, states, nodeValues };
+    } else if (this.typeHead === 'exact-linear') {
+      const n = Float32Array.from(values64!, nonIntegrality);
+      typeInput = ops.concatCols(tape, [ops.constant(tape, n, n.length, 1), ops.gatherRows(tape, this.lastFloatness!, plan.rootRows)]);
+    } else {
+      typeInput =
+        this.typeHead === 'state' ? rootStates
+        : this.typeHead === 'value' ? integrality(tape, values)
+        : ops.concatCols(tape, [rootStates, integrality(tape, values)]);
+    }
     const typeLogits = ops.linear(tape, typeInput, this.t(this.typeW), this.t(this.typeB));
-    return { plan, typeLogits, values, rootStates, states, nodeValues };
+    return { plan, typeLogits, values, values64, rootStates, states, nodeValues };
+  }
+
+  /** the float64 node values and the floatness tensor of the last host-path encode */
+  private lastValues64: Float64Array | null = null;
+  private lastFloatness: Tensor | null = null;
+
+  /** Parameters by role, for per-group learning rates, constraints and freezing (../optim/constraints.ts). */
+  parameterRoles(): { values: Parameter[]; exact: Parameter[]; head: Parameter[]; state: Parameter[]; decoder: Parameter[] } {
+    const values = this.kinds.flatMap((k) => (k === null ? [] : k.units === null ? [k.add] : [k.add, k.units]));
+    const exact = this.exact === null ? [] : [this.exact];
+    const head = [this.typeW, this.typeB];
+    const decoder = this.params.filter((p) => p.name.startsWith('decoder.'));
+    const taken = new Set([...values, ...exact, ...head, ...decoder]);
+    return { values, exact, head, state: this.params.filter((p) => !taken.has(p)), decoder };
   }
 
   /** Node states and the value stream of every node of a plan. */
   private encode(tape: Tape, plan: BatchPlan): { states: Tensor; nodeValues: Tensor } {
+    if (this.binaryBound !== this.unitBound) {
+      this.binary = binaryUnits(this.binaryNames, this.unitBound);
+      this.unary = unaryUnits(this.unitBound);
+      this.binaryBound = this.unitBound;
+    }
+    const host = this.valueStreamMode === 'host';
     const states = blockMatrix(tape, plan.nodeCount, this.hidden);
-    const nodeValues = blockMatrix(tape, plan.nodeCount, 1);
+    const nodeValues = host ? null : blockMatrix(tape, plan.nodeCount, 1);
     for (const group of plan.groups) {
       const { h, v } =
         group.kind === KIND_NUMBER ? this.numberLeaves(tape, group)
         : group.kind === KIND_SYMBOL ? this.symbolLeaves(tape, group)
         : this.innerNodes(tape, group, states, nodeValues);
       writeRows(tape, states, group.start, h);
-      writeRows(tape, nodeValues, group.start, v);
+      if (nodeValues !== null) writeRows(tape, nodeValues, group.start, v!);
     }
-    return { states, nodeValues };
+    if (nodeValues !== null) {
+      this.lastValues64 = null;
+      this.lastFloatness = null;
+      return { states, nodeValues };
+    }
+    const stream = valueStream(tape, plan, {
+      kinds: this.kinds.map((k, kind) => (k === null ? null : { add: this.t(k.add), units: k.units === null ? null : this.t(k.units), unitFn: unitsFor(KIND_ARITY[kind], this.binary, this.unary) })),
+      exact: this.exact === null ? null : this.t(this.exact),
+      precision: this.valuePrecision,
+      propagation: this.floatPropagation,
+    });
+    this.lastValues64 = stream.values64;
+    this.lastFloatness = stream.floatness;
+    return { states, nodeValues: stream.values };
   }
 
   /**
@@ -348,7 +434,7 @@ export class DagNN {
     return { h: ops.tanh(tape, ops.add(tape, embedded, fromValue)), v: ops.constant(tape, values, n, 1) };
   }
 
-  private innerNodes(tape: Tape, group: PlanGroup, states: Tensor, nodeValues: Tensor): { h: Tensor; v: Tensor } {
+  private innerNodes(tape: Tape, group: PlanGroup, states: Tensor, nodeValues: Tensor | null): { h: Tensor; v: Tensor | null } {
     const p = this.kinds[group.kind]!;
     const n = group.count;
     const a = group.arity;
@@ -357,10 +443,11 @@ export class DagNN {
     // one gather lays the children out as n × (a·hidden): the slots side by side
     const children = reshape(tape, ops.gatherRows(tape, states, rows), n, a * this.hidden);
     const h = ops.tanh(tape, ops.linear(tape, children, this.st(tape, p.W), this.st(tape, p.b)));
+    if (nodeValues === null) return { h, v: null };
     const childValues = reshape(tape, ops.gatherRows(tape, nodeValues, rows), n, a);
     // v = Σ_s w_s·v_s + Σ_j u_j·unit_j(children)
     const additive = ops.linear(tape, childValues, this.t(p.add));
-    const units = unitsFor(a, this.binary);
+    const units = unitsFor(a, this.binary, this.unary);
     let v = additive;
     if (p.units !== null && units !== null) v = ops.add(tape, v, ops.linear(tape, rowMap(tape, childValues, units), this.t(p.units)));
     return { h, v };
@@ -369,7 +456,7 @@ export class DagNN {
   /** Greedy decoding of the numeric head for every graph of a forward pass. */
   decodeNumeric(tape: Tape, out: DagNNOutput): NumericPrediction[] {
     const logits = tape.values(out.typeLogits);
-    const values = tape.values(out.values);
+    const values = out.values64 ?? tape.values(out.values);
     return Array.from(values, (v, g) => {
       const type = logits[2 * g + 1] > logits[2 * g] ? 'float' : 'int';
       return { type, value: v } as NumericPrediction;

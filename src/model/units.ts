@@ -13,8 +13,11 @@ import type { RowFunction } from './ops';
 /** |values| and |derivatives| beyond this count as out of the domain */
 export const CAP = 1e6;
 
+/** the bound `put` applies (set by the unit function that calls it, CAP by default) */
+let bound = CAP;
+
 function put(y: Float64Array, jacobian: Float64Array, arity: number, j: number, value: number, ...derivatives: number[]): void {
-  const ok = Number.isFinite(value) && Math.abs(value) <= CAP && derivatives.every((d) => Number.isFinite(d) && Math.abs(d) <= CAP);
+  const ok = Number.isFinite(value) && Math.abs(value) <= bound && derivatives.every((d) => Number.isFinite(d) && Math.abs(d) <= Math.max(bound, CAP));
   y[j] = ok ? value : 0;
   for (let s = 0; s < arity; s++) jacobian[j * arity + s] = ok ? derivatives[s] : 0;
 }
@@ -38,23 +41,43 @@ function binaryPrimitive(name: BinaryPrimitive, a: number, b: number, y: Float64
   }
 }
 
-/** The chosen primitives of two children, in the order given. */
-export function binaryUnits(names: readonly BinaryPrimitive[]): RowFunction {
+/**
+ * The chosen primitives of two children, in the order given. `unitBound` (default CAP): a
+ * result beyond ±unitBound (a derivative beyond ±max(unitBound, CAP)) counts as out of the domain (0, zero gradient) — a
+ * bound on the explosive features (power, exp, tan) while the weights of the kinds that do
+ * not use them are not yet exactly 0 (in the spirit of iNALU's clipped exponent; measured in
+ * docs/experiments.md). Lift it (CAP, or Infinity: only non-finite results are out) once
+ * they are: (cos (exp (exp 4))) needs exp(54.6) ≈ 5e23.
+ */
+export function binaryUnits(names: readonly BinaryPrimitive[], unitBound: number = CAP): RowFunction {
   return {
     arity: 2,
     outputs: names.length,
     evaluate(x, y, jacobian) {
+      bound = unitBound;
       for (let j = 0; j < names.length; j++) binaryPrimitive(names[j], x[0], x[1], y, jacobian, j);
+      bound = CAP;
     },
   };
 }
 
-/** [sin v, cos v, tan v, log v, exp v, sqrt v] of one child (natural log). */
-export const UNARY_UNITS: RowFunction = {
-  arity: 1,
-  outputs: 6,
-  evaluate(x, y, jacobian) {
-    const v = x[0];
+/** [sin v, cos v, tan v, log v, exp v, sqrt v] of one child (natural log); unitBound as for binaryUnits. */
+export function unaryUnits(unitBound: number = CAP): RowFunction {
+  return {
+    arity: 1,
+    outputs: 6,
+    evaluate(x, y, jacobian) {
+      bound = unitBound;
+      unary(x[0], y, jacobian);
+      bound = CAP;
+    },
+  };
+}
+
+export const UNARY_UNITS: RowFunction = unaryUnits(CAP);
+
+function unary(v: number, y: Float64Array, jacobian: Float64Array): void {
+  {
     put(y, jacobian, 1, 0, Math.sin(v), Math.cos(v));
     put(y, jacobian, 1, 1, Math.cos(v), -Math.sin(v));
     const c = Math.cos(v);
@@ -64,10 +87,10 @@ export const UNARY_UNITS: RowFunction = {
     put(y, jacobian, 1, 4, Math.exp(v), Math.exp(v));
     if (v > 1e-9) put(y, jacobian, 1, 5, Math.sqrt(v), 0.5 / Math.sqrt(v));
     else put(y, jacobian, 1, 5, v === 0 ? 0 : NaN, 0);
-  },
-};
+  }
+}
 
 /** The primitive units of a kind of `arity` children (none for other arities or an empty set). */
-export function unitsFor(arity: number, binary: RowFunction): RowFunction | null {
-  return arity === 2 ? (binary.outputs > 0 ? binary : null) : arity === 1 ? UNARY_UNITS : null;
+export function unitsFor(arity: number, binary: RowFunction, unary: RowFunction = UNARY_UNITS): RowFunction | null {
+  return arity === 2 ? (binary.outputs > 0 ? binary : null) : arity === 1 ? unary : null;
 }

@@ -7,3 +7,4 @@ export { RMSprop, type RMSpropOptions } from './rmsprop';
 export { Adagrad, type AdagradOptions } from './adagrad';
 export { clipGradNorm, clipGradValue, gradNorm } from './clip';
 export { OptimizerConfigError, StateDictError } from './errors';
+export { FreezeMask, GradientActivity, nauSparsity, rampedWeight, clampValues, snapToLattice, undoSnap, snapBySearch, latticeCandidates, setGroupLrs, type Lattice, type SnapRecord } from './constraints';

@@ -1,0 +1,271 @@
+/**
+ * The value stream on the host, in float64 (or float32, emulated, for measuring what float32
+ * costs), as ONE tape op over a whole plan, with the learned exact/float ("floatness") stream
+ * beside it. DagNN uses it with `valueStream: 'host'` (./dagnn.ts); the kernel path
+ * ('tape', the default) computes the same values in float32 with one linear + rowMap per group.
+ *
+ * VALUES. Per node of kind k with children values x_1 … x_a (plan order: children first):
+ *     v = Σ_s w_{k,s}·x_s + Σ_j u_{k,j}·unit_j(x)          (./units.ts; the same units as 'tape')
+ * Weights are the float32 Parameters (a snapped weight, exactly 0 or ±1, is exact in both);
+ * everything else is float64. The values go out as an N × 1 float32 tensor (the loss, the
+ * decoder and SLOPE read it) and as a Float64Array `values64`, which decoding reads: an
+ * integer answer of 1000 is 1000 ± 6e-5 in float32 and exactly 1000 here.
+ *
+ * FLOATNESS (learned exact/float type). The engine answers int when the value is an EXACT
+ * integer: `(^ (sin 1) 0)` is float 1 although its value is integral, `(sqrt 4)` is int 2.
+ * So every node also carries f ∈ [0, 1], "this value is inexact":
+ *     leaves   f = 0 for integers (int literals, symbols bound to integers), 1 otherwise (e, pi)
+ *     kind k   f = 1 − Π_s (1 − σ(φ_k)·f_s) · (1 − σ(θ_k)·n(v))      (σ(φ_k) = 1 with propagation 'always', the default)
+ * n(v) ∈ [0, 1] is how far the node's own value is from an integer (a constant for the
+ * gradient: ≈ 0 within 1e-12, 1 beyond 1e-6); θ_k says "kind k makes a non-integral result
+ * inexact" (sin, log, … of most arguments; not `/`, whose 7/2 stays exact), φ_k "kind k
+ * passes its children's inexactness on". Both are per-kind logits (Parameter kinds × 2,
+ * init 0), learned from the type cross-entropy like every other weight: nothing says which
+ * kind is which. The numeric head reads [n(v_root), f_root] (DagNN typeHead 'exact').
+ */
+import type { Tape, Tensor, TensorLike } from '../autograd/index';
+import type { RowFunction } from './ops';
+import type { BatchPlan } from './plan';
+
+export interface ValueStreamKind {
+  /** additive weights, arity × 1 */
+  add: TensorLike;
+  /** primitive-unit weights, outputs × 1, and their functions; null for none */
+  units: TensorLike | null;
+  unitFn: RowFunction | null;
+}
+
+export interface ValueStreamInputs {
+  /** per kind index; null for leaf kinds */
+  kinds: readonly (ValueStreamKind | null)[];
+  /** kinds × 2 logits [θ, φ] of the floatness stream, or null for none */
+  exact: TensorLike | null;
+  /**
+   * How inexactness passes from children to a node: 'always' (default) — the same rule for
+   * every kind, "a result computed from an inexact value is inexact" (σ(φ) = 1, φ unused);
+   * 'learned' — per-kind σ(φ_k). Measured (docs/experiments.md): learned φ is not identifiable
+   * on levels 2–3, where no value is inexact — (* (/ 9 5) 5) = int 9 is explained as well by
+   * "`/` keeps 9/5 exact" as by "`*` drops its child's inexactness", and φ_* went to −30.
+   */
+  propagation?: 'always' | 'learned';
+  /** 'f64' (default) or 'f32': every stored value rounded to float32 (what the kernel path keeps) */
+  precision?: 'f32' | 'f64';
+}
+
+export interface ValueStreamOutput {
+  /** N × 1 float32 */
+  values: Tensor;
+  values64: Float64Array;
+  /** N × 1, or null without the floatness stream */
+  floatness: Tensor | null;
+  floatness64: Float64Array | null;
+}
+
+/** How far x is from an integer, squashed to [0, 1]: 0 within 1e-12, 1 from 1e-6 on (non-finite: 1). */
+export function nonIntegrality(x: number): number {
+  if (!Number.isFinite(x)) return 1;
+  const d = Math.abs(x - Math.round(x));
+  return Math.min(1, Math.max(0, (Math.log10(d + 1e-15) + 12) / 6));
+}
+
+const sigma = (z: number) => 1 / (1 + Math.exp(-z));
+
+interface GroupTrace {
+  /** children values, count × arity */
+  xs: Float64Array;
+  /** unit outputs, count × outputs, and jacobians, count × outputs × arity */
+  ys: Float64Array;
+  js: Float64Array;
+  /** n(v) per node */
+  n: Float64Array;
+}
+
+function requires(t: TensorLike | null): boolean {
+  return t !== null && t.requiresGrad;
+}
+
+export function valueStream(tape: Tape, plan: BatchPlan, inputs: ValueStreamInputs): ValueStreamOutput {
+  const N = plan.nodeCount;
+  const r: (x: number) => number = inputs.precision === 'f32' ? Math.fround : (x) => x;
+  const heap = tape.heap.f32;
+  const read = (t: TensorLike) => {
+    const base = t.ptr >>> 2;
+    return Float64Array.from(heap.subarray(base, base + t.size));
+  };
+  const weights = inputs.kinds.map((k) => (k === null ? null : { add: read(k.add), units: k.units === null ? null : read(k.units) }));
+  const exact = inputs.exact === null ? null : read(inputs.exact);
+  const learnedPass = inputs.propagation === 'learned';
+  const v = new Float64Array(N);
+  const f = exact === null ? null : new Float64Array(N);
+  const traces: (GroupTrace | null)[] = [];
+  for (const g of plan.groups) {
+    if (g.arity === 0) {
+      for (let i = 0; i < g.count; i++) {
+        const x = g.leafValues[i];
+        const bound = !Number.isNaN(x);
+        v[g.start + i] = bound ? r(x) : 0;
+        if (f) f[g.start + i] = !bound || Number.isInteger(x) ? 0 : 1;
+      }
+      traces.push(null);
+      continue;
+    }
+    const kind = inputs.kinds[g.kind]!;
+    const w = weights[g.kind]!;
+    const a = g.arity;
+    const outputs = kind.unitFn === null || w.units === null ? 0 : kind.unitFn.outputs;
+    const trace: GroupTrace = { xs: new Float64Array(g.count * a), ys: new Float64Array(g.count * outputs), js: new Float64Array(g.count * outputs * a), n: new Float64Array(g.count) };
+    const x = new Float64Array(a);
+    const y = new Float64Array(outputs);
+    const jac = new Float64Array(outputs * a);
+    const p = exact === null ? 0 : sigma(exact[2 * g.kind]);
+    const q = exact === null ? 0 : learnedPass ? sigma(exact[2 * g.kind + 1]) : 1;
+    for (let i = 0; i < g.count; i++) {
+      let sum = 0;
+      for (let s = 0; s < a; s++) {
+        x[s] = v[g.childRows[i * a + s]];
+        sum = r(sum + r(w.add[s] * x[s]));
+      }
+      trace.xs.set(x, i * a);
+      if (outputs > 0) {
+        kind.unitFn!.evaluate(x, y, jac);
+        for (let j = 0; j < outputs; j++) {
+          y[j] = r(y[j]);
+          sum = r(sum + r(w.units![j] * y[j]));
+        }
+        trace.ys.set(y, i * outputs);
+        trace.js.set(jac, i * outputs * a);
+      }
+      const row = g.start + i;
+      v[row] = sum;
+      const n = nonIntegrality(sum);
+      trace.n[i] = n;
+      if (f) {
+        let keep = 1;
+        for (let s = 0; s < a; s++) keep *= 1 - q * f[g.childRows[i * a + s]];
+        f[row] = 1 - keep * (1 - p * n);
+      }
+    }
+    traces.push(trace);
+  }
+
+  const valueParams = inputs.kinds.some((k) => k !== null && (requires(k.add) || requires(k.units)));
+  const values = tape.result(N, 1, valueParams);
+  tape.heap.f32.set(Float32Array.from(v), values.ptr >>> 2);
+  if (valueParams) {
+    tape.record(values, () => {
+      // gradient pointers first (allocation may grow the heap), then one view
+      const gradPtrs = inputs.kinds.map((k) => (k === null ? null : { add: requires(k.add) ? tape.grad(k.add) : 0, units: requires(k.units) ? tape.grad(k.units!) : 0 }));
+      const h = tape.heap.f32;
+      const dv = Float64Array.from(h.subarray(values.gradPtr >>> 2, (values.gradPtr >>> 2) + N));
+      const gradW = weights.map((w) => (w === null ? null : { add: new Float64Array(w.add.length), units: w.units === null ? null : new Float64Array(w.units.length) }));
+      for (let gi = plan.groups.length - 1; gi >= 0; gi--) {
+        const g = plan.groups[gi];
+        const trace = traces[gi];
+        if (trace === null) continue;
+        const w = weights[g.kind]!;
+        const gw = gradW[g.kind]!;
+        const a = g.arity;
+        const outputs = trace.ys.length / g.count;
+        for (let i = 0; i < g.count; i++) {
+          const d = dv[g.start + i];
+          if (d === 0) continue;
+          for (let s = 0; s < a; s++) {
+            gw.add[s] += d * trace.xs[i * a + s];
+            let through = w.add[s];
+            for (let j = 0; j < outputs; j++) through += w.units![j] * trace.js[(i * outputs + j) * a + s];
+            dv[g.childRows[i * a + s]] += d * through;
+          }
+          for (let j = 0; j < outputs; j++) gw.units![j] += d * trace.ys[i * outputs + j];
+        }
+      }
+      gradPtrs.forEach((ptrs, k) => {
+        if (ptrs === null) return;
+        const gw = gradW[k]!;
+        if (ptrs.add !== 0) for (let s = 0; s < gw.add.length; s++) h[(ptrs.add >>> 2) + s] += gw.add[s];
+        if (ptrs.units !== 0 && gw.units !== null) for (let j = 0; j < gw.units.length; j++) h[(ptrs.units >>> 2) + j] += gw.units[j];
+      });
+    });
+  }
+
+  let floatness: Tensor | null = null;
+  if (f !== null) {
+    const exactParam = inputs.exact!;
+    floatness = tape.result(N, 1, exactParam.requiresGrad);
+    tape.heap.f32.set(Float32Array.from(f), floatness.ptr >>> 2);
+    const out = floatness;
+    if (exactParam.requiresGrad) {
+      tape.record(out, () => {
+        const gp = tape.grad(exactParam);
+        const h = tape.heap.f32;
+        const df = Float64Array.from(h.subarray(out.gradPtr >>> 2, (out.gradPtr >>> 2) + N));
+        const gExact = new Float64Array(exact!.length);
+        for (let gi = plan.groups.length - 1; gi >= 0; gi--) {
+          const g = plan.groups[gi];
+          const trace = traces[gi];
+          if (trace === null) continue;
+          const a = g.arity;
+          const p = sigma(exact![2 * g.kind]);
+          const q = learnedPass ? sigma(exact![2 * g.kind + 1]) : 1;
+          for (let i = 0; i < g.count; i++) {
+            const d = df[g.start + i];
+            if (d === 0) continue;
+            const own = 1 - p * trace.n[i];
+            let keep = 1;
+            for (let s = 0; s < a; s++) keep *= 1 - q * f[g.childRows[i * a + s]];
+            // f = 1 − keep·own
+            gExact[2 * g.kind] += d * keep * trace.n[i] * p * (1 - p);
+            let dq = 0;
+            for (let s = 0; s < a; s++) {
+              const c = g.childRows[i * a + s];
+              let others = 1;
+              for (let t = 0; t < a; t++) if (t !== s) others *= 1 - q * f[g.childRows[i * a + t]];
+              dq += f[c] * others * own;
+              df[c] += d * q * others * own;
+            }
+            if (learnedPass) gExact[2 * g.kind + 1] += d * dq * q * (1 - q);
+          }
+        }
+        for (let i = 0; i < gExact.length; i++) h[(gp >>> 2) + i] += gExact[i];
+      });
+    }
+  }
+  return { values, values64: v, floatness, floatness64: f };
+}
+
+/**
+ * The type logits [int, float] of the numeric head from the root's floatness f and its value's
+ * non-integrality n (a constant): p(float) = 1 − (1 − f)(1 − n), "a float answer is one that is
+ * inexact or not an integer" — the evaluation protocol's own definition of the answer type,
+ * with the per-kind inexactness (θ_k, in f) learned. Logits are [log(1 − p), log p], p clipped
+ * to [1e-6, 1 − 1e-6] (no gradient where clipped). Unlike a learned linear head on [n, f], it
+ * sends no gradient to f where n = 1 (a non-integral root is float whatever f says): measured,
+ * the linear head's redundant f pushed `/`'s θ up on (/ 7 2) roots until it was saturated wrong.
+ */
+export function floatTypeLogits(tape: Tape, f: Tensor, n: Float64Array): Tensor {
+  const rows = n.length;
+  const fv = tape.values(f);
+  const out = tape.result(rows, 2, f.requiresGrad);
+  const eps = 1e-6;
+  const dp = new Float64Array(rows * 2);
+  const logits = new Float32Array(rows * 2);
+  for (let r = 0; r < rows; r++) {
+    const raw = 1 - (1 - fv[r]) * (1 - n[r]);
+    const p = Math.min(1 - eps, Math.max(eps, raw));
+    const clipped = p !== raw;
+    logits[2 * r] = Math.log(1 - p);
+    logits[2 * r + 1] = Math.log(p);
+    // d logit / d f, through dp/df = 1 − n
+    dp[2 * r] = clipped ? 0 : -(1 - n[r]) / (1 - p);
+    dp[2 * r + 1] = clipped ? 0 : (1 - n[r]) / p;
+  }
+  tape.heap.f32.set(logits, out.ptr >>> 2);
+  if (out.requiresGrad) {
+    tape.record(out, () => {
+      const gf = tape.grad(f) >>> 2;
+      const h = tape.heap.f32;
+      const go = out.gradPtr >>> 2;
+      for (let r = 0; r < rows; r++) h[gf + r] += h[go + 2 * r] * dp[2 * r] + h[go + 2 * r + 1] * dp[2 * r + 1];
+    });
+  }
+  return out;
+}
