@@ -24,4 +24,4 @@ export * from './schedule/index';
 export * from './ged/index';
 export * from './model/index';
 export * from './train/index';
-export { Prng } from './util/prng';
+export { Prng, PrngError } from './util/prng';

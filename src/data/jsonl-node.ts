@@ -8,6 +8,7 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Dataset } from './dataset';
+import { DataOptionError } from './errors';
 import { DatasetError, parseRecordLine, serializeRecord } from './jsonl';
 import type { DatasetRecord } from './record';
 
@@ -82,7 +83,7 @@ export class JsonlWriter {
   }
 
   async write(record: DatasetRecord): Promise<void> {
-    if (this.stream === null) throw new Error('JsonlWriter.write before open');
+    if (this.stream === null) throw new DataOptionError('JsonlWriter', 'write() before open()');
     this.count++;
     if (!this.stream.write(serializeRecord(record) + '\n')) {
       await new Promise<void>((resolve) => this.stream!.once('drain', () => resolve()));
@@ -91,7 +92,7 @@ export class JsonlWriter {
 
   /** Flushes and atomically moves the file into place. */
   async close(): Promise<void> {
-    if (this.stream === null) throw new Error('JsonlWriter.close before open');
+    if (this.stream === null) throw new DataOptionError('JsonlWriter', 'close() before open()');
     const stream = this.stream;
     await new Promise<void>((resolve, reject) => stream.end((err?: Error | null) => (err ? reject(err) : resolve())));
     this.stream = null;
