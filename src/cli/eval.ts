@@ -21,6 +21,7 @@ import { GraphemeError } from '../errors';
 import { evaluateByLevel, type Evaluation } from '../model/index';
 import { readCheckpointBytes } from '../train/checkpoint-node';
 import { canAnswer, Trainer } from '../train/trainer';
+import { fileProblem, formatFailure } from './errors';
 import { formatTable } from './train';
 
 /** A bad flag, or a file that cannot be read (named). */
@@ -90,7 +91,7 @@ export async function evaluate(flags: EvalFlags, io: EvalIO): Promise<{ exitCode
     try {
       bytes = await readCheckpointBytes(flags.checkpoint);
     } catch (err) {
-      throw new EvalInputError('--checkpoint', `cannot read ${flags.checkpoint}: ${(err as Error).message}`);
+      throw new EvalInputError('--checkpoint', `cannot read ${fileProblem(err, flags.checkpoint) ?? `${flags.checkpoint}: ${(err as Error).message}`}`);
     }
     let trainer: Trainer;
     try {
@@ -106,7 +107,7 @@ export async function evaluate(flags: EvalFlags, io: EvalIO): Promise<{ exitCode
       try {
         records = (await loadJsonl(flags.input)).records; // a malformed line: DatasetError "FILE:LINE: field: …"
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== undefined) throw new EvalInputError('--input', `cannot read ${flags.input}: ${(err as Error).message}`);
+        if ((err as NodeJS.ErrnoException).code !== undefined) throw new EvalInputError('--input', `cannot read ${fileProblem(err, flags.input) ?? `${flags.input}: ${(err as Error).message}`}`);
         throw err;
       }
       if (records.length === 0) throw new EvalInputError('--input', `${flags.input} holds no records`);
@@ -130,7 +131,7 @@ export async function evaluate(flags: EvalFlags, io: EvalIO): Promise<{ exitCode
     };
   } catch (err) {
     if (err instanceof GraphemeError) {
-      io.err(`grapheme-train eval: ${err.message}\n`);
+      io.err(formatFailure('eval', err));
       return { exitCode: 2 };
     }
     throw err;

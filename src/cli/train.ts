@@ -27,7 +27,8 @@ import type { Command } from 'commander';
 import { SingleBar } from 'cli-progress';
 import type { Level } from '../data/levels';
 import { GraphemeError } from '../errors';
-import { readCheckpointBytes, saveCheckpoint } from '../train/checkpoint-node';
+import { saveCheckpoint } from '../train/checkpoint-node';
+import { formatFailure, prepareOutDir, readInput } from './errors';
 import { TrainingConfigError, validateConfig, type TrainingConfig } from '../train/config';
 import type { LevelChange } from '../train/curriculum';
 import { lossChart, writeReport } from './report';
@@ -108,7 +109,7 @@ function positiveInteger(field: string, text: string | undefined): number | unde
 async function configInput(flags: TrainFlags): Promise<Record<string, unknown>> {
   let input: Record<string, unknown> = {};
   if (flags.config !== undefined) {
-    const text = await readFile(flags.config, 'utf8');
+    const text = (await readInput(flags.config, '--config')).toString('utf8');
     let json: unknown;
     try {
       json = JSON.parse(text);
@@ -195,7 +196,7 @@ export async function train(flags: TrainFlags, io: TrainIO): Promise<TrainOutcom
     if (flags.resume !== undefined) {
       const fixed = (['config', 'levels', 'backend', 'seed'] as const).filter((k) => flags[k] !== undefined);
       if (fixed.length > 0) throw new TrainingConfigError(`--${fixed[0]}`, 'cannot be changed on --resume: the checkpoint carries the run\'s config (only --steps and --out apply)');
-      const bytes = await readCheckpointBytes(flags.resume);
+      const bytes = new Uint8Array(await readInput(flags.resume, '--resume'));
       // the checkpoint's config with the new step budget, checked before the trainer is built
       const steps = flags.steps === undefined ? undefined : numberOrText(flags.steps);
       if (steps !== undefined) validateConfig({ steps });
@@ -206,9 +207,10 @@ export async function train(flags: TrainFlags, io: TrainIO): Promise<TrainOutcom
       trainer = await Trainer.create(config, events);
       until = config.steps;
     }
+    await prepareOutDir(flags.out); // created and proven writable before the first update
   } catch (err) {
     if (err instanceof GraphemeError || (err as NodeJS.ErrnoException).code === 'ENOENT') {
-      io.err(`grapheme-train train: ${(err as Error).message}\n`);
+      io.err(formatFailure('train', err));
       return { exitCode: 2 };
     }
     throw err;

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { readLines } from '../data/jsonl-node';
 import { checkRecord } from '../data/record';
+import { CliInputError, EXIT_BAD_INPUT, fileProblem, formatFailure } from './errors';
 
 export interface BadLine {
   file: string;
@@ -72,7 +73,16 @@ export function register(program: Command): void {
       return n;
     }, 50)
     .action(async (opts: { input: string; maxReport: number }) => {
-      const summary = await validate(opts.input);
+      let summary: ValidateSummary;
+      try {
+        summary = await validate(opts.input);
+      } catch (err) {
+        const problem = fileProblem(err, (err as NodeJS.ErrnoException).path ?? opts.input);
+        if (problem === null) throw err;
+        process.stderr.write(formatFailure('validate', new CliInputError('--input', `cannot read ${problem}`)));
+        process.exitCode = EXIT_BAD_INPUT;
+        return;
+      }
       for (const bad of summary.bad.slice(0, opts.maxReport)) {
         process.stdout.write(`${bad.file}:${bad.line}: ${bad.field ? `${bad.field}: ` : ''}${bad.message}\n`);
       }
