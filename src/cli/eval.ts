@@ -21,6 +21,7 @@ import { GraphemeError } from '../errors';
 import { evaluateByLevel, type Evaluation } from '../model/index';
 import { readCheckpointBytes } from '../train/checkpoint-node';
 import { canAnswer, Trainer } from '../train/trainer';
+import { MAX_RECORDS_PER_PASS } from '../train/bounds';
 import { fileProblem, formatFailure } from './errors';
 import { formatTable } from './train';
 
@@ -81,7 +82,7 @@ export async function evaluate(flags: EvalFlags, io: EvalIO): Promise<{ exitCode
   let report: EvalReport;
   try {
     const level = integerFlag('--level', flags.level, 1, 7) as Level | undefined;
-    const samples = integerFlag('--samples', flags.samples, 1);
+    const samples = integerFlag('--samples', flags.samples, 1, MAX_RECORDS_PER_PASS);
     if ((flags.input === undefined) === (level === undefined)) throw new EvalInputError('--input', 'give either --input FILE.jsonl or --level L (with --samples N)');
     if (flags.input !== undefined && samples !== undefined) throw new EvalInputError('--samples', 'only with --level (a file is scored whole)');
     const backendName = flags.backend ?? 'auto';

@@ -28,6 +28,7 @@ import { SingleBar } from 'cli-progress';
 import type { Level } from '../data/levels';
 import { GraphemeError } from '../errors';
 import { saveCheckpoint } from '../train/checkpoint-node';
+import { MAX_RECORDS_PER_PASS, MAX_STEPS } from '../train/bounds';
 import { formatFailure, prepareOutDir, readInput } from './errors';
 import { TrainingConfigError, validateConfig, type TrainingConfig } from '../train/config';
 import type { LevelChange } from '../train/curriculum';
@@ -98,10 +99,10 @@ function numberOrText(text: string): number | string {
   return text.trim() !== '' && Number.isFinite(n) ? n : text;
 }
 
-function positiveInteger(field: string, text: string | undefined): number | undefined {
+function positiveInteger(field: string, text: string | undefined, max = MAX_STEPS): number | undefined {
   if (text === undefined) return undefined;
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new TrainingConfigError(field, `expected a positive integer, got '${text}'`);
+  if (!Number.isInteger(n) || n < 1 || n > max) throw new TrainingConfigError(field, `expected an integer in [1, ${max}], got '${text}'`);
   return n;
 }
 
@@ -192,7 +193,7 @@ export async function train(flags: TrainFlags, io: TrainIO): Promise<TrainOutcom
   const started = performance.now();
   try {
     logEvery = positiveInteger('--log-every', flags.logEvery);
-    levelEvalSize = positiveInteger('--level-eval-size', flags.levelEvalSize);
+    levelEvalSize = positiveInteger('--level-eval-size', flags.levelEvalSize, MAX_RECORDS_PER_PASS);
     if (flags.resume !== undefined) {
       const fixed = (['config', 'levels', 'backend', 'seed'] as const).filter((k) => flags[k] !== undefined);
       if (fixed.length > 0) throw new TrainingConfigError(`--${fixed[0]}`, 'cannot be changed on --resume: the checkpoint carries the run\'s config (only --steps and --out apply)');

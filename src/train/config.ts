@@ -9,6 +9,7 @@ import { GraphemeError } from '../errors';
 import { OptimizerConfigError } from '../optim/errors';
 import { scheduleFromConfig, type ScheduleConfig } from '../schedule/index';
 import type { Level } from '../data/levels';
+import { MAX_HIDDEN, MAX_RECORDS_PER_PASS, MAX_STEPS } from './bounds';
 
 /** A bad configuration value; `field` is its path in the config (e.g. `optimizer.betas[1]`). */
 export class TrainingConfigError extends GraphemeError {
@@ -209,9 +210,10 @@ export function validateConfig(json: unknown): TrainingConfig {
   }
   const curriculum = checkCurriculum(input.curriculum, levels as Level[]);
 
-  const steps = checkNumber('steps', get('steps'), { min: 1, integer: true });
-  const batchSize = checkNumber('batchSize', get('batchSize'), { min: 1, integer: true });
-  const accumulationSteps = checkNumber('accumulationSteps', get('accumulationSteps'), { min: 1, integer: true });
+  const steps = checkNumber('steps', get('steps'), { min: 1, max: MAX_STEPS, integer: true });
+  const batchSize = checkNumber('batchSize', get('batchSize'), { min: 1, max: MAX_RECORDS_PER_PASS, integer: true });
+  const accumulationSteps = checkNumber('accumulationSteps', get('accumulationSteps'), { min: 1, max: MAX_RECORDS_PER_PASS, integer: true });
+  if (batchSize * accumulationSteps > MAX_RECORDS_PER_PASS) throw new TrainingConfigError('accumulationSteps', `${batchSize} × ${accumulationSteps} = ${batchSize * accumulationSteps} records per update, more than the ${MAX_RECORDS_PER_PASS} one update may draw`);
   const learningRate = checkNumber('learningRate', get('learningRate'), { min: 0, minExclusive: true });
 
   const optimizer = checkObject('optimizer', get('optimizer'));
@@ -249,15 +251,15 @@ export function validateConfig(json: unknown): TrainingConfig {
   const edgeLossWeight = checkNumber('edgeLossWeight', get('edgeLossWeight'), { min: 0 });
   const auxLossWeight = checkNumber('auxLossWeight', get('auxLossWeight'), { min: 0 });
   if (nodeLossWeight === 0 && auxLossWeight === 0) throw new TrainingConfigError('nodeLossWeight', 'the node (GED) and auxiliary weights are both 0: nothing would train the value');
-  const evalEvery = checkNumber('evalEvery', get('evalEvery'), { min: 0, integer: true });
-  const evalSize = checkNumber('evalSize', get('evalSize'), { min: 1, integer: true });
-  const testSize = checkNumber('testSize', get('testSize'), { min: 1, integer: true });
-  const patience = checkNumber('patience', get('patience'), { min: 0, integer: true });
+  const evalEvery = checkNumber('evalEvery', get('evalEvery'), { min: 0, max: MAX_STEPS, integer: true });
+  const evalSize = checkNumber('evalSize', get('evalSize'), { min: 1, max: MAX_RECORDS_PER_PASS, integer: true });
+  const testSize = checkNumber('testSize', get('testSize'), { min: 1, max: MAX_RECORDS_PER_PASS, integer: true });
+  const patience = checkNumber('patience', get('patience'), { min: 0, max: MAX_STEPS, integer: true });
   if (patience > 0 && evalEvery === 0) throw new TrainingConfigError('patience', 'early stopping needs evaluations: set evalEvery > 0');
 
   const model = checkObject('model', input.model ?? {});
   checkKeys('model.', model, Object.keys(d.model));
-  const hidden = checkNumber('model.hidden', model.hidden ?? d.model.hidden, { min: 1, max: 4096, integer: true });
+  const hidden = checkNumber('model.hidden', model.hidden ?? d.model.hidden, { min: 1, max: MAX_HIDDEN, integer: true });
   const valueScale = checkNumber('model.valueScale', model.valueScale ?? d.model.valueScale, { min: 0, minExclusive: true });
   const binaryUnits = model.binaryUnits ?? d.model.binaryUnits;
   if (!Array.isArray(binaryUnits)) throw new TrainingConfigError('model.binaryUnits', `expected an array, got ${describe(binaryUnits)}`);
@@ -309,8 +311,8 @@ function checkCurriculum(v: unknown, levels: readonly Level[]): CurriculumConfig
   const rawSteps = input.levelSteps === undefined ? d.levelSteps : input.levelSteps;
   const levelSteps =
     rawSteps === null ? null
-    : typeof rawSteps === 'number' ? checkNumber('curriculum.levelSteps', rawSteps, { min: 1, integer: true })
-    : checkLevelMap('curriculum.levelSteps', rawSteps, levels, { min: 1, integer: true });
+    : typeof rawSteps === 'number' ? checkNumber('curriculum.levelSteps', rawSteps, { min: 1, max: MAX_STEPS, integer: true })
+    : checkLevelMap('curriculum.levelSteps', rawSteps, levels, { min: 1, max: MAX_STEPS, integer: true });
   const restartSchedule = input.restartSchedule ?? d.restartSchedule;
   if (typeof restartSchedule !== 'boolean') throw new TrainingConfigError('curriculum.restartSchedule', `expected true or false, got ${describe(restartSchedule)}`);
   const rawWeights = input.weights === undefined ? d.weights : input.weights;

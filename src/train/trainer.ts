@@ -38,8 +38,9 @@ import { DagNN, evaluateRecords, recordsLoss, type Evaluation } from '../model/i
 import { Adagrad, Adam, AdamW, clipGradNorm, gradNorm, RMSprop, SGD, StateDictError, type Optimizer, type OptimizerState } from '../optim/index';
 import { LrScheduler, scheduleFromConfig, type LrSchedulerState } from '../schedule/index';
 import { CheckpointError, decodeCheckpoint, encodeCheckpoint, type CheckpointTensor } from './checkpoint';
-import { TRAINABLE_LEVELS, validateConfig, type TrainingConfig, type TrainingConfigInput } from './config';
+import { TRAINABLE_LEVELS, TrainingConfigError, validateConfig, type TrainingConfig, type TrainingConfigInput } from './config';
 import { Curriculum, CurriculumStateError, type CurriculumState, type LevelChange } from './curriculum';
+import { checkResources, runtimeBudget } from './limits';
 
 export const CHECKPOINT_FORMAT = 'grapheme-train/trainer';
 /** 2: the curriculum state (./curriculum.ts) in `__metadata__.curriculum` */
@@ -170,6 +171,7 @@ export class Trainer {
   /** Validates `config` (before any work), creates the backend unless given, builds model, optimizer and scheduler. */
   static async create(config: TrainingConfigInput | TrainingConfig, options: TrainerOptions = {}): Promise<Trainer> {
     const valid = validateConfig(config);
+    checkResources(valid, runtimeBudget(options.backend?.heap.memory.maxBytes)); // before any allocation
     const backend = options.backend ?? (await createBackend(valid.backend));
     return new Trainer(backend, valid, options);
   }
@@ -187,7 +189,10 @@ export class Trainer {
         throw new CheckpointError(`__metadata__.${key}`, `not valid JSON: ${(err as Error).message}`);
       }
     };
-    const trainer = await Trainer.create(json('config'), options);
+    const trainer = await Trainer.create(json('config'), options).catch((err: unknown) => {
+      // the checkpoint's own config: a bad or oversized value is the file's fault
+      throw err instanceof TrainingConfigError ? new CheckpointError(`__metadata__.config.${err.field}`, err.reason) : err;
+    });
     trainer.restore(tensors, json('step'), json('optimizer'), json('scheduler'), json('data'), json('early_stop'), json('curriculum'));
     return trainer;
   }
