@@ -40,11 +40,12 @@ import { LrScheduler, scheduleFromConfig, type LrSchedulerState } from '../sched
 import { CheckpointError, decodeCheckpoint, encodeCheckpoint, type CheckpointTensor } from './checkpoint';
 import { TRAINABLE_LEVELS, TrainingConfigError, validateConfig, type TrainingConfig, type TrainingConfigInput } from './config';
 import { Curriculum, CurriculumStateError, type CurriculumState, type LevelChange } from './curriculum';
+import { checkTrainerCheckpoint } from './integrity';
 import { checkResources, runtimeBudget } from './limits';
 
 export const CHECKPOINT_FORMAT = 'grapheme-train/trainer';
-/** 2: the curriculum state (./curriculum.ts) in `__metadata__.curriculum` */
-export const CHECKPOINT_VERSION = 2;
+/** 3: tensor checksums (./integrity.ts); 2: the curriculum state (./curriculum.ts) in `__metadata__.curriculum` */
+export const CHECKPOINT_VERSION = 3;
 
 export interface StepMetrics {
   /** updates done after this one (1-based) */
@@ -178,9 +179,10 @@ export class Trainer {
 
   /** A trainer that continues exactly where checkpoint() left off. */
   static async resume(bytes: Uint8Array, options: TrainerOptions = {}): Promise<Trainer> {
-    const { tensors, metadata } = decodeCheckpoint(bytes);
+    const contents = decodeCheckpoint(bytes); // checksums verified here
+    const { tensors, metadata } = contents;
     if (metadata.format !== CHECKPOINT_FORMAT) throw new CheckpointError('__metadata__.format', `expected '${CHECKPOINT_FORMAT}', got ${JSON.stringify(metadata.format)}`);
-    if (metadata.format_version !== String(CHECKPOINT_VERSION)) throw new CheckpointError('__metadata__.format_version', `this version reads version ${CHECKPOINT_VERSION}, the file is version ${JSON.stringify(metadata.format_version)}`);
+    checkTrainerCheckpoint(contents); // readable version, checksummed, finite
     const json = (key: string): any => { // eslint-disable-line @typescript-eslint/no-explicit-any
       if (metadata[key] === undefined) throw new CheckpointError(`__metadata__.${key}`, 'is missing');
       try {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { Level } from '../../src/data/levels';
 import { createBackend } from '../../src/backend/index';
 import { DagNN } from '../../src/model/index';
 import { CheckpointError, decodeCheckpoint, encodeCheckpoint, Trainer, TrainingConfigError, validateConfig } from '../../src/train/index';
@@ -40,7 +41,7 @@ describe('resource bounds (checkResources, in Trainer.create)', () => {
   });
 
   it('its estimates are lower bounds of what a run really takes', async () => {
-    for (const levels of [[1], [2], [4], [5], [6], [7]]) {
+    for (const levels of [[1], [2], [4], [5], [6], [7]] as Level[][]) {
       const trainer = await Trainer.create({ levels, batchSize: 16, model: { hidden: 12 }, backend: 'js', evalEvery: 0, seed: 1 });
       trainer.trainStep();
       trainer.trainStep();
