@@ -33,7 +33,9 @@ import { formatFailure, prepareOutDir, readInput } from './errors';
 import { TrainingConfigError, validateConfig, type TrainingConfig } from '../train/config';
 import type { LevelChange } from '../train/curriculum';
 import { lossChart, writeReport } from './report';
-import { Trainer, type EvalMetrics, type LevelEvaluation, type StepMetrics, type TrainerEvents } from '../train/trainer';
+import { Trainer, type EvalMetrics, type LevelEvaluation, type RunResult, type StepMetrics, type TrainerEvents } from '../train/trainer';
+import { allFinite } from '../train/divergence';
+import { finishDiverged } from './diverged';
 
 /** The flags as commander hands them over: strings, checked by validateConfig, not here. */
 export interface TrainFlags {
@@ -68,7 +70,7 @@ export interface LevelRow extends LevelEvaluation {
 export interface TrainOutcome {
   exitCode: number;
   steps?: number;
-  reason?: 'done' | 'aborted' | 'early-stop';
+  reason?: RunResult['reason'];
   checkpoint?: string;
   metrics?: string;
   heldOut?: LevelRow[];
@@ -248,6 +250,7 @@ export async function train(flags: TrainFlags, io: TrainIO): Promise<TrainOutcom
   // checkpoint writes run in order, one at a time, while training goes on
   let writes: Promise<void> = Promise.resolve();
   const writeCheckpoint = (): void => {
+    if (!allFinite(trainer.model.parameters())) return; // never overwrite the last good checkpoint with NaN or Inf
     const bytes = trainer.checkpoint();
     writes = writes.then(() => saveCheckpoint(checkpointPath, bytes));
   };
@@ -292,8 +295,10 @@ export async function train(flags: TrainFlags, io: TrainIO): Promise<TrainOutcom
 
   // a fresh run first measures the untrained model: every level's held-out loss and accuracy at step 0
   if (first === 0 && config.evalEvery > 0) trainer.evaluate();
+  if (first === 0) writeCheckpoint(); // a run that diverges before its first evaluation still leaves good weights
   const result = await trainer.run({ signal: io.signal, until: total, onEvaluated: writeCheckpoint });
   bar?.stop();
+  if (result.reason === 'diverged') return finishDiverged({ result, out, checkpointPath, writes, metrics, best, err: io.err });
   // the last weights are a candidate too: evaluate them unless that just happened
   if (result.reason !== 'aborted' && config.evalEvery > 0 && lastEvalStep !== trainer.step) trainer.evaluate();
   writeCheckpoint();

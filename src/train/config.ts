@@ -10,6 +10,7 @@ import { OptimizerConfigError } from '../optim/errors';
 import { scheduleFromConfig, type ScheduleConfig } from '../schedule/index';
 import type { Level } from '../data/levels';
 import { MAX_HIDDEN, MAX_RECORDS_PER_PASS, MAX_STEPS } from './bounds';
+import { checkDivergence, DEFAULT_DIVERGENCE, type DivergenceConfig } from './divergence';
 
 /** A bad configuration value; `field` is its path in the config (e.g. `optimizer.betas[1]`). */
 export class TrainingConfigError extends GraphemeError {
@@ -108,6 +109,8 @@ export interface TrainingConfig {
   testSize: number;
   /** stop after this many evaluations without a better validation accuracy (the mean over the trained levels); 0 = never (default 0) */
   patience: number;
+  /** stop a diverging run: loss or gradient norm past a threshold, or updates skipped in a row (./divergence.ts; null: never; default { maxLoss: 1e6, maxGradNorm: 1e7, maxSkipped: 10 }) */
+  divergence: DivergenceConfig | null;
   model: ModelConfig;
 }
 
@@ -130,11 +133,13 @@ export const DEFAULT_CONFIG: Readonly<TrainingConfig> = Object.freeze({
   evalSize: 200,
   testSize: 500,
   patience: 0,
+  divergence: { ...DEFAULT_DIVERGENCE },
   model: { hidden: 32, valueScale: 100, binaryUnits: ['product', 'ratio'] },
 }) as TrainingConfig;
 
 /** A config as written in JSON: any field may be left out (its default applies). */
-export type TrainingConfigInput = Partial<Omit<TrainingConfig, 'model' | 'optimizer' | 'curriculum'>> & {
+export type TrainingConfigInput = Partial<Omit<TrainingConfig, 'model' | 'optimizer' | 'curriculum' | 'divergence'>> & {
+  divergence?: Partial<DivergenceConfig> | null;
   model?: Partial<ModelConfig>;
   curriculum?: Partial<CurriculumConfig>;
   optimizer?: Partial<OptimizerConfig>;
@@ -286,6 +291,7 @@ export function validateConfig(json: unknown): TrainingConfig {
     evalSize,
     testSize,
     patience,
+    divergence: checkDivergence(input.divergence),
     model: { hidden, valueScale, binaryUnits: [...binaryUnits] },
   };
 }

@@ -40,6 +40,7 @@ import { LrScheduler, scheduleFromConfig, type LrSchedulerState } from '../sched
 import { CheckpointError, decodeCheckpoint, encodeCheckpoint, type CheckpointTensor } from './checkpoint';
 import { TRAINABLE_LEVELS, TrainingConfigError, validateConfig, type TrainingConfig, type TrainingConfigInput } from './config';
 import { Curriculum, CurriculumStateError, type CurriculumState, type LevelChange } from './curriculum';
+import { DivergenceMonitor } from './divergence';
 import { checkTrainerCheckpoint } from './integrity';
 import { checkResources, runtimeBudget } from './limits';
 
@@ -126,7 +127,9 @@ export interface RunOptions {
 
 export interface RunResult {
   steps: number;
-  reason: 'done' | 'aborted' | 'early-stop';
+  reason: 'done' | 'aborted' | 'early-stop' | 'diverged';
+  /** with 'diverged': what exceeded its bound (./divergence.ts) */
+  detail?: string;
 }
 
 interface EarlyStopState {
@@ -321,9 +324,11 @@ export class Trainer {
     const until = options.until ?? this.config.steps;
     const { evalEvery, patience } = this.config;
     let lastYield = performance.now();
+    const divergence = new DivergenceMonitor(this.config.divergence);
     while (this.updates < until && !this.finished) {
       if (options.signal?.aborted) return { steps: this.updates, reason: 'aborted' };
-      this.trainStep();
+      const diverged = divergence.observe(this.trainStep());
+      if (diverged !== null) return { steps: this.updates, reason: 'diverged', detail: diverged };
       if (evalEvery > 0 && this.updates % evalEvery === 0) {
         const evaluation = this.evaluate(); // not inside `onEvaluated?.(…)`: an absent callback would skip it
         options.onEvaluated?.(evaluation);
