@@ -2,7 +2,9 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { readLines } from '../data/jsonl-node';
+import { DatasetError } from '../data/jsonl';
 import { checkRecord } from '../data/record';
+import { escapeControl, excerpt } from '../util/text';
 import { CliInputError, EXIT_BAD_INPUT, fileProblem, formatFailure } from './errors';
 
 export interface BadLine {
@@ -39,18 +41,19 @@ export async function validate(path: string): Promise<ValidateSummary> {
   const summary: ValidateSummary = { files: 0, records: 0, bad: [], badByLevel: {}, checkedByLevel: {} };
   for (const file of await jsonlFiles(path)) {
     summary.files++;
-    for await (const { line, text } of readLines(file)) {
+    for await (const { line, text, problem } of readLines(file)) {
       summary.records++;
       let value: unknown;
       let level = 0;
       let problems: { field: string; message: string }[];
       try {
+        if (problem !== undefined) throw new DatasetError(line, '', problem);
         value = JSON.parse(text);
         const l = (value as { level?: unknown } | null)?.level;
         level = typeof l === 'number' && Number.isInteger(l) ? l : 0;
         problems = checkRecord(value);
       } catch (err) {
-        problems = [{ field: '', message: err instanceof SyntaxError ? `invalid JSON (${err.message})` : `${(err as Error).name}: ${(err as Error).message}` }];
+        problems = [{ field: '', message: err instanceof SyntaxError ? `invalid JSON (${excerpt(err.message, 120)})` : err instanceof DatasetError ? err.detail : `${(err as Error).name}: ${excerpt((err as Error).message, 200)}` }];
       }
       summary.checkedByLevel[level] = (summary.checkedByLevel[level] ?? 0) + 1;
       if (problems.length > 0) {
@@ -84,7 +87,8 @@ export function register(program: Command): void {
         return;
       }
       for (const bad of summary.bad.slice(0, opts.maxReport)) {
-        process.stdout.write(`${bad.file}:${bad.line}: ${bad.field ? `${bad.field}: ` : ''}${bad.message}\n`);
+        // control characters escaped, long texts cut: a message is one readable line
+        process.stdout.write(`${escapeControl(bad.file)}:${bad.line}: ${bad.field ? `${excerpt(bad.field, 80)}: ` : ''}${excerpt(bad.message, 300)}\n`);
       }
       if (summary.bad.length > opts.maxReport) process.stdout.write(`... and ${summary.bad.length - opts.maxReport} more problems\n`);
       const badRecords = Object.values(summary.badByLevel).reduce((a, b) => a + b, 0);
