@@ -133,6 +133,11 @@ export async function prepareOutDir(dir: string, flag = '--out'): Promise<void> 
   }
 }
 
+/** A GraphemeError about the contents of the file `path` given as `flag`, as bad input naming both. */
+export function inFile(flag: string, path: string, err: unknown): unknown {
+  return err instanceof GraphemeError ? new CliInputError(flag, `${path}: ${err.message}`) : err;
+}
+
 /** One line (control characters escaped), plus the stack when verbose. */
 export function formatFailure(command: string, err: unknown, withStack = verbose()): string {
   const message = err instanceof Error ? err.message : String(err);

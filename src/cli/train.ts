@@ -29,7 +29,7 @@ import type { Level } from '../data/levels';
 import { GraphemeError } from '../errors';
 import { saveCheckpoint } from '../train/checkpoint-node';
 import { MAX_RECORDS_PER_PASS, MAX_STEPS } from '../train/bounds';
-import { formatFailure, prepareOutDir, readInput } from './errors';
+import { formatFailure, inFile, prepareOutDir, readInput } from './errors';
 import { TrainingConfigError, validateConfig, type TrainingConfig } from '../train/config';
 import type { LevelChange } from '../train/curriculum';
 import { lossChart, writeReport } from './report';
@@ -203,7 +203,7 @@ export async function train(flags: TrainFlags, io: TrainIO): Promise<TrainOutcom
       // the checkpoint's config with the new step budget, checked before the trainer is built
       const steps = flags.steps === undefined ? undefined : numberOrText(flags.steps);
       if (steps !== undefined) validateConfig({ steps });
-      trainer = await Trainer.resume(bytes, events);
+      trainer = await Trainer.resume(bytes, events).catch((err: unknown) => Promise.reject(inFile('--resume', flags.resume!, err)));
       until = (steps as number | undefined) ?? trainer.config.steps;
     } else {
       const config: TrainingConfig = validateConfig(await configInput(flags));

@@ -282,6 +282,7 @@ export function checkRecordShape(value: unknown): RecordProblem[] {
   unknownGraphKeys(r.graph, 'graph', add);
   unknownGraphKeys(r.result_graph, 'result_graph', add);
   if (typeof r.id !== 'string' || r.id.length === 0) add('id', 'expected a non-empty string');
+  else if (/[\u0000-\u001f\u007f-\u009f]/.test(r.id)) add('id', 'control characters are not allowed in an id');
   if (!isLevel(r.level)) add('level', `expected an integer 1-7, got ${JSON.stringify(r.level)}`);
   if (typeof r.polish !== 'string') add('polish', 'expected a string');
   if (typeof r.bindings !== 'object' || r.bindings === null || Array.isArray(r.bindings)) add('bindings', 'expected an object');
