@@ -25,8 +25,9 @@ function newestSourceTime(dir) {
 const useBundle = existsSync(bundled) && (!existsSync(sources) || statSync(bundled).mtimeMs >= newestSourceTime(sources));
 
 if (useBundle) {
-  const { main } = await import(pathToFileURL(bundled).href);
-  await main(process.argv);
+  // run() prints any failure as one line and returns the exit code (src/cli/main.ts)
+  const { run } = await import(pathToFileURL(bundled).href);
+  process.exitCode = await run(process.argv);
 } else {
   const require = createRequire(import.meta.url);
   const tsxCli = join(dirname(require.resolve('tsx/package.json')), 'dist', 'cli.mjs');

@@ -43,4 +43,4 @@ export {
   type PlanInput,
 } from './model/index';
 export * from './train/index';
-export { Prng } from './util/prng';
+export { Prng, PrngError } from './util/prng';

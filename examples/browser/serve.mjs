@@ -20,18 +20,36 @@ export const DIST = fileURLToPath(new URL('./dist', import.meta.url));
 /** Serves `dir` on 127.0.0.1:`port` (0: any free port); resolves to the server and its base URL. */
 export function serve(dir = DIST, port = 0) {
   const server = createServer(async (req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
+    // a malformed request is answered, never thrown: one bad URL must not stop the server
+    const fail = (status, text) => res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' }).end(`${text}\n`);
+    let path;
+    try {
+      path = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
+    } catch {
+      fail(400, 'bad request: the path is not a valid percent-encoded URL'); // '%', '%c0%ae', ...
+      return;
+    }
+    // the decoded path is never echoed: it may hold NUL or terminal escapes
+    if (/[\u0000-\u001f\u007f]/.test(path)) {
+      fail(400, 'bad request: control characters in the path');
+      return;
+    }
     const file = normalize(join(dir, path === '/' ? 'index.html' : path));
     if (file !== dir && !file.startsWith(dir + sep)) {
-      res.writeHead(403).end();
+      fail(403, 'forbidden');
       return;
     }
     try {
       const body = await readFile(file);
       res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' }).end(body);
     } catch {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: ${path}`);
+      fail(404, 'not found');
     }
+  });
+  // a client that sends garbage gets 400 from Node, and the server lives on
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+    else socket.destroy();
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);

@@ -13,7 +13,6 @@
 import type { Command } from 'commander';
 import { createBackend, type BackendName } from '../backend/index';
 import { DataGenerator } from '../data/generator';
-import { loadJsonl } from '../data/jsonl-node';
 import type { Level } from '../data/levels';
 import type { DatasetRecord } from '../data/record';
 import { splitOf } from '../data/split';
@@ -21,6 +20,9 @@ import { GraphemeError } from '../errors';
 import { evaluateByLevel, type Evaluation } from '../model/index';
 import { readCheckpointBytes } from '../train/checkpoint-node';
 import { Trainer } from '../train/trainer';
+import { MAX_RECORDS_PER_PASS } from '../train/bounds';
+import { fileProblem, formatFailure } from './errors';
+import { describeRejected, loadRecords } from './verify';
 import { formatTable } from './train';
 
 /** A bad flag, or a file that cannot be read (named). */
@@ -38,6 +40,8 @@ export interface EvalFlags {
   seed?: string;
   backend?: string;
   json?: boolean;
+  /** check every --input record with the engine first (default true; --no-verify: false) */
+  verify?: boolean;
 }
 
 export interface EvalIO {
@@ -78,7 +82,7 @@ export async function evaluate(flags: EvalFlags, io: EvalIO): Promise<{ exitCode
   let report: EvalReport;
   try {
     const level = integerFlag('--level', flags.level, 1, 7) as Level | undefined;
-    const samples = integerFlag('--samples', flags.samples, 1);
+    const samples = integerFlag('--samples', flags.samples, 1, MAX_RECORDS_PER_PASS);
     if ((flags.input === undefined) === (level === undefined)) throw new EvalInputError('--input', 'give either --input FILE.jsonl or --level L (with --samples N)');
     if (flags.input !== undefined && samples !== undefined) throw new EvalInputError('--samples', 'only with --level (a file is scored whole)');
     const backendName = flags.backend ?? 'auto';
@@ -88,7 +92,7 @@ export async function evaluate(flags: EvalFlags, io: EvalIO): Promise<{ exitCode
     try {
       bytes = await readCheckpointBytes(flags.checkpoint);
     } catch (err) {
-      throw new EvalInputError('--checkpoint', `cannot read ${flags.checkpoint}: ${(err as Error).message}`);
+      throw new EvalInputError('--checkpoint', `cannot read ${fileProblem(err, flags.checkpoint) ?? `${flags.checkpoint}: ${(err as Error).message}`}`);
     }
     let trainer: Trainer;
     try {
@@ -102,9 +106,14 @@ export async function evaluate(flags: EvalFlags, io: EvalIO): Promise<{ exitCode
     let source: string;
     if (flags.input !== undefined) {
       try {
-        records = (await loadJsonl(flags.input)).records; // a malformed line: DatasetError "FILE:LINE: field: …"
+        // a malformed line: DatasetError "FILE:LINE: field: …"; records the engine rejects: counted (./verify.ts)
+        const loaded = await loadRecords(flags.input, flags.verify !== false);
+        if (loaded.rejected.length > 0) {
+          throw new EvalInputError('--input', `${flags.input}: ${describeRejected(loaded.rejected, loaded.records.length + loaded.rejected.length)}; nothing scored (validate lists them all; --no-verify scores them as they are)`);
+        }
+        records = loaded.records;
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== undefined) throw new EvalInputError('--input', `cannot read ${flags.input}: ${(err as Error).message}`);
+        if ((err as NodeJS.ErrnoException).code !== undefined) throw new EvalInputError('--input', `cannot read ${fileProblem(err, flags.input) ?? `${flags.input}: ${(err as Error).message}`}`);
         throw err;
       }
       if (records.length === 0) throw new EvalInputError('--input', `${flags.input} holds no records`);
@@ -127,7 +136,7 @@ export async function evaluate(flags: EvalFlags, io: EvalIO): Promise<{ exitCode
     };
   } catch (err) {
     if (err instanceof GraphemeError) {
-      io.err(`grapheme-train eval: ${err.message}\n`);
+      io.err(formatFailure('eval', err));
       return { exitCode: 2 };
     }
     throw err;
@@ -153,6 +162,7 @@ export function register(program: Command): void {
     .option('-s, --seed <seed>', 'with --level: seed of the generated records (default 0)')
     .option('-b, --backend <name>', 'wasm, js or auto (default auto)')
     .option('--json', 'print one JSON object instead of the table')
+    .option('--no-verify', 'score --input records without checking them with the engine first')
     .action(async (flags: EvalFlags) => {
       const outcome = await evaluate(flags, { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) });
       process.exitCode = outcome.exitCode;

@@ -6,7 +6,8 @@
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
+import { exitCodeOf, formatFailure } from './errors';
 import { register as registerGenerate } from './generate';
 import { register as registerValidate } from './validate';
 import { register as registerTrain } from './train';
@@ -30,14 +31,32 @@ export function buildProgram(): Command {
   const program = new Command('grapheme-train')
     .description('Train GRAPHEME graph-to-graph networks on math-expression graphs')
     .version(packageVersion(), '-V, --version')
-    .showHelpAfterError();
+    .showHelpAfterError()
+    .option('--verbose', 'print the stack trace of a failure (also: DEBUG=1)')
+    // usage errors come back as a CommanderError (exit 2), not a process.exit
+    .exitOverride();
   for (const register of SUBCOMMANDS) register(program);
   return program;
 }
 
-/** Runs the CLI on a full argv (node, script, ...args). The bin launcher calls this. */
+/** Runs the CLI on a full argv (node, script, ...args); throws what a command throws. */
 export async function main(argv: readonly string[] = process.argv): Promise<void> {
   await buildProgram().parseAsync([...argv]);
+}
+
+/**
+ * Runs the CLI and never throws: the exit code (0, 1 for a failed run, 2 for bad input),
+ * with any failure printed as one line on stderr (./errors.ts). The bin launcher calls this.
+ */
+export async function run(argv: readonly string[] = process.argv): Promise<number> {
+  try {
+    await main(argv);
+    return Number(process.exitCode ?? 0);
+  } catch (err) {
+    // commander printed its own usage message
+    if (!(err instanceof CommanderError)) process.stderr.write(formatFailure(argv[2] !== undefined && !argv[2].startsWith('-') ? argv[2] : '', err));
+    return exitCodeOf(err);
+  }
 }
 
 function isEntryPoint(): boolean {
@@ -51,8 +70,5 @@ function isEntryPoint(): boolean {
 }
 
 if (isEntryPoint()) {
-  main().catch((err: unknown) => {
-    process.stderr.write(`grapheme-train: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 2;
-  });
+  process.exitCode = await run();
 }

@@ -23,11 +23,14 @@ import { loadLevelFiles } from '../data/jsonl-node';
 import type { PhaseChange } from '../data/source';
 import { decodeCheckpoint } from '../train/checkpoint';
 import { readCheckpointBytes } from '../train/checkpoint-node';
+import { MAX_RECORDS_PER_PASS, MAX_STEPS } from '../train/bounds';
+import { formatFailure, inFile, prepareOutDir, readInput } from './errors';
 import { DEFAULT_CONFIG, TrainingConfigError, validateConfig, type TrainingConfig } from '../train/config';
 import { Curriculum } from '../train/curriculum';
 import { lossChart, writeReport, type WrittenReport } from '../train/report-node';
 import { RunFiles } from '../train/run-files-node';
-import { Trainer, type EvalMetrics, type LevelEvaluation, type StepMetrics, type TrainerEvents } from '../train/trainer';
+import { Trainer, type EvalMetrics, type LevelEvaluation, type RunResult, type StepMetrics, type TrainerEvents } from '../train/trainer';
+import { finishDiverged } from './diverged';
 
 /** The flags as commander hands them over: strings, checked by validateConfig, not here. */
 export interface TrainFlags {
@@ -67,7 +70,7 @@ export interface LevelRow extends LevelEvaluation {
 export interface TrainOutcome {
   exitCode: number;
   steps?: number;
-  reason?: 'done' | 'aborted' | 'early-stop';
+  reason?: RunResult['reason'];
   checkpoint?: string;
   metrics?: string;
   heldOut?: LevelRow[];
@@ -97,10 +100,10 @@ function numberOrText(text: string): number | string {
   return text.trim() !== '' && Number.isFinite(n) ? n : text;
 }
 
-function positiveInteger(field: string, text: string | undefined): number | undefined {
+function positiveInteger(field: string, text: string | undefined, max = MAX_STEPS): number | undefined {
   if (text === undefined) return undefined;
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new TrainingConfigError(field, `expected a positive integer, got '${text}'`);
+  if (!Number.isInteger(n) || n < 1 || n > max) throw new TrainingConfigError(field, `expected an integer in [1, ${max}], got '${text}'`);
   return n;
 }
 
@@ -108,7 +111,7 @@ function positiveInteger(field: string, text: string | undefined): number | unde
 async function configInput(flags: TrainFlags): Promise<Record<string, unknown>> {
   let input: Record<string, unknown> = {};
   if (flags.config !== undefined) {
-    const text = await readFile(flags.config, 'utf8');
+    const text = (await readInput(flags.config, '--config')).toString('utf8');
     let json: unknown;
     try {
       json = JSON.parse(text);
@@ -207,18 +210,18 @@ export async function train(flags: TrainFlags, io: TrainIO): Promise<TrainOutcom
   const started = performance.now();
   try {
     logEvery = positiveInteger('--log-every', flags.logEvery);
-    levelEvalSize = positiveInteger('--level-eval-size', flags.levelEvalSize);
+    levelEvalSize = positiveInteger('--level-eval-size', flags.levelEvalSize, MAX_RECORDS_PER_PASS);
     if (flags.resume !== undefined) {
       const fixed = (['config', 'levels', 'backend', 'seed', 'data'] as const).filter((k) => flags[k] !== undefined);
       if (fixed.length > 0) throw new TrainingConfigError(`--${fixed[0]}`, 'cannot be changed on --resume: the checkpoint carries the run\'s config (only --steps and --out apply)');
-      const bytes = await readCheckpointBytes(flags.resume);
+      const bytes = new Uint8Array(await readInput(flags.resume, '--resume'));
       // the checkpoint's config with the new step budget, checked before the trainer is built
       const steps = flags.steps === undefined ? undefined : numberOrText(flags.steps);
       if (steps !== undefined) validateConfig({ steps });
       const dataDir = checkpointDataDir(bytes);
       const saved = checkpointConfig(bytes) as Record<string, unknown> | null;
       const data = dataDir === null || saved === null ? undefined : new Curriculum(validateConfig({ ...saved, ...(steps === undefined ? {} : { steps }) }), await loadLevelFiles(dataDir));
-      trainer = await Trainer.resume(bytes, { ...events, data, steps: steps as number | undefined });
+      trainer = await Trainer.resume(bytes, { ...events, data, steps: steps as number | undefined }).catch((err: unknown) => Promise.reject(inFile('--resume', flags.resume!, err)));
       until = (steps as number | undefined) ?? trainer.config.steps;
     } else {
       const input = await configInput(flags);
@@ -230,9 +233,10 @@ export async function train(flags: TrainFlags, io: TrainIO): Promise<TrainOutcom
       trainer = await Trainer.create(config, { ...events, data: pool === null ? undefined : new Curriculum(config, pool) });
       until = config.steps;
     }
+    if (flags.out !== undefined) await prepareOutDir(flags.out); // created and proven writable before the first update
   } catch (err) {
     if (err instanceof GraphemeError || (err as NodeJS.ErrnoException).code === 'ENOENT') {
-      io.err(`grapheme-train train: ${(err as Error).message}\n`);
+      io.err(formatFailure('train', err));
       return { exitCode: 2 };
     }
     throw err;
@@ -313,8 +317,10 @@ export async function train(flags: TrainFlags, io: TrainIO): Promise<TrainOutcom
 
   // a fresh run first measures the untrained model: every level's held-out loss and accuracy at step 0
   if (first === 0 && config.evalEvery > 0) trainer.evaluate();
+  if (first === 0) files.checkpoint(trainer); // a run that diverges before its first evaluation still leaves good weights
   const result = await trainer.run({ signal: io.signal, until: total, onEvaluated: () => files.checkpoint(trainer) });
   bar?.stop();
+  if (result.reason === 'diverged') return finishDiverged(result, trainer, files, io.err);
   // the last weights are a candidate too: evaluate them unless that just happened
   if (result.reason !== 'aborted' && config.evalEvery > 0 && lastEvalStep !== trainer.step) trainer.evaluate();
   // the final held-out test runs on the best validation evaluation's weights (unless --test-last), saved as best.safetensors

@@ -1,4 +1,5 @@
 import { Prng, type PrngState } from '../util/prng';
+import { DataOptionError } from './errors';
 
 export interface BatchIteratorOptions {
   batchSize: number;
@@ -37,7 +38,7 @@ export class BatchIterator<T> implements Iterable<T[]> {
     private readonly items: readonly T[],
     options: BatchIteratorOptions,
   ) {
-    if (!Number.isInteger(options.batchSize) || options.batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${options.batchSize}`);
+    if (!Number.isInteger(options.batchSize) || options.batchSize < 1) throw new DataOptionError('batchSize', `must be a positive integer, got ${options.batchSize}`);
     this.batchSize = options.batchSize;
     this.root = new Prng(options.seed ?? 0);
     this.shuffle = options.shuffle ?? true;

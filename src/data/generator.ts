@@ -120,7 +120,7 @@ export class DataGenerator {
   /** A record from a level drawn with probability proportional to its weight. */
   nextMixed(weights: Partial<Record<Level, number>>): DatasetRecord {
     const levels = LEVELS.filter((l) => (weights[l] ?? 0) > 0);
-    if (levels.length === 0) throw new RangeError('mixture weights must give at least one level a positive weight');
+    if (levels.length === 0) throw new GeneratorError('mixture weights must give at least one level a positive weight');
     const level = levels[this.mixturePrng.weightedIndex(levels.map((l) => weights[l]!))];
     return this.next(level);
   }

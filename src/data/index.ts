@@ -13,6 +13,7 @@ export {
   roundRationalTo3,
   fixedPanelQuadrature,
 } from './record';
+export { DataOptionError } from './errors';
 export { splitOf, SPLITS, DEFAULT_SPLIT_FRACTIONS, type Split, type SplitFractions } from './split';
 export { DatasetError, serializeRecord, parseRecordLine, parseJsonl, toJsonl, type ParseJsonlOptions, type ParsedJsonl } from './jsonl';
 export { Dataset } from './dataset';

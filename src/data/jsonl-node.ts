@@ -6,9 +6,9 @@
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { Dataset } from './dataset';
-import { DatasetError, parseRecordLine, serializeRecord } from './jsonl';
+import { DataOptionError } from './errors';
+import { DatasetError, MAX_LINE_BYTES, parseRecordLine, serializeRecord } from './jsonl';
 import type { DatasetRecord } from './record';
 import { RecordLevels, RecordSourceError } from './source';
 import { SPLITS, type Split } from './split';
@@ -19,26 +19,90 @@ export interface ReadJsonlOptions {
   onSkip?: (error: DatasetError) => void;
 }
 
-/** Raw lines with their 1-based numbers; blank lines are skipped. */
-export async function* readLines(path: string): AsyncGenerator<{ line: number; text: string }> {
-  const input = createReadStream(path, { encoding: 'utf8' });
-  const lines = createInterface({ input, crlfDelay: Infinity });
+/** One line of a JSONL file: its text, or why it has none (not UTF-8, too long: `problem`). */
+export interface RawLine {
+  line: number;
+  text: string;
+  /** set when the line cannot be a record whatever it says; `text` is then '' */
+  problem?: string;
+}
+
+/**
+ * Raw lines with their 1-based numbers; blank lines are skipped; `\r\n` ends a line like `\n`.
+ * Each line is decoded as strict UTF-8 (invalid bytes are a problem, not U+FFFD), and a line
+ * longer than `maxLineBytes` is skipped unread (memory and work stay bounded per line).
+ */
+export async function* readLines(path: string, maxLineBytes = MAX_LINE_BYTES): AsyncGenerator<RawLine> {
+  const input = createReadStream(path);
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  let parts: Buffer[] = [];
+  let length = 0;
   let line = 0;
+  const finish = (): RawLine | null => {
+    line++;
+    const bytes = parts.length === 1 ? parts[0] : Buffer.concat(parts);
+    const size = length;
+    parts = [];
+    length = 0;
+    if (size > maxLineBytes) return { line, text: '', problem: `the line is ${size} bytes, more than the ${maxLineBytes} a record may take` };
+    const end = bytes.length > 0 && bytes[bytes.length - 1] === 13 ? bytes.length - 1 : bytes.length;
+    let text: string;
+    try {
+      text = decoder.decode(bytes.subarray(0, end));
+    } catch {
+      return { line, text: '', problem: `not valid UTF-8 (at byte ${firstInvalidUtf8(bytes.subarray(0, end))} of the line)` };
+    }
+    return text.trim().length > 0 ? { line, text } : null;
+  };
   try {
-    for await (const text of lines) {
-      line++;
-      if (text.trim().length > 0) yield { line, text };
+    for await (const chunk of input as AsyncIterable<Buffer>) {
+      let from = 0;
+      for (;;) {
+        const nl = chunk.indexOf(10, from);
+        const piece = chunk.subarray(from, nl < 0 ? chunk.length : nl);
+        length += piece.length;
+        if (length <= maxLineBytes) parts.push(piece); // past the limit: only counted
+        if (nl < 0) break;
+        const done = finish();
+        if (done !== null) yield done;
+        from = nl + 1;
+      }
+    }
+    if (length > 0) {
+      const done = finish();
+      if (done !== null) yield done;
     }
   } finally {
-    lines.close();
     input.destroy();
   }
 }
 
+/** The offset of the first byte that does not belong to well-formed UTF-8. */
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  // the longest prefix with no invalid byte, by bisection (streaming: a prefix may end mid-character)
+  const fine = (n: number): boolean => {
+    try {
+      new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, n), { stream: true });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  let lo = 0;
+  let hi = bytes.length;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (fine(mid)) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
 /** Streams records from a JSONL file. */
 export async function* readJsonl(path: string, options: ReadJsonlOptions = {}): AsyncGenerator<DatasetRecord> {
-  for await (const { line, text } of readLines(path)) {
+  for await (const { line, text, problem } of readLines(path)) {
     try {
+      if (problem !== undefined) throw new DatasetError(line, '', problem, path);
       yield parseRecordLine(text, line, path);
     } catch (err) {
       if (!(err instanceof DatasetError) || !options.skipMalformed) throw err;
@@ -84,7 +148,7 @@ export class JsonlWriter {
   }
 
   async write(record: DatasetRecord): Promise<void> {
-    if (this.stream === null) throw new Error('JsonlWriter.write before open');
+    if (this.stream === null) throw new DataOptionError('JsonlWriter', 'write() before open()');
     this.count++;
     if (!this.stream.write(serializeRecord(record) + '\n')) {
       await new Promise<void>((resolve) => this.stream!.once('drain', () => resolve()));
@@ -93,7 +157,7 @@ export class JsonlWriter {
 
   /** Flushes and atomically moves the file into place. */
   async close(): Promise<void> {
-    if (this.stream === null) throw new Error('JsonlWriter.close before open');
+    if (this.stream === null) throw new DataOptionError('JsonlWriter', 'close() before open()');
     const stream = this.stream;
     await new Promise<void>((resolve, reject) => stream.end((err?: Error | null) => (err ? reject(err) : resolve())));
     this.stream = null;

@@ -1,10 +1,14 @@
 import { GraphemeError } from '../errors';
+import { escapeControl, excerpt } from '../util/text';
 import { type DatasetRecord, checkRecordShape } from './record';
 
 /**
  * Runtime-neutral JSONL: one record per line. Parsing checks the record's structure (not its
  * math: that is `checkRecord`) and reports the first problem with its line number and field.
  */
+
+/** The longest JSONL line read as a record (1 MiB; a record of any level is a few KB). */
+export const MAX_LINE_BYTES = 1 << 20;
 
 export class DatasetError extends GraphemeError {
   constructor(
@@ -15,7 +19,7 @@ export class DatasetError extends GraphemeError {
     readonly detail: string,
     readonly source?: string,
   ) {
-    super(`${source ? `${source}:` : 'line '}${line}: ${field ? `${field}: ` : ''}${detail}`);
+    super(escapeControl(`${source ? `${source}:` : 'line '}${line}: ${field ? `${field}: ` : ''}${detail}`));
     this.name = 'DatasetError';
   }
 }
@@ -35,11 +39,12 @@ export function serializeRecord(r: DatasetRecord): string {
 }
 
 export function parseRecordLine(text: string, line = 0, source?: string): DatasetRecord {
+  if (text.length > MAX_LINE_BYTES) throw new DatasetError(line, '', `the line is ${text.length} characters, more than the ${MAX_LINE_BYTES} a record may take`, source);
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw new DatasetError(line, '', `invalid JSON (${(err as Error).message})`, source);
+    throw new DatasetError(line, '', `invalid JSON (${excerpt((err as Error).message, 120)})`, source);
   }
   const problems = checkRecordShape(value);
   if (problems.length > 0) throw new DatasetError(line, problems[0].field, problems[0].message, source);

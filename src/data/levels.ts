@@ -1,4 +1,5 @@
 import type { ElementaryFn, OpName } from '../engine/index';
+import { DataOptionError } from './errors';
 
 /**
  * The 7-level curriculum. LEVEL_CONTRACT is the table in DESIGN.md (what a level may
@@ -155,6 +156,6 @@ export function resolveSpec(level: Level, overrides: Partial<Omit<LevelSpec, 'le
     if (!Number.isInteger(range[0]) || !Number.isInteger(range[1]) || range[0] > range[1]) problems.push(`${name} must be [lo, hi] integers with lo <= hi`);
   }
   if (spec.boundRange[0] === spec.boundRange[1]) problems.push('boundRange needs two distinct integers');
-  if (problems.length > 0) throw new RangeError(`invalid level ${level} spec: ${problems.join('; ')}`);
+  if (problems.length > 0) throw new DataOptionError(`level ${level} spec`, problems.join('; '));
   return spec;
 }

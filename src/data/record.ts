@@ -14,7 +14,52 @@ import {
   toNumber,
 } from '../engine/index';
 import { GraphError, MathGraph, type MathGraphJSON } from '../graph/index';
+import { excerpt, isWellFormed } from '../util/text';
 import { LEVEL_CONTRACT, type Level, isLevel } from './levels';
+
+/** The longest `polish` a record may have: a level's largest problem (depth 4) is a few hundred characters. */
+export const MAX_POLISH_CHARS = 4096;
+/** The most nodes (and edges) a record's graph or result graph may have (the largest level-5 answers have 25). */
+export const MAX_GRAPH_NODES = 1024;
+
+const RECORD_KEYS = ['id', 'level', 'polish', 'bindings', 'graph', 'result_numeric', 'result_symbolic', 'result_graph'];
+const GRAPH_KEYS = ['nodes', 'edges'];
+const NODE_KEYS = ['id', 'type', 'value'];
+const EDGE_KEYS = ['from', 'to'];
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** The path of the first string (key or value) in `value` that is not well-formed Unicode, or null. */
+function illFormedString(value: unknown, path: string): string | null {
+  if (typeof value === 'string') return isWellFormed(value) ? null : path;
+  if (typeof value !== 'object' || value === null) return null;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const bad = illFormedString(value[i], `${path}[${i}]`);
+      if (bad !== null) return bad;
+    }
+    return null;
+  }
+  for (const [k, v] of Object.entries(value)) {
+    const at = path ? `${path}.${k}` : k;
+    if (!isWellFormed(k)) return at;
+    const bad = illFormedString(v, at);
+    if (bad !== null) return bad;
+  }
+  return null;
+}
+
+/** Keys of the objects of a graph that are not part of the graph JSON. */
+function unknownGraphKeys(graph: unknown, field: string, add: (field: string, message: string) => void): void {
+  if (typeof graph !== 'object' || graph === null || Array.isArray(graph)) return;
+  const extra = (obj: unknown, known: string[], where: string) => {
+    if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) return;
+    for (const key of Object.keys(obj)) if (!known.includes(key)) add(`${where}.${excerpt(key, 40)}`, `unknown key (known: ${known.join(', ')})`);
+  };
+  extra(graph, GRAPH_KEYS, field);
+  const { nodes, edges } = graph as { nodes?: unknown; edges?: unknown };
+  if (Array.isArray(nodes)) nodes.forEach((n, i) => extra(n, NODE_KEYS, `${field}.nodes[${i}]`));
+  if (Array.isArray(edges)) edges.forEach((e, i) => extra(e, EDGE_KEYS, `${field}.edges[${i}]`));
+}
 
 /** One dataset line (DESIGN.md "Dataset record"). */
 export interface DatasetRecord {
@@ -221,13 +266,30 @@ export function checkRecordShape(value: unknown): RecordProblem[] {
   const add = (field: string, message: string) => problems.push({ field, message });
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return [{ field: '', message: 'expected a JSON object' }];
   const r = value as Partial<Record<keyof DatasetRecord, unknown>>;
+  // bounds first: nothing below may cost more than a record can be worth
+  if (typeof r.polish === 'string' && r.polish.length > MAX_POLISH_CHARS) add('polish', `${r.polish.length} characters, more than the ${MAX_POLISH_CHARS} any level's problem takes`);
+  for (const field of ['graph', 'result_graph'] as const) {
+    const g = r[field] as { nodes?: unknown; edges?: unknown } | undefined;
+    for (const part of ['nodes', 'edges'] as const) {
+      const list = g?.[part];
+      if (Array.isArray(list) && list.length > MAX_GRAPH_NODES) add(`${field}.${part}`, `${list.length} entries, more than the ${MAX_GRAPH_NODES} a record's graph may have`);
+    }
+  }
+  if (problems.length > 0) return problems;
+  const illFormed = illFormedString(value, '');
+  if (illFormed !== null) return [{ field: excerpt(illFormed, 60), message: 'not valid Unicode (a lone surrogate)' }];
+  for (const key of Object.keys(r)) if (!RECORD_KEYS.includes(key)) add(excerpt(key, 40), `unknown key (known: ${RECORD_KEYS.join(', ')})`);
+  unknownGraphKeys(r.graph, 'graph', add);
+  unknownGraphKeys(r.result_graph, 'result_graph', add);
   if (typeof r.id !== 'string' || r.id.length === 0) add('id', 'expected a non-empty string');
+  else if (/[\u0000-\u001f\u007f-\u009f]/.test(r.id)) add('id', 'control characters are not allowed in an id');
   if (!isLevel(r.level)) add('level', `expected an integer 1-7, got ${JSON.stringify(r.level)}`);
   if (typeof r.polish !== 'string') add('polish', 'expected a string');
   if (typeof r.bindings !== 'object' || r.bindings === null || Array.isArray(r.bindings)) add('bindings', 'expected an object');
   else {
     for (const [name, v] of Object.entries(r.bindings)) {
-      if (typeof v !== 'number' || !Number.isFinite(v)) add(`bindings.${name}`, 'expected a finite number');
+      if (!IDENTIFIER.test(name)) add(`bindings.${excerpt(name, 40)}`, 'a binding names a symbol: letters, digits and _, not starting with a digit');
+      else if (typeof v !== 'number' || !Number.isFinite(v)) add(`bindings.${name}`, 'expected a finite number');
     }
   }
   if (r.result_numeric !== null && (typeof r.result_numeric !== 'number' || !Number.isFinite(r.result_numeric))) add('result_numeric', 'expected a finite number or null');
@@ -253,11 +315,11 @@ export function checkRecord(value: unknown): RecordProblem[] {
   try {
     expr = parse(r.polish);
   } catch (err) {
-    add('polish', (err as Error).message);
+    add('polish', excerpt((err as Error).message, 200));
     return problems;
   }
   const canonical = print(expr);
-  if (canonical !== r.polish) add('polish', `not canonical; canonical form is ${canonical}`);
+  if (canonical !== r.polish) add('polish', `not canonical; canonical form is ${excerpt(canonical)}`);
   const contractProblem = checkContract(expr, r.level);
   if (contractProblem !== null) add('level', contractProblem);
 
@@ -269,7 +331,7 @@ export function checkRecord(value: unknown): RecordProblem[] {
   try {
     expected = answer(expr, bindings);
   } catch (err) {
-    add('polish', `the engine cannot answer it: ${(err as Error).name}: ${(err as Error).message}`);
+    add('polish', `the engine cannot answer it: ${(err as Error).name}: ${excerpt((err as Error).message, 200)}`);
     return problems;
   }
   const expectedGraph = resultGraphOf(expected);
@@ -278,7 +340,7 @@ export function checkRecord(value: unknown): RecordProblem[] {
   }
   if (expected.kind === 'symbolic') {
     const text = print(expected.expr);
-    if (r.result_symbolic !== text) add('result_symbolic', `expected ${text}`);
+    if (r.result_symbolic !== text) add('result_symbolic', `expected ${excerpt(text)}`);
     if (r.result_numeric !== null) add('result_numeric', 'expected null for a symbolic answer');
     const [f, v] = (expr as { children: readonly Expr[] }).children;
     const variable = (v as { value: string }).value;

@@ -1,4 +1,5 @@
 import { hashString32 } from '../util/prng';
+import { DataOptionError } from './errors';
 
 export type Split = 'train' | 'val' | 'test';
 export const SPLITS: readonly Split[] = ['train', 'val', 'test'];
@@ -23,7 +24,7 @@ function mixedHash(text: string): number {
  */
 export function splitOf(canonicalPolish: string, fractions: SplitFractions = DEFAULT_SPLIT_FRACTIONS): Split {
   if (!(fractions.val >= 0 && fractions.test >= 0 && fractions.val + fractions.test <= 1)) {
-    throw new RangeError(`split fractions must be >= 0 and sum to <= 1, got val=${fractions.val} test=${fractions.test}`);
+    throw new DataOptionError('fractions', `split fractions must be >= 0 and sum to <= 1, got val=${fractions.val} test=${fractions.test}`);
   }
   const u = mixedHash(canonicalPolish) / 4294967296;
   if (u < fractions.test) return 'test';

@@ -20,6 +20,9 @@ export class ParseError extends EngineError {
   }
 }
 
+/** A value that has no Polish text (a non-finite float in an expression built by hand). */
+export class PrintError extends EngineError {}
+
 /** A well-formed expression that has no value (or no value we can compute). */
 export class EvalError extends EngineError {}
 

@@ -1,3 +1,4 @@
+import { excerpt } from '../util/text';
 import { ParseError } from './errors';
 import { type Expr, type FnName, type OpName, FN_ARITY, isConstant, isFnName, isOpName } from './expr';
 
@@ -54,7 +55,7 @@ function isIdentifier(token: string): boolean {
 }
 
 function describe(token: string): string {
-  return token.length > 24 ? `'${token.slice(0, 24)}...'` : `'${token}'`;
+  return `'${excerpt(token, 24)}'`;
 }
 
 export function parse(text: string): Expr {
@@ -180,6 +181,8 @@ export function parse(text: string): Expr {
     if (kind === 'int') node = { type: 'int', value: BigInt(token) };
     else if (kind === 'float') {
       const value = Number(token);
+      // more than ~308 integer digits: a double cannot hold it, and Infinity has no Polish text
+      if (!Number.isFinite(value)) fail(`number ${describe(token)} is too large for a float (at most ~1.8e308)`, tokenOffset);
       node = { type: 'float', value: value === 0 ? 0 : value };
     } else if (isIdentifier(token)) {
       if (isFnName(token)) fail(`function '${token}' must be applied: write (${token} ...)`, tokenOffset);

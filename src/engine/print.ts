@@ -1,3 +1,4 @@
+import { PrintError } from './errors';
 import { type Expr, foldExpr } from './expr';
 
 /**
@@ -5,7 +6,7 @@ import { type Expr, foldExpr } from './expr';
  * always a fractional part (`2.0`), and -0 printed as `0.0`. Parsing it gives the same double.
  */
 export function formatFloat(value: number): string {
-  if (!Number.isFinite(value)) throw new RangeError(`cannot print non-finite float ${value}`);
+  if (!Number.isFinite(value)) throw new PrintError(`cannot print the non-finite float ${value}: Polish text has no infinities or NaN`);
   if (value === 0) return '0.0';
   const text = String(value);
   const ePos = text.indexOf('e');

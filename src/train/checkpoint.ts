@@ -13,9 +13,17 @@
  * a well-formed F32-only file: offsets out of range, overlapping or leaving holes, shapes
  * that do not match byte lengths, non-string metadata.
  *
+ * CHECKSUMS. encodeCheckpoint writes `__metadata__.checksums` = JSON
+ * `{"crc32": {"<tensor>": "<8 hex digits>", …}}`, the CRC-32 of each tensor's bytes in the
+ * file; decodeCheckpoint verifies every one when the key is there (a flipped byte is refused
+ * with the tensor named), returns the metadata without it, and says `checksummed: true`.
+ * Files of other writers have no checksums and decode as before; readers that need them
+ * (Trainer.resume, from format version 3) require `checksummed`.
+ *
  * Pure functions over bytes: runtime-neutral (Node file I/O is in ./checkpoint-node.ts).
  */
 import { GraphemeError } from '../errors';
+import { crc32Hex } from '../util/crc32';
 
 /** A checkpoint that cannot be read or does not fit; `field` names the tensor or metadata key. */
 export class CheckpointError extends GraphemeError {
@@ -32,15 +40,50 @@ export interface CheckpointTensor {
 export interface CheckpointContents {
   /** tensors by name, written in this (insertion) order */
   tensors: Record<string, CheckpointTensor>;
-  /** string → string, as safetensors requires */
+  /** string → string, as safetensors requires (without `checksums`: encode writes it, decode verifies and drops it) */
   metadata: Record<string, string>;
+  /** decode only: the file carried a checksum for every tensor, and every one matched */
+  checksummed?: boolean;
 }
+
+/** The metadata key of the tensor checksums. */
+export const CHECKSUMS = 'checksums';
 
 const METADATA = '__metadata__';
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 function product(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
+}
+
+/** A tensor's bytes as the file holds them (little-endian). */
+function littleEndianBytes(data: Float32Array): Uint8Array {
+  if (LITTLE_ENDIAN) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  const out = new Uint8Array(data.byteLength);
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < data.length; i++) view.setFloat32(4 * i, data[i], true);
+  return out;
+}
+
+/** The stored checksums, checked against the tensor bytes (`at`: each tensor's offset in `bytes`). */
+function verifyChecksums(text: string, entries: readonly { name: string; begin: number; end: number }[], bytes: Uint8Array, dataStart: number): void {
+  let sums: unknown;
+  try {
+    sums = (JSON.parse(text) as { crc32?: unknown })?.crc32;
+  } catch (err) {
+    throw new CheckpointError(`${METADATA}.${CHECKSUMS}`, `not valid JSON: ${(err as Error).message}`);
+  }
+  if (sums === null || typeof sums !== 'object' || Array.isArray(sums)) throw new CheckpointError(`${METADATA}.${CHECKSUMS}`, 'expected {"crc32": {"<tensor>": "<hex>", …}}');
+  const table = sums as Record<string, unknown>;
+  for (const name of Object.keys(table)) {
+    if (!entries.some((e) => e.name === name)) throw new CheckpointError(`${METADATA}.${CHECKSUMS}`, `has a checksum for ${JSON.stringify(name)}, which is not a tensor of the file`);
+  }
+  for (const e of entries) {
+    const stored = table[e.name];
+    if (typeof stored !== 'string') throw new CheckpointError(e.name, 'has no checksum in __metadata__.checksums');
+    const actual = crc32Hex(bytes.subarray(dataStart + e.begin, dataStart + e.end));
+    if (stored !== actual) throw new CheckpointError(e.name, `data does not match its checksum (crc32 ${actual}, stored ${stored}): the file is corrupt`);
+  }
 }
 
 /** The safetensors bytes of `contents`. */
@@ -54,10 +97,12 @@ export function encodeCheckpoint(contents: CheckpointContents): Uint8Array {
     header[name] = { dtype: 'F32', shape: [...t.shape], data_offsets: [offset, offset + 4 * t.data.length] };
     offset += 4 * t.data.length;
   }
+  const sums: Record<string, string> = {};
+  for (const [name, t] of Object.entries(contents.tensors)) sums[name] = crc32Hex(littleEndianBytes(t.data));
   for (const [k, v] of Object.entries(contents.metadata)) {
     if (typeof v !== 'string') throw new CheckpointError(`${METADATA}.${k}`, 'metadata values must be strings');
   }
-  header[METADATA] = contents.metadata;
+  header[METADATA] = { ...contents.metadata, [CHECKSUMS]: JSON.stringify({ crc32: sums }) };
   let json = new TextEncoder().encode(JSON.stringify(header));
   const padded = Math.ceil(json.length / 8) * 8;
   if (padded !== json.length) {
@@ -125,6 +170,11 @@ export function decodeCheckpoint(bytes: Uint8Array): CheckpointContents {
     covered = e.end;
   }
   if (covered !== dataLength) throw new CheckpointError('(data)', `${dataLength - covered} bytes after the last tensor`);
+  const checksummed = metadata[CHECKSUMS] !== undefined;
+  if (checksummed) {
+    verifyChecksums(metadata[CHECKSUMS], entries, bytes, headerEnd);
+    delete metadata[CHECKSUMS];
+  }
   const tensors: Record<string, CheckpointTensor> = {};
   for (const e of entries) {
     const count = (e.end - e.begin) / 4;
@@ -134,5 +184,5 @@ export function decodeCheckpoint(bytes: Uint8Array): CheckpointContents {
     else for (let i = 0; i < count; i++) data[i] = view.getFloat32(at + 4 * i, true);
     tensors[e.name] = { shape: e.shape, data };
   }
-  return { tensors, metadata };
+  return checksummed ? { tensors, metadata, checksummed } : { tensors, metadata };
 }

@@ -9,6 +9,8 @@ import { GraphemeError } from '../errors';
 import { OptimizerConfigError } from '../optim/errors';
 import { scheduleFromConfig, type ScheduleConfig } from '../schedule/index';
 import type { Level } from '../data/levels';
+import { MAX_HIDDEN, MAX_RECORDS_PER_PASS, MAX_STEPS } from './bounds';
+import { checkDivergence, DEFAULT_DIVERGENCE, type DivergenceConfig } from './divergence';
 
 /** A bad configuration value; `field` is its path in the config (e.g. `optimizer.betas[1]`). */
 export class TrainingConfigError extends GraphemeError {
@@ -121,6 +123,8 @@ export interface TrainingConfig {
    * wins, step 0 included.
    */
   selectBy: SelectBy;
+  /** stop a diverging run: loss or gradient norm past a threshold, or updates skipped in a row (./divergence.ts; null: never; default { maxLoss: 1e6, maxGradNorm: 1e7, maxSkipped: 10 }) */
+  divergence: DivergenceConfig | null;
   model: ModelConfig;
 }
 
@@ -147,11 +151,13 @@ export const DEFAULT_CONFIG: Readonly<TrainingConfig> = Object.freeze({
   testSize: 500,
   patience: 0,
   selectBy: 'min-accuracy',
+  divergence: { ...DEFAULT_DIVERGENCE },
   model: { hidden: 32, valueScale: 100, binaryUnits: ['product', 'ratio'] },
 }) as TrainingConfig;
 
 /** A config as written in JSON: any field may be left out (its default applies). */
-export type TrainingConfigInput = Partial<Omit<TrainingConfig, 'model' | 'optimizer' | 'curriculum'>> & {
+export type TrainingConfigInput = Partial<Omit<TrainingConfig, 'model' | 'optimizer' | 'curriculum' | 'divergence'>> & {
+  divergence?: Partial<DivergenceConfig> | null;
   model?: Partial<ModelConfig>;
   curriculum?: Partial<CurriculumConfig>;
   optimizer?: Partial<OptimizerConfig>;
@@ -226,9 +232,10 @@ export function validateConfig(json: unknown): TrainingConfig {
   });
   const curriculum = checkCurriculum(input.curriculum, levels as Level[]);
 
-  const steps = checkNumber('steps', get('steps'), { min: 1, integer: true });
-  const batchSize = checkNumber('batchSize', get('batchSize'), { min: 1, integer: true });
-  const accumulationSteps = checkNumber('accumulationSteps', get('accumulationSteps'), { min: 1, integer: true });
+  const steps = checkNumber('steps', get('steps'), { min: 1, max: MAX_STEPS, integer: true });
+  const batchSize = checkNumber('batchSize', get('batchSize'), { min: 1, max: MAX_RECORDS_PER_PASS, integer: true });
+  const accumulationSteps = checkNumber('accumulationSteps', get('accumulationSteps'), { min: 1, max: MAX_RECORDS_PER_PASS, integer: true });
+  if (batchSize * accumulationSteps > MAX_RECORDS_PER_PASS) throw new TrainingConfigError('accumulationSteps', `${batchSize} × ${accumulationSteps} = ${batchSize * accumulationSteps} records per update, more than the ${MAX_RECORDS_PER_PASS} one update may draw`);
   const learningRate = checkNumber('learningRate', get('learningRate'), { min: 0, minExclusive: true });
 
   const optimizer = checkObject('optimizer', get('optimizer'));
@@ -265,17 +272,17 @@ export function validateConfig(json: unknown): TrainingConfig {
   const nodeLossWeight = checkNumber('nodeLossWeight', get('nodeLossWeight'), { min: 0 });
   const auxLossWeight = checkNumber('auxLossWeight', get('auxLossWeight'), { min: 0 });
   if (nodeLossWeight === 0 && auxLossWeight === 0) throw new TrainingConfigError('nodeLossWeight', 'the node (GED) and auxiliary weights are both 0: nothing would train the value');
-  const evalEvery = checkNumber('evalEvery', get('evalEvery'), { min: 0, integer: true });
-  const evalSize = checkNumber('evalSize', get('evalSize'), { min: 1, integer: true });
-  const testSize = checkNumber('testSize', get('testSize'), { min: 1, integer: true });
-  const patience = checkNumber('patience', get('patience'), { min: 0, integer: true });
+  const evalEvery = checkNumber('evalEvery', get('evalEvery'), { min: 0, max: MAX_STEPS, integer: true });
+  const evalSize = checkNumber('evalSize', get('evalSize'), { min: 1, max: MAX_RECORDS_PER_PASS, integer: true });
+  const testSize = checkNumber('testSize', get('testSize'), { min: 1, max: MAX_RECORDS_PER_PASS, integer: true });
+  const patience = checkNumber('patience', get('patience'), { min: 0, max: MAX_STEPS, integer: true });
   if (patience > 0 && evalEvery === 0) throw new TrainingConfigError('patience', 'early stopping needs evaluations: set evalEvery > 0');
   const selectBy = get('selectBy');
   if (!(SELECT_BY as readonly unknown[]).includes(selectBy)) throw new TrainingConfigError('selectBy', `expected one of ${SELECT_BY.map((m) => `'${m}'`).join(', ')}, got ${describe(selectBy)}`);
 
   const model = checkObject('model', input.model ?? {});
   checkKeys('model.', model, Object.keys(d.model));
-  const hidden = checkNumber('model.hidden', model.hidden ?? d.model.hidden, { min: 1, max: 4096, integer: true });
+  const hidden = checkNumber('model.hidden', model.hidden ?? d.model.hidden, { min: 1, max: MAX_HIDDEN, integer: true });
   const valueScale = checkNumber('model.valueScale', model.valueScale ?? d.model.valueScale, { min: 0, minExclusive: true });
   const binaryUnits = model.binaryUnits ?? d.model.binaryUnits;
   if (!Array.isArray(binaryUnits)) throw new TrainingConfigError('model.binaryUnits', `expected an array, got ${describe(binaryUnits)}`);
@@ -303,6 +310,7 @@ export function validateConfig(json: unknown): TrainingConfig {
     testSize,
     patience,
     selectBy: selectBy as SelectBy,
+    divergence: checkDivergence(input.divergence),
     model: { hidden, valueScale, binaryUnits: [...binaryUnits] },
   };
 }
@@ -328,8 +336,8 @@ function checkCurriculum(v: unknown, levels: readonly Level[]): CurriculumConfig
   const rawSteps = input.levelSteps === undefined ? d.levelSteps : input.levelSteps;
   const levelSteps =
     rawSteps === null || rawSteps === 'auto' ? rawSteps
-    : typeof rawSteps === 'number' ? checkNumber('curriculum.levelSteps', rawSteps, { min: 1, integer: true })
-    : checkLevelMap('curriculum.levelSteps', rawSteps, levels, { min: 1, integer: true });
+    : typeof rawSteps === 'number' ? checkNumber('curriculum.levelSteps', rawSteps, { min: 1, max: MAX_STEPS, integer: true })
+    : checkLevelMap('curriculum.levelSteps', rawSteps, levels, { min: 1, max: MAX_STEPS, integer: true });
   const restartSchedule = input.restartSchedule ?? d.restartSchedule;
   if (typeof restartSchedule !== 'boolean') throw new TrainingConfigError('curriculum.restartSchedule', `expected true or false, got ${describe(restartSchedule)}`);
   const rawWeights = input.weights === undefined ? d.weights : input.weights;

@@ -14,6 +14,7 @@
  *   {"kind":"eval","step","accuracy","meanGed","score","level","perLevel":{"1":{"count","accuracy",…,"loss"},…},"seconds"}
  *   {"kind":"level","step","from","to","reason"}            reason: "threshold" | "budget"
  *   {"kind":"final","step","perLevel":{…as in eval…}}       the held-out TEST split
+ *   {"kind":"diverged","step","reason"}                     the run stopped: it diverged
  * A resumed run (open(dir, { resumeAt: step })) first cuts the log back to the checkpoint's
  * step (a killed run may have logged updates after its last checkpoint, and a torn last line),
  * then appends: the log reads as one uninterrupted run.
@@ -22,13 +23,16 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { PhaseChange } from '../data/source';
+import type { Parameter } from '../autograd/index';
 import { saveCheckpoint } from './checkpoint-node';
+import { allFinite } from './divergence';
 import { writeReport, type WrittenReport } from './report-node';
 import type { EvalMetrics, StepMetrics, TestMetrics, TrainerEvents } from './trainer';
 
 /** What RunFiles needs of a Trainer (any model, any source). */
 export interface CheckpointingTrainer {
   readonly step: number;
+  parameters(): Parameter[];
   checkpoint(weights?: 'last' | 'best'): Uint8Array;
   test(): TestMetrics;
 }
@@ -96,12 +100,21 @@ export class RunFiles {
     this.write({ kind: 'level', ...c });
   }
 
+  /** The run stopped because it diverged (./divergence.ts): `detail` says what exceeded its bound. */
+  logDiverged(step: number, detail: string): void {
+    this.write({ kind: 'diverged', step, reason: detail });
+  }
+
   logFinal(test: TestMetrics): void {
     this.write({ kind: 'final', step: test.step, perLevel: test.perLevel });
   }
 
-  /** Queues an atomic write of the trainer's checkpoint (the state is taken now; the file follows in order). */
+  /**
+   * Queues an atomic write of the trainer's checkpoint (the state is taken now; the file follows
+   * in order). Non-finite weights are never written: the last good checkpoint stays.
+   */
   checkpoint(trainer: CheckpointingTrainer): void {
+    if (!allFinite(trainer.parameters())) return;
     const bytes = trainer.checkpoint();
     this.writes = this.writes.then(() => saveCheckpoint(this.checkpointPath, bytes));
   }

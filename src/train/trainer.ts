@@ -35,15 +35,18 @@ import { DagNNModel } from '../model/trainable';
 import { Adagrad, Adam, AdamW, RMSprop, SGD, StateDictError, type Optimizer, type OptimizerState } from '../optim/index';
 import { linear, LrScheduler, scheduleFromConfig, type LrSchedulerState, type Schedule } from '../schedule/index';
 import { CheckpointError, decodeCheckpoint, encodeCheckpoint, type CheckpointTensor } from './checkpoint';
-import { validateConfig, type SelectBy, type TrainingConfig, type TrainingConfigInput } from './config';
+import { TrainingConfigError, validateConfig, type SelectBy, type TrainingConfig, type TrainingConfigInput } from './config';
 import { checkParameterNames, type ModelMetrics, type TrainableModel } from './contract';
 import { Curriculum } from './curriculum';
+import { DivergenceMonitor } from './divergence';
+import { checkTrainerCheckpoint } from './integrity';
+import { checkResources, runtimeBudget } from './limits';
 import { trainStep } from './step';
 import { GraphemeError } from '../errors';
 
 export const CHECKPOINT_FORMAT = 'grapheme-train/trainer';
-/** 3: the record source's state in `source`, best weights as `best.*` tensors and `best` metadata */
-export const CHECKPOINT_VERSION = 3;
+/** 4: the record source's state in `source`, best weights as `best.*` tensors and `best` metadata; 3: tensor checksums (./integrity.ts) */
+export const CHECKPOINT_VERSION = 4;
 
 export class TrainerError extends GraphemeError {}
 
@@ -141,7 +144,9 @@ export interface RunOptions {
 
 export interface RunResult {
   steps: number;
-  reason: 'done' | 'aborted' | 'early-stop';
+  reason: 'done' | 'aborted' | 'early-stop' | 'diverged';
+  /** with 'diverged': what exceeded its bound (./divergence.ts) */
+  detail?: string;
 }
 
 interface BestState {
@@ -199,6 +204,7 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
     options: TrainerOptions<R, M> = {},
   ): Promise<Trainer<R, M>> {
     const valid = validateConfig(config);
+    if (options.model === undefined) checkResources(valid, runtimeBudget(options.backend?.heap.memory.maxBytes)); // before any allocation
     const backend = options.model?.parameters()[0]?.backend ?? options.backend ?? (await createBackend(valid.backend));
     const model = options.model ?? (new DagNNModel(backend, {
       hidden: valid.model.hidden,
@@ -218,9 +224,10 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
    * which 'auto' level budgets share from the current level on.
    */
   static async resume<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel & TrainableModel<R>>(bytes: Uint8Array, options: TrainerOptions<R, M> & { steps?: number } = {}): Promise<Trainer<R, M>> {
-    const { tensors, metadata } = decodeCheckpoint(bytes);
+    const contents = decodeCheckpoint(bytes); // checksums verified here
+    const { tensors, metadata } = contents;
     if (metadata.format !== CHECKPOINT_FORMAT) throw new CheckpointError('__metadata__.format', `expected '${CHECKPOINT_FORMAT}', got ${JSON.stringify(metadata.format)}`);
-    if (metadata.format_version !== String(CHECKPOINT_VERSION)) throw new CheckpointError('__metadata__.format_version', `this version reads version ${CHECKPOINT_VERSION}, the file is version ${JSON.stringify(metadata.format_version)}`);
+    checkTrainerCheckpoint(contents); // readable version, checksummed, finite
     const json = (key: string): any => { // eslint-disable-line @typescript-eslint/no-explicit-any
       if (metadata[key] === undefined) throw new CheckpointError(`__metadata__.${key}`, 'is missing');
       try {
@@ -231,7 +238,10 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
     };
     const config = json('config');
     if (options.steps !== undefined && config !== null && typeof config === 'object') config.steps = options.steps;
-    const trainer = await Trainer.create<R, M>(config, options);
+    const trainer = await Trainer.create<R, M>(config, options).catch((err: unknown) => {
+      // the checkpoint's own config: a bad or oversized value is the file's fault
+      throw err instanceof TrainingConfigError ? new CheckpointError(`__metadata__.config.${err.field}`, err.reason) : err;
+    });
     trainer.restore(tensors, json('step'), json('optimizer'), json('scheduler'), json('data'), json('best'), json('source'), json('phases'));
     return trainer;
   }
@@ -244,6 +254,11 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
   /** Every phase change of the run, resumed ones included (carried by checkpoints). */
   get levelHistory(): PhaseChange[] {
     return this.changes.map((c) => ({ ...c }));
+  }
+
+  /** The model's parameters, in the optimizer's and the checkpoint's order. */
+  parameters(): Parameter[] {
+    return [...this.params];
   }
 
   /** Updates done so far. */
@@ -393,9 +408,11 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
     const until = options.until ?? this.config.steps;
     const { evalEvery, patience } = this.config;
     let lastYield = performance.now();
+    const divergence = new DivergenceMonitor(this.config.divergence);
     while (this.updates < until && !this.finished) {
       if (options.signal?.aborted) return { steps: this.updates, reason: 'aborted' };
-      this.trainStep();
+      const diverged = divergence.observe(this.trainStep());
+      if (diverged !== null) return { steps: this.updates, reason: 'diverged', detail: diverged };
       if (evalEvery > 0 && this.updates % evalEvery === 0) {
         const evaluation = this.evaluate(); // not inside `onEvaluated?.(…)`: an absent callback would skip it
         options.onEvaluated?.(evaluation);

@@ -9,6 +9,11 @@
  * workerd all produce the same stream from the same seed.
  */
 
+import { GraphemeError } from '../errors';
+
+/** A bad seed, range, weight or state given to Prng. */
+export class PrngError extends GraphemeError {}
+
 export type PrngState = readonly [number, number, number, number];
 
 const TWO_POW_32 = 4294967296;
@@ -34,7 +39,7 @@ export function hashString32(text: string): number {
 
 function seedWord(seed: number | string): number {
   if (typeof seed === 'string') return hashString32(seed);
-  if (!Number.isFinite(seed)) throw new RangeError(`Prng seed must be finite, got ${seed}`);
+  if (!Number.isFinite(seed)) throw new PrngError(`Prng seed must be finite, got ${seed}`);
   // Fold both halves of a (possibly > 32-bit) integer seed so seeds 1 and 2^32+1 differ.
   const integer = Math.trunc(seed);
   const low = integer >>> 0;
@@ -114,10 +119,10 @@ export class Prng {
 
   /** Uniform integer in [lo, hi], both inclusive; unbiased (rejection sampling). */
   int(lo: number, hi: number): number {
-    if (!Number.isInteger(lo) || !Number.isInteger(hi)) throw new RangeError(`Prng.int needs integers, got [${lo}, ${hi}]`);
-    if (hi < lo) throw new RangeError(`Prng.int: empty range [${lo}, ${hi}]`);
+    if (!Number.isInteger(lo) || !Number.isInteger(hi)) throw new PrngError(`Prng.int needs integers, got [${lo}, ${hi}]`);
+    if (hi < lo) throw new PrngError(`Prng.int: empty range [${lo}, ${hi}]`);
     const span = hi - lo + 1;
-    if (span > TWO_POW_32) throw new RangeError(`Prng.int: range [${lo}, ${hi}] wider than 2^32`);
+    if (span > TWO_POW_32) throw new PrngError(`Prng.int: range [${lo}, ${hi}] wider than 2^32`);
     if (span === TWO_POW_32) return lo + this.nextU32();
     // Reject the top sliver of [0, 2^32) that would over-represent small residues.
     const limit = TWO_POW_32 - (TWO_POW_32 % span);
@@ -133,7 +138,7 @@ export class Prng {
 
   /** One element of a non-empty array, uniformly. */
   pick<T>(items: readonly T[]): T {
-    if (items.length === 0) throw new RangeError('Prng.pick from an empty array');
+    if (items.length === 0) throw new PrngError('Prng.pick from an empty array');
     return items[this.int(0, items.length - 1)];
   }
 
@@ -141,10 +146,10 @@ export class Prng {
   weightedIndex(weights: readonly number[]): number {
     let total = 0;
     for (const w of weights) {
-      if (!(w >= 0) || !Number.isFinite(w)) throw new RangeError(`Prng.weightedIndex: bad weight ${w}`);
+      if (!(w >= 0) || !Number.isFinite(w)) throw new PrngError(`Prng.weightedIndex: bad weight ${w}`);
       total += w;
     }
-    if (total <= 0) throw new RangeError('Prng.weightedIndex: weights sum to zero');
+    if (total <= 0) throw new PrngError('Prng.weightedIndex: weights sum to zero');
     let r = this.nextFloat() * total;
     for (let i = 0; i < weights.length; i++) {
       r -= weights[i];
@@ -201,9 +206,9 @@ export class Prng {
 
   setState(state: PrngState): void {
     if (state.length !== 4 || state.some((w) => !Number.isInteger(w) || w < 0 || w > 0xffffffff)) {
-      throw new RangeError('Prng state must be four unsigned 32-bit integers');
+      throw new PrngError('Prng state must be four unsigned 32-bit integers');
     }
-    if ((state[0] | state[1] | state[2] | state[3]) === 0) throw new RangeError('Prng state must not be all zero');
+    if ((state[0] | state[1] | state[2] | state[3]) === 0) throw new PrngError('Prng state must not be all zero');
     this.s0 = state[0] >>> 0;
     this.s1 = state[1] >>> 0;
     this.s2 = state[2] >>> 0;

@@ -35,10 +35,12 @@ describe('SIGKILL mid-training', () => {
     // `node --import tsx`, not the tsx CLI: that one runs the script in a child process the kill would miss
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'train', '--config', config, '--out', out], { stdio: 'ignore' });
     const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
-    // wait for the first checkpoint, then a little more training, then kill without warning
+    // wait for the first checkpoint after an evaluation (a fresh run also writes one at update 0),
+    // then a little more training, then kill without warning
+    const stepOf = async () => (existsSync(ckpt) ? Number(decodeCheckpoint(await readCheckpointBytes(ckpt)).metadata.step) : -1);
     const deadline = Date.now() + 15_000;
-    while (!existsSync(ckpt) && Date.now() < deadline) await sleep(10);
-    expect(existsSync(ckpt), 'no checkpoint within 15 s').toBe(true);
+    while ((await stepOf()) <= 0 && Date.now() < deadline) await sleep(10);
+    expect(await stepOf(), 'no checkpoint after an evaluation within 15 s').toBeGreaterThan(0);
     await sleep(50);
     child.kill('SIGKILL');
     expect(await exited).toBe('SIGKILL');

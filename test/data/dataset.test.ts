@@ -2,7 +2,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BatchIterator, DataGenerator, Dataset, DatasetError, checkRecord, parseJsonl, parseRecordLine, serializeRecord, toJsonl } from '../../src/data/index';
+import { BatchIterator, DataOptionError, DataGenerator, Dataset, DatasetError, checkRecord, parseJsonl, parseRecordLine, serializeRecord, toJsonl } from '../../src/data/index';
 import { loadDataset, loadJsonl, readJsonl, writeJsonl } from '../../src/data/jsonl-node';
 
 const records = new DataGenerator({ seed: 'jsonl' }).take(4, 40);
@@ -93,7 +93,7 @@ describe('BatchIterator', () => {
     expect([...new BatchIterator(items, { batchSize: 3, shuffle: false })]).toEqual([[0, 1, 2], [3, 4, 5], [6, 7, 8], [9]]);
     expect(new BatchIterator(items, { batchSize: 4, dropLast: true }).batchesPerEpoch).toBe(2);
     expect([...new BatchIterator(items, { batchSize: 11, dropLast: true })]).toEqual([]);
-    expect(() => new BatchIterator(items, { batchSize: 0 })).toThrow(RangeError);
+    expect(() => new BatchIterator(items, { batchSize: 0 })).toThrow(DataOptionError);
   });
 
   it('resumes exactly from a saved state', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { answer, exprDepth, parse } from '../../src/engine/index';
-import { DataGenerator, DEFAULT_SPECS, LEVELS, LEVEL_CONTRACT, type Level, checkRecord, resolveSpec, resultGraphOf, roundTo3, splitOf } from '../../src/data/index';
+import { DataGenerator, DataOptionError, GeneratorError, DEFAULT_SPECS, LEVELS, LEVEL_CONTRACT, type Level, checkRecord, resolveSpec, resultGraphOf, roundTo3, splitOf } from '../../src/data/index';
 
 describe('DataGenerator', () => {
   it('is deterministic per seed, and level streams are independent', () => {
@@ -76,7 +76,7 @@ describe('DataGenerator', () => {
     expect(batch.every((r) => r.level === 1 || r.level === 2)).toBe(true);
     expect(ones / 400).toBeGreaterThan(0.68);
     expect(ones / 400).toBeLessThan(0.82);
-    expect(() => generator.nextMixed({})).toThrow(RangeError);
+    expect(() => generator.nextMixed({})).toThrow(GeneratorError);
   });
 });
 
@@ -103,7 +103,7 @@ describe('splitOf', () => {
     expect(splitOf('(+ 2 3)')).toBe(splitOf('(+ 2 3)'));
     expect(splitOf('(+ 2 3)', { val: 0, test: 1 })).toBe('test');
     expect(splitOf('(+ 2 3)', { val: 0, test: 0 })).toBe('train');
-    expect(() => splitOf('x', { val: 0.6, test: 0.6 })).toThrow(RangeError);
+    expect(() => splitOf('x', { val: 0.6, test: 0.6 })).toThrow(DataOptionError);
   });
 
   it('keeps generated train/val/test disjoint', () => {
