@@ -26,7 +26,8 @@ import { readCheckpointBytes } from '../train/checkpoint-node';
 import { MAX_RECORDS_PER_PASS, MAX_STEPS } from '../train/bounds';
 import { formatFailure, inFile, prepareOutDir, readInput } from './errors';
 import { DEFAULT_CONFIG, TrainingConfigError, validateConfig, type TrainingConfig } from '../train/config';
-import { Curriculum } from '../train/curriculum';
+import { Curriculum, type LevelChange } from '../train/curriculum';
+import type { SnapEvent } from '../train/exactness';
 import { lossChart, writeReport, type WrittenReport } from '../train/report-node';
 import { RunFiles } from '../train/run-files-node';
 import { Trainer, type EvalMetrics, type LevelEvaluation, type RunResult, type StepMetrics, type TrainerEvents } from '../train/trainer';
@@ -202,7 +203,8 @@ export async function train(flags: TrainFlags, io: TrainIO): Promise<TrainOutcom
   let handleStep: (m: StepMetrics) => void = () => {};
   let handleEval: (e: EvalMetrics) => void = () => {};
   let handleLevel: (c: PhaseChange) => void = () => {};
-  const events: TrainerEvents = { onStep: (m) => handleStep(m), onEval: (e) => handleEval(e), onLevel: (c) => handleLevel(c) };
+  let handleSnap: (e: SnapEvent) => void = () => {};
+  const events: TrainerEvents = { onStep: (m) => handleStep(m), onEval: (e) => handleEval(e), onLevel: (c) => handleLevel(c), onSnap: (e) => handleSnap(e) };
   let trainer: Trainer;
   let until: number;
   let logEvery: number | undefined;
@@ -311,8 +313,18 @@ export async function train(flags: TrainFlags, io: TrainIO): Promise<TrainOutcom
   handleLevel = (c) => {
     files.logPhase(c);
     bar?.stop();
-    io.out(`level ${c.from} → ${c.to} at step ${c.step} (${c.reason === 'threshold' ? `validation accuracy reached ${config.curriculum.threshold * 100}%` : `budget of ${curriculum.budgetOf(c.from as Level)} updates spent`})\n`);
+    const stage = (c as LevelChange).stage;
+    if (c.from === c.to) io.out(`level ${c.to}: stage ${(stage ?? 0) + 1} of ${curriculum.stagesOf(c.to as Level).length}${describeStage(c.to as Level, stage ?? 0)} at step ${c.step}\n`);
+    else io.out(`level ${c.from} → ${c.to}${stage === undefined ? '' : ` (stage 1 of ${curriculum.stagesOf(c.to as Level).length}${describeStage(c.to as Level, 0)})`} at step ${c.step} (${c.reason === 'threshold' ? `validation accuracy reached ${config.curriculum.threshold * 100}%` : `budget of ${curriculum.budgetOf(c.from as Level)} updates spent`})\n`);
     if (bar) bar.start(total, c.step, payload(last));
+  };
+  const describeStage = (level: Level, stage: number): string => {
+    const depth = curriculum.stagesOf(level)[stage];
+    return depth === null || depth === undefined ? '' : `: depth ≤ ${depth}`;
+  };
+  handleSnap = (e) => {
+    files.logSnap(e);
+    if (!e.kept || flags.tables) io.out(`snap @ ${e.step}: ${e.group} ${e.kept ? 'kept' : ''} ${e.detail}\n`);
   };
 
   // a fresh run first measures the untrained model: every level's held-out loss and accuracy at step 0

@@ -20,11 +20,24 @@
 import { GraphemeError } from '../errors';
 import { Prng } from '../util/prng';
 import { DataGenerator, type GeneratorOptions } from './generator';
-import { LEVELS, type Level } from './levels';
+import { LEVEL_CONTRACT, LEVELS, type Level, type LevelSpec } from './levels';
 import type { DatasetRecord } from './record';
 import { splitOf, type Split } from './split';
 
 export class RecordSourceError extends GraphemeError {}
+
+/** Per-level overrides of the generator's level specs (a curriculum stage narrows a level this way). */
+export type LevelOverrides = Partial<Record<Level, Partial<Omit<LevelSpec, 'level' | 'task'>>>>;
+
+/** Edges on the longest root-to-leaf path of a record's input graph. */
+function inputDepth(r: DatasetRecord): number {
+  const children = new Map<number, number[]>();
+  for (const e of r.graph.edges) children.set(e.from, [...(children.get(e.from) ?? []), e.to]);
+  const targets = new Set(r.graph.edges.map((e) => e.to));
+  const root = r.graph.nodes.find((n) => !targets.has(n.id))?.id ?? 0;
+  const depth = (id: number): number => Math.max(0, ...(children.get(id) ?? []).map((c) => 1 + depth(c)));
+  return depth(root);
+}
 
 /** A change of what the batches are drawn from (a curriculum level or stage), as events and logs report it. */
 export interface PhaseChange {
@@ -138,8 +151,12 @@ export class ArraySource<R> implements RecordSource<R> {
 
 /** Curriculum records by level and split: what a curriculum draws its batches from. */
 export interface LevelPool {
-  /** `count` records of `split`, each from a level drawn by `weights`: a pure function of (seed, split, count, weights). */
-  draw(seed: string, split: Split, count: number, weights: Partial<Record<Level, number>>): DatasetRecord[];
+  /**
+   * `count` records of `split`, each from a level drawn by `weights`: a pure function of (seed,
+   * split, count, weights, specs). `specs` narrows a level's problems (a curriculum stage, e.g.
+   * { 2: { maxDepth: 1 } }).
+   */
+  draw(seed: string, split: Split, count: number, weights: Partial<Record<Level, number>>, specs?: LevelOverrides): DatasetRecord[];
   /** The levels this pool has records of (for `split`). */
   levels(split: Split): Level[];
 }
@@ -148,8 +165,8 @@ export interface LevelPool {
 export class GeneratedLevels implements LevelPool {
   constructor(private readonly options: Omit<GeneratorOptions, 'seed'> = {}) {}
 
-  draw(seed: string, split: Split, count: number, weights: Partial<Record<Level, number>>): DatasetRecord[] {
-    const generator = new DataGenerator({ ...this.options, seed });
+  draw(seed: string, split: Split, count: number, weights: Partial<Record<Level, number>>, specs?: LevelOverrides): DatasetRecord[] {
+    const generator = new DataGenerator({ ...this.options, seed, specs: specs === undefined ? this.options.specs : { ...this.options.specs, ...specs } });
     const levels = Object.keys(weights).map(Number) as Level[];
     const out: DatasetRecord[] = [];
     while (out.length < count) {
@@ -167,7 +184,8 @@ export class GeneratedLevels implements LevelPool {
 /**
  * Records held in memory by level and split. Training batches sample with replacement
  * (level by weight, then a record uniformly) from a PRNG seeded by the draw's seed; held-out
- * draws take the split's first `count` records of the level, in file order.
+ * draws take the split's first `count` records of the level, in file order. A stage's
+ * `maxDepth` keeps the records whose input is no deeper (the other overrides are ignored).
  */
 export class RecordLevels implements LevelPool {
   private readonly bySplit: Record<Split, Map<Level, DatasetRecord[]>> = { train: new Map(), val: new Map(), test: new Map() };
@@ -191,17 +209,22 @@ export class RecordLevels implements LevelPool {
     return this.bySplit[split].get(level) ?? [];
   }
 
-  draw(seed: string, split: Split, count: number, weights: Partial<Record<Level, number>>): DatasetRecord[] {
+  draw(seed: string, split: Split, count: number, weights: Partial<Record<Level, number>>, specs?: LevelOverrides): DatasetRecord[] {
     const levels = (Object.keys(weights).map(Number) as Level[]).filter((l) => (weights[l] ?? 0) > 0);
+    const pools = new Map(levels.map((l) => {
+      const depth = specs?.[l]?.maxDepth;
+      const all = this.records(split, l);
+      return [l, depth === undefined ? all : all.filter((r) => inputDepth(r) <= depth + (LEVEL_CONTRACT[l].task === 'evaluate' ? 0 : 1))];
+    }));
     for (const l of levels) {
-      if (this.records(split, l).length === 0) throw new RecordSourceError(`no ${split} records of level ${l}`);
+      if (pools.get(l)!.length === 0) throw new RecordSourceError(`no ${split} records of level ${l}${specs?.[l]?.maxDepth === undefined ? '' : ` at depth ≤ ${specs[l]!.maxDepth}`}`);
     }
-    if (split !== 'train' && levels.length === 1) return this.records(split, levels[0]).slice(0, count);
+    if (split !== 'train' && levels.length === 1) return pools.get(levels[0])!.slice(0, count);
     const prng = new Prng(seed);
     const out: DatasetRecord[] = [];
     for (let i = 0; i < count; i++) {
       const level = levels.length === 1 ? levels[0] : levels[prng.weightedIndex(levels.map((l) => weights[l]!))];
-      const list = this.records(split, level);
+      const list = pools.get(level)!;
       out.push(list[prng.int(0, list.length - 1)]);
     }
     return out;

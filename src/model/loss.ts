@@ -252,6 +252,26 @@ export function evaluateRecords(model: DagNN, records: readonly DatasetRecord[],
   return { count: records.length, accuracy: correct / n, meanGed: total / n, equivalence: equivalent / n };
 }
 
+/** Mean |v − y| over the records with numeric answers (each capped at 1000; float64 root values when the model has them). */
+export function numericError(model: DagNN, records: readonly DatasetRecord[], tape: Tape, batchSize = 256): number {
+  const numeric = records.filter((r) => r.result_graph.nodes.length === 1 && (r.result_graph.nodes[0].type === 'int' || r.result_graph.nodes[0].type === 'float'));
+  let sum = 0;
+  for (let i = 0; i < numeric.length; i += batchSize) {
+    const part = numeric.slice(i, i + batchSize);
+    try {
+      const out = model.forward(tape, buildPlan(part.map(planInput)));
+      const values = out.values64 ?? tape.values(out.values);
+      part.forEach((r, j) => {
+        const d = Math.abs(values[j] - Number(r.result_graph.nodes[0].value));
+        sum += Number.isFinite(d) ? Math.min(d, 1e3) : 1e3;
+      });
+    } finally {
+      tape.reset();
+    }
+  }
+  return sum / Math.max(1, numeric.length);
+}
+
 /** evaluateRecords per curriculum level (keys in ascending level order). */
 export function evaluateByLevel(model: DagNN, records: readonly DatasetRecord[], batchSize = 256): Map<number, Evaluation> {
   const byLevel = new Map<number, DatasetRecord[]>();

@@ -4,12 +4,13 @@
  * answers it); the metrics are evaluateRecords' (exact GED of the decoded answer, accuracy,
  * equivalence). Prediction goes straight to the network.
  */
-import type { Parameter, Tape, Tensor } from '../autograd/index';
+import { Tape, type Parameter, type Tensor } from '../autograd/index';
 import type { Backend } from '../backend/index';
 import type { DatasetRecord } from '../data/record';
 import type { CompactGraph, MathGraph } from '../graph/index';
 import { DagNN, type DagNNOptions } from './dagnn';
-import { evaluateRecords, recordsLoss, type Evaluation, type RecordsLossOptions } from './loss';
+import { evaluateRecords, numericError, recordsLoss, type Evaluation, type RecordsLossOptions } from './loss';
+import type { FreezeMask } from '../optim/constraints';
 import type { PlanInput } from './plan';
 
 export interface DagNNModelOptions extends DagNNOptions {
@@ -17,15 +18,25 @@ export interface DagNNModelOptions extends DagNNOptions {
   loss?: RecordsLossOptions;
 }
 
+/** The unit bound while value weights are still fitted (iNALU-like; lifted once all are snapped). */
+export const UNIT_BOUND_WHILE_FITTING = 1000;
+
 export class DagNNModel {
   /** the network */
   readonly net: DagNN;
   readonly lossOptions: RecordsLossOptions;
 
+  /** the exact value path (typeHead 'exact'): gates() bounds and gates while fitting */
+  private readonly exactPath: boolean;
+  private readonly boundWhileFitting: number;
+  private tape: Tape | null = null;
+
   constructor(backend: Backend, options: DagNNModelOptions) {
     const { loss, ...net } = options;
     this.net = new DagNN(backend, net);
     this.lossOptions = { ...loss };
+    this.exactPath = options.typeHead === 'exact';
+    this.boundWhileFitting = options.unitBound ?? UNIT_BOUND_WHILE_FITTING;
   }
 
   get backend(): Backend {
@@ -50,6 +61,49 @@ export class DagNNModel {
 
   loadStateDict(state: Readonly<Record<string, ArrayLike<number>>>): void {
     this.net.loadStateDict(state);
+  }
+
+  /**
+   * The parameter groups (optimizer groups, per-group rates, exactness): 'values' (every kind's
+   * additive and unit weights), 'exact' (the per-kind floatness of typeHead 'exact'), 'head'
+   * (the int/float head), 'state' (the state path), 'decoder'.
+   */
+  parameterGroups(): Record<string, Parameter[]> {
+    const roles = this.net.parameterRoles();
+    return { values: roles.values, exact: roles.exact, head: roles.head, state: roles.state, decoder: roles.decoder };
+  }
+
+  /** The sub-groups snapped as one vector: each kind's additive and unit weights together. */
+  snapGroups(group: string): [string, Parameter[]][] {
+    const params = this.parameterGroups()[group] ?? [];
+    const byKind = new Map<string, Parameter[]>();
+    for (const p of params) {
+      const kind = p.name.slice(0, p.name.lastIndexOf('.'));
+      byKind.set(kind, [...(byKind.get(kind) ?? []), p]);
+    }
+    return [...byKind.entries()];
+  }
+
+  /**
+   * Before every update, with exactness: while some value weight the data has reached is not
+   * frozen, the unit features stay bounded (±unitBound: a weight of 1e-3 on a power feature of
+   * 1e6 is an error of 1000) and the type path is GATED (its rate 0: on inexact values the
+   * floatness and the int/float head would learn to ignore the value, measured); once every
+   * reached value weight is snapped, the bound is lifted and the type path trains. The first
+   * update of a phase stays bounded: its batch may reach a new level's kinds, whose random
+   * unit weights on unbounded features give values of 1e14.
+   */
+  gates(mask: FreezeMask, active: readonly Parameter[], fresh: boolean): string[] {
+    if (!this.exactPath) return [];
+    const open = fresh || active.some((p) => p.data.some((_, i) => !mask.isFrozen(p, i)));
+    this.net.unitBound = open ? this.boundWhileFitting : Infinity;
+    return open ? ['exact', 'head'] : [];
+  }
+
+  /** Mean |v − y| of the numeric answers (capped at 1000 each): breaks ties between snap candidates of equal accuracy. */
+  probeError(records: readonly DatasetRecord[]): number {
+    this.tape ??= new Tape(this.net.backend);
+    return numericError(this.net, records, this.tape);
   }
 
   /** The network's answer for one input (see DagNN.predict). */

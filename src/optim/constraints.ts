@@ -83,6 +83,26 @@ export class FreezeMask {
     }
     return out;
   }
+
+  /** Restores stateDict() over `params` (by name): everything else is unfrozen. */
+  loadStateDict(state: Record<string, { indices: number[]; values: number[] }>, params: readonly Parameter[]): void {
+    const byName = new Map(params.map((p) => [p.name, p]));
+    for (const [name, e] of Object.entries(state ?? {})) {
+      const p = byName.get(name);
+      if (!p || !Array.isArray(e?.indices) || !Array.isArray(e?.values) || e.indices.length !== e.values.length || e.indices.some((i) => !Number.isInteger(i) || i < 0 || i >= p.size)) {
+        throw new RangeError(`freeze mask: bad entry for '${name}'`);
+      }
+    }
+    this.entries.clear();
+    for (const [name, e] of Object.entries(state ?? {})) {
+      const p = byName.get(name)!;
+      e.indices.forEach((i, k) => {
+        const entry = this.entry(p);
+        entry.frozen[i] = 1;
+        entry.values[i] = e.values[k];
+      });
+    }
+  }
 }
 
 /**
@@ -269,6 +289,21 @@ export class GradientActivity {
   /** updates in which element i of p had a non-zero gradient */
   count(p: Parameter, i: number): number {
     return this.counts.get(p)?.[i] ?? 0;
+  }
+
+  /** The counts as plain data (checkpoints): parameter name → counts. */
+  stateDict(): Record<string, number[]> {
+    return Object.fromEntries([...this.counts].map(([p, c]) => [p.name, Array.from(c)]));
+  }
+
+  loadStateDict(state: Record<string, number[]>, params: readonly Parameter[]): void {
+    const byName = new Map(params.map((p) => [p.name, p]));
+    this.counts.clear();
+    for (const [name, c] of Object.entries(state ?? {})) {
+      const p = byName.get(name);
+      if (!p || !Array.isArray(c) || c.length !== p.size) throw new RangeError(`gradient activity: bad entry for '${name}'`);
+      this.counts.set(p, Uint32Array.from(c));
+    }
   }
 
   /** the parameters with at least one element reached in ≥ minUpdates updates */

@@ -45,6 +45,46 @@ export interface CurriculumConfig {
   replay: number;
   /** mixed: weight of each level (absent levels: 1); null = uniform (default null) */
   weights: Record<string, number> | null;
+  /**
+   * progressive: STAGES inside a level. 'depth': a level whose problems go deeper than 1
+   * (levels 2–4 evaluate trees of depth 1–3) is trained at depth 1, then ≤ 2, then ≤ 3, each
+   * batch mixing the current stage with replay of the earlier stages and levels; null: one
+   * stage per level (default null).
+   */
+  stages: 'depth' | null;
+  /** progressive with stages: each stage's budget per level, e.g. { "2": [800, 800, 800] } (absent levels: the level budget split evenly) */
+  stageSteps: Record<string, number[]> | null;
+  /**
+   * progressive: the FORGETTING GUARD. A level whose validation accuracy at the last
+   * evaluation is more than `drop` below its best gets `boost`× its share of the replay
+   * (default null: even replay).
+   */
+  guard: { drop: number; boost: number } | null;
+}
+
+/**
+ * Exactness (DESIGN principle 11), for models that name a parameter group of weights that
+ * should end on a lattice (the DagNN's value units: 'values'). Per stage: the NAU sparsity
+ * regulariser mean(min(|w|, 1 − |w|)) with its weight ramped linearly from 0 to `sparsity`
+ * between the fractions `ramp` of the stage, the weights clamped into [−clamp, clamp], and at
+ * the fractions `snapAt` SNAP-AND-FREEZE: each sub-group (a kind's units) the data has reached
+ * is set to the lattice point of {−1, 0, 1} that scores best on `probeSize` records of the
+ * current stage, and frozen — kept only if no trained level's validation accuracy falls,
+ * else reverted. Snaps and reverts go to the events and metrics.jsonl (src/train/exactness.ts).
+ */
+export interface ExactnessConfig {
+  /** the parameter group the pieces act on (default 'values') */
+  group: string;
+  /** the sparsity weight at the end of the ramp (default 1; 0: none) */
+  sparsity: number;
+  /** fractions of each stage between which the sparsity weight rises from 0 (default [0.3, 0.7]) */
+  ramp: [number, number];
+  /** clamp into [−clamp, clamp] after every update (default 1; null: none) */
+  clamp: number | null;
+  /** fractions of each stage at which to snap (default [0.85, 1]) */
+  snapAt: number[];
+  /** records of the current stage that score snap candidates (default 300) */
+  probeSize: number;
 }
 
 /**
@@ -67,6 +107,12 @@ export interface ModelConfig {
   valueScale: number;
   /** primitives of two-child kinds (default ['product', 'ratio']; add 'power' for level 3+) */
   binaryUnits: ('product' | 'ratio' | 'power')[];
+  /**
+   * the exact value path (default false): the value stream in float64 on the host, a learned
+   * per-kind exact/float type, the unit features bounded until the units are snapped
+   * (src/model/valuestream.ts); pair it with `exactness`
+   */
+  exact: boolean;
 }
 
 export interface TrainingConfig {
@@ -125,6 +171,10 @@ export interface TrainingConfig {
   selectBy: SelectBy;
   /** stop a diverging run: loss or gradient norm past a threshold, or updates skipped in a row (./divergence.ts; null: never; default { maxLoss: 1e6, maxGradNorm: 1e7, maxSkipped: 10 }) */
   divergence: DivergenceConfig | null;
+  /** learning-rate multipliers per parameter group the model names (DagNN: values, exact, head, state, decoder); absent groups 1 (default null) */
+  groupLr: Record<string, number> | null;
+  /** sparsify-snap-and-freeze of a parameter group (default null: off); see ExactnessConfig */
+  exactness: ExactnessConfig | null;
   model: ModelConfig;
 }
 
@@ -136,7 +186,7 @@ export const DEFAULT_CONFIG: Readonly<TrainingConfig> = Object.freeze({
   backend: 'auto',
   data: null,
   levels: [1, 2, 3, 4, 5, 6, 7],
-  curriculum: { mode: 'progressive', threshold: 0.95, levelSteps: 'auto', restartSchedule: true, replay: 0.3, weights: null },
+  curriculum: { mode: 'progressive', threshold: 0.95, levelSteps: 'auto', restartSchedule: true, replay: 0.3, weights: null, stages: null, stageSteps: null, guard: null },
   steps: 1000,
   batchSize: 64,
   accumulationSteps: 1,
@@ -152,7 +202,9 @@ export const DEFAULT_CONFIG: Readonly<TrainingConfig> = Object.freeze({
   patience: 0,
   selectBy: 'min-accuracy',
   divergence: { ...DEFAULT_DIVERGENCE },
-  model: { hidden: 32, valueScale: 100, binaryUnits: ['product', 'ratio'] },
+  groupLr: null,
+  exactness: null,
+  model: { hidden: 32, valueScale: 100, binaryUnits: ['product', 'ratio'], exact: false },
 }) as TrainingConfig;
 
 /** A config as written in JSON: any field may be left out (its default applies). */
@@ -289,6 +341,15 @@ export function validateConfig(json: unknown): TrainingConfig {
   binaryUnits.forEach((u, i) => {
     if (u !== 'product' && u !== 'ratio' && u !== 'power') throw new TrainingConfigError(`model.binaryUnits[${i}]`, `expected 'product', 'ratio' or 'power', got ${describe(u)}`);
   });
+  const exact = model.exact ?? d.model.exact;
+  if (typeof exact !== 'boolean') throw new TrainingConfigError('model.exact', `expected true or false, got ${describe(exact)}`);
+  const rawGroupLr = get('groupLr');
+  let groupLr: Record<string, number> | null = null;
+  if (rawGroupLr !== null) {
+    groupLr = { ...checkObject('groupLr', rawGroupLr) } as Record<string, number>;
+    for (const [k, v] of Object.entries(groupLr)) checkNumber(`groupLr.${k}`, v, { min: 0 });
+  }
+  const exactness = checkExactness(get('exactness'));
 
   return {
     seed: seed as number | string,
@@ -311,7 +372,9 @@ export function validateConfig(json: unknown): TrainingConfig {
     patience,
     selectBy: selectBy as SelectBy,
     divergence: checkDivergence(input.divergence),
-    model: { hidden, valueScale, binaryUnits: [...binaryUnits] },
+    groupLr,
+    exactness,
+    model: { hidden, valueScale, binaryUnits: [...binaryUnits], exact },
   };
 }
 
@@ -345,5 +408,47 @@ function checkCurriculum(v: unknown, levels: readonly Level[]): CurriculumConfig
   if (mode === 'mixed' && !levels.some((l) => (weights?.[String(l)] ?? 1) > 0)) {
     throw new TrainingConfigError('curriculum.weights', 'every level has weight 0: nothing to draw batches from');
   }
-  return { mode: mode as CurriculumConfig['mode'], threshold, levelSteps, restartSchedule, replay, weights };
+  const stages = input.stages === undefined ? d.stages : input.stages;
+  if (stages !== null && stages !== 'depth') throw new TrainingConfigError('curriculum.stages', `expected 'depth' or null, got ${describe(stages)}`);
+  const rawStageSteps = input.stageSteps === undefined ? d.stageSteps : input.stageSteps;
+  let stageSteps: Record<string, number[]> | null = null;
+  if (rawStageSteps !== null) {
+    stageSteps = {};
+    for (const [key, list] of Object.entries(checkObject('curriculum.stageSteps', rawStageSteps))) {
+      if (!levels.some((l) => String(l) === key)) throw new TrainingConfigError(`curriculum.stageSteps.${key}`, `not one of the configured levels (${levels.join(', ')})`);
+      if (!Array.isArray(list) || list.length === 0) throw new TrainingConfigError(`curriculum.stageSteps.${key}`, `expected a non-empty array of stage budgets, got ${describe(list)}`);
+      stageSteps[key] = list.map((n, i) => checkNumber(`curriculum.stageSteps.${key}[${i}]`, n, { min: 1, max: MAX_STEPS, integer: true }));
+    }
+  }
+  const rawGuard = input.guard === undefined ? d.guard : input.guard;
+  let guard: CurriculumConfig['guard'] = null;
+  if (rawGuard !== null) {
+    const g = checkObject('curriculum.guard', rawGuard);
+    checkKeys('curriculum.guard.', g, ['drop', 'boost']);
+    guard = { drop: checkNumber('curriculum.guard.drop', g.drop ?? 0.01, { min: 0, max: 1 }), boost: checkNumber('curriculum.guard.boost', g.boost ?? 4, { min: 1, max: 1000 }) };
+  }
+  return { mode: mode as CurriculumConfig['mode'], threshold, levelSteps, restartSchedule, replay, weights, stages, stageSteps, guard };
+}
+
+const EXACTNESS_DEFAULTS: ExactnessConfig = { group: 'values', sparsity: 1, ramp: [0.3, 0.7], clamp: 1, snapAt: [0.85, 1], probeSize: 300 };
+
+function checkExactness(v: unknown): ExactnessConfig | null {
+  if (v === null) return null;
+  const input = checkObject('exactness', v);
+  checkKeys('exactness.', input, Object.keys(EXACTNESS_DEFAULTS));
+  const d = EXACTNESS_DEFAULTS;
+  const group = input.group ?? d.group;
+  if (typeof group !== 'string' || group === '') throw new TrainingConfigError('exactness.group', `expected a parameter group's name, got ${describe(group)}`);
+  const sparsity = checkNumber('exactness.sparsity', input.sparsity ?? d.sparsity, { min: 0, max: 1000 });
+  const ramp = input.ramp ?? d.ramp;
+  if (!Array.isArray(ramp) || ramp.length !== 2) throw new TrainingConfigError('exactness.ramp', `expected [start, end] fractions of a stage, got ${describe(ramp)}`);
+  ramp.forEach((x, i) => checkNumber(`exactness.ramp[${i}]`, x, { min: 0, max: 1 }));
+  if (ramp[1] < ramp[0]) throw new TrainingConfigError('exactness.ramp', `the end ${ramp[1]} comes before the start ${ramp[0]}`);
+  const clamp = input.clamp === undefined ? d.clamp : input.clamp;
+  if (clamp !== null) checkNumber('exactness.clamp', clamp, { min: 0, minExclusive: true });
+  const snapAt = input.snapAt ?? d.snapAt;
+  if (!Array.isArray(snapAt)) throw new TrainingConfigError('exactness.snapAt', `expected fractions of a stage, got ${describe(snapAt)}`);
+  snapAt.forEach((x, i) => checkNumber(`exactness.snapAt[${i}]`, x, { min: 0, minExclusive: true, max: 1 }));
+  const probeSize = checkNumber('exactness.probeSize', input.probeSize ?? d.probeSize, { min: 1, max: 10_000, integer: true });
+  return { group, sparsity, ramp: [ramp[0], ramp[1]], clamp: clamp as number | null, snapAt: [...snapAt], probeSize };
 }

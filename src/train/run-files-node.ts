@@ -14,6 +14,7 @@
  *   {"kind":"eval","step","accuracy","meanGed","score","level","perLevel":{"1":{"count","accuracy",…,"loss"},…},"seconds"}
  *   {"kind":"level","step","from","to","reason"}            reason: "threshold" | "budget"
  *   {"kind":"final","step","perLevel":{…as in eval…}}       the held-out TEST split
+ *   {"kind":"snap","step","group","kept","detail"}          a snap-and-freeze decision (exactness)
  *   {"kind":"diverged","step","reason"}                     the run stopped: it diverged
  * A resumed run (open(dir, { resumeAt: step })) first cuts the log back to the checkpoint's
  * step (a killed run may have logged updates after its last checkpoint, and a torn last line),
@@ -27,6 +28,7 @@ import type { Parameter } from '../autograd/index';
 import { saveCheckpoint } from './checkpoint-node';
 import { allFinite } from './divergence';
 import { writeReport, type WrittenReport } from './report-node';
+import type { SnapEvent } from './exactness';
 import type { EvalMetrics, StepMetrics, TestMetrics, TrainerEvents } from './trainer';
 
 /** What RunFiles needs of a Trainer (any model, any source). */
@@ -85,7 +87,12 @@ export class RunFiles {
       onStep: (m) => this.logStep(m),
       onEval: (e) => this.logEval(e),
       onLevel: (c) => this.logPhase(c),
+      onSnap: (e) => this.logSnap(e),
     };
+  }
+
+  logSnap(e: SnapEvent): void {
+    this.write({ kind: 'snap', ...e });
   }
 
   logStep(m: StepMetrics): void {

@@ -6,8 +6,11 @@
  *   for m in 0 … accumulationSteps−1:  loss_m = lossOf(tape, m)
  *                                      backward(loss_m / accumulationSteps)   (gradients sum: the mean)
  *                                      tape.reset()
+ *   afterBackward()                   (regularisers add to the gradients)
  *   norm = ‖g‖₂ (clipped to maxGradNorm when set)
+ *   beforeUpdate()                    (masks, gates)
  *   applied = optimizer.step()        (false: a non-finite gradient, the update is skipped)
+ *   afterUpdate()                     (constraints on the values)
  *   scheduler.step()
  *
  * The tape is reset after every micro-batch, also when lossOf throws, so the step arena never
@@ -30,6 +33,12 @@ export interface StepParts {
   accumulationSteps?: number;
   /** the objective of micro-batch `micro`, a 1 × 1 tensor on `tape` */
   lossOf: (tape: Tape, micro: number) => Tensor;
+  /** after the last backward, before clipping: regularisers that add to the gradients */
+  afterBackward?: () => void;
+  /** right before the optimizer step: gradient masks, gates */
+  beforeUpdate?: () => void;
+  /** right after the optimizer step: constraints on the values (restore frozen, clamp) */
+  afterUpdate?: () => void;
 }
 
 export interface StepResult {
@@ -58,9 +67,12 @@ export function trainStep(parts: StepParts): StepResult {
       tape.reset();
     }
   }
+  parts.afterBackward?.();
   const max = parts.maxGradNorm ?? null;
   const norm = max === null ? gradNorm(parameters as Parameter[]) : clipGradNorm(parameters as Parameter[], max);
+  parts.beforeUpdate?.();
   const applied = optimizer.step();
+  parts.afterUpdate?.();
   parts.scheduler?.step();
   return { loss: lossSum / accumulation, lr, gradNorm: norm, applied };
 }

@@ -31,7 +31,7 @@ import { Tape, type Parameter } from '../autograd/index';
 import { createBackend, type Backend } from '../backend/index';
 import type { DatasetRecord } from '../data/record';
 import type { PhaseChange, RecordSource } from '../data/source';
-import { DagNNModel } from '../model/trainable';
+import { DagNNModel, UNIT_BOUND_WHILE_FITTING } from '../model/trainable';
 import { Adagrad, Adam, AdamW, RMSprop, SGD, StateDictError, type Optimizer, type OptimizerState } from '../optim/index';
 import { linear, LrScheduler, scheduleFromConfig, type LrSchedulerState, type Schedule } from '../schedule/index';
 import { CheckpointError, decodeCheckpoint, encodeCheckpoint, type CheckpointTensor } from './checkpoint';
@@ -41,6 +41,7 @@ import { Curriculum } from './curriculum';
 import { DivergenceMonitor } from './divergence';
 import { checkTrainerCheckpoint } from './integrity';
 import { checkResources, runtimeBudget } from './limits';
+import { Exactness, type ExactModel, type SnapEvent } from './exactness';
 import { trainStep } from './step';
 import { GraphemeError } from '../errors';
 
@@ -116,6 +117,8 @@ export interface TrainerEvents {
   onEval?: (m: EvalMetrics) => void;
   /** the source moved to another phase (after the onStep or onEval that caused it) */
   onLevel?: (change: PhaseChange) => void;
+  /** a snap-and-freeze decision (config.exactness) */
+  onSnap?: (event: SnapEvent) => void;
 }
 
 /** The final held-out test: per group, on the 'test' split. */
@@ -181,6 +184,12 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
   private best: BestState = { score: -Infinity, step: 0, staleEvals: 0 };
   private bestWeightsRef: Float32Array[] | null = null;
   private readonly changes: PhaseChange[] = [];
+  /** sparsify-snap-and-freeze (config.exactness), or null */
+  readonly exactness: Exactness<R> | null;
+  /** the optimizer's parameter groups by name, in its group order (one group 'all' without groups) */
+  readonly groupNames: string[];
+  /** snap decisions of this process (metrics.jsonl carries them for the run) */
+  readonly snaps: SnapEvent[] = [];
 
   private constructor(
     readonly backend: Backend,
@@ -193,9 +202,18 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
     const problem = checkParameterNames(this.params);
     if (problem !== null) throw new TrainerError(`model: ${problem}`);
     if (this.params.some((p) => p.backend !== backend)) throw new TrainerError('model: its parameters live on another backend than the Trainer\'s (pass the model\'s backend as options.backend)');
-    this.optimizer = makeOptimizer(this.params, config);
+    const named = (model as Partial<ExactModel<R>>).parameterGroups?.();
+    const groups = named === undefined || (config.groupLr === null && config.exactness === null) ? null : groupParams(this.params, named);
+    if (config.exactness !== null && named === undefined) throw new TrainerError('exactness: the model names no parameter groups (parameterGroups())');
+    if (config.groupLr !== null && named === undefined) throw new TrainerError('groupLr: the model names no parameter groups (parameterGroups())');
+    for (const name of Object.keys(config.groupLr ?? {})) {
+      if (groups !== null && !groups.some((g) => g.name === name)) throw new TrainerError(`groupLr.${name}: the model has no such parameter group (it has ${groups.map((g) => g.name).join(', ')})`);
+    }
+    this.groupNames = groups === null ? ['all'] : groups.map((g) => g.name);
+    this.optimizer = makeOptimizer(groups === null ? this.params : groups.map((g) => ({ params: g.params, lr: config.learningRate * (config.groupLr?.[g.name] ?? 1) })), config);
     this.scheduler = new LrScheduler(this.optimizer, this.phaseSchedule());
     this.tape = new Tape(backend);
+    this.exactness = config.exactness === null ? null : new Exactness(config.exactness, model as unknown as ExactModel<R>);
   }
 
   /** Validates `config` (before any work), creates the backend unless given, builds model (unless given), source (unless given), optimizer and scheduler. */
@@ -212,6 +230,8 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
       binaryUnits: valid.model.binaryUnits,
       seed: `${valid.seed}/model`,
       loss: { gedWeight: valid.nodeLossWeight, auxWeight: valid.auxLossWeight },
+      // the exact value path: float64 value stream, learned exact/float type, bounded units until snapped
+      ...(valid.model.exact ? { valueStream: 'host', typeHead: 'exact', unitBound: UNIT_BOUND_WHILE_FITTING } : {}),
     }) as unknown as M);
     if (options.data === undefined && valid.data !== null) throw new TrainerError(`config.data names the folder '${valid.data}': this runtime-neutral Trainer reads no files; pass its records as options.data (in Node: new Curriculum(config, await loadLevelFiles(dir)))`);
     const data = options.data ?? (new Curriculum(valid) as unknown as RecordSource<R>);
@@ -242,7 +262,7 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
       // the checkpoint's own config: a bad or oversized value is the file's fault
       throw err instanceof TrainingConfigError ? new CheckpointError(`__metadata__.config.${err.field}`, err.reason) : err;
     });
-    trainer.restore(tensors, json('step'), json('optimizer'), json('scheduler'), json('data'), json('best'), json('source'), json('phases'));
+    trainer.restore(tensors, json('step'), json('optimizer'), json('scheduler'), json('data'), json('best'), json('source'), json('phases'), json('exactness'));
     return trainer;
   }
 
@@ -282,6 +302,11 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
     const { accumulationSteps, batchSize } = this.config;
     const phase = this.data.phase?.() ?? { level: 0, levels: [] };
     const update = this.updates;
+    const exact = this.exactness;
+    const curriculum = this.curriculum;
+    const phaseStep = curriculum?.phaseStep(update) ?? update;
+    const phaseSteps = curriculum?.phaseBudget() ?? this.config.steps;
+    const gated = exact?.gates(phaseStep) ?? [];
     const result = trainStep({
       tape: this.tape,
       parameters: this.params,
@@ -290,14 +315,37 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
       maxGradNorm: this.config.maxGradNorm,
       accumulationSteps,
       lossOf: (tape, micro) => this.model.loss(tape, this.trainBatch(update, micro)),
+      afterBackward: exact === null ? undefined : () => exact.afterBackward(phaseStep, phaseSteps),
+      beforeUpdate: gated.length === 0 ? undefined : () => {
+        for (const name of gated) this.optimizer.setLr(0, this.groupNames.indexOf(name));
+      },
+      afterUpdate: exact === null ? undefined : () => exact.afterUpdate(),
     });
     this.updates++;
     const seconds = (performance.now() - started) / 1000;
     const metrics: StepMetrics = { step: this.updates, ...result, samplesPerSec: (batchSize * accumulationSteps) / Math.max(seconds, 1e-9), level: phase.level, levels: phase.levels };
     this.history.push(metrics);
     this.events.onStep?.(metrics);
+    if (exact !== null && curriculum !== null && exact.due(curriculum.phaseStart, this.updates - curriculum.phaseStart, phaseSteps)) this.snapNow();
     this.phaseChanged(this.data.afterStep?.(this.updates) ?? null);
     return metrics;
+  }
+
+  /**
+   * Snap-and-freeze now (./exactness.ts): each reached sub-group to its best lattice point on
+   * probe records of the current stage, kept only if no level's validation accuracy falls.
+   */
+  snapNow(): SnapEvent[] {
+    const exact = this.exactness;
+    const curriculum = this.curriculum;
+    if (exact === null || curriculum === null) return [];
+    const probe = curriculum.probe(exact.config.probeSize) as unknown as R[];
+    const val = this.data.heldOut('val', this.config.evalSize);
+    const validate = () => Object.fromEntries(Object.entries(val).map(([k, records]) => [k, this.model.evaluate(records).accuracy ?? 0]));
+    const events = exact.snap(this.updates, probe, validate);
+    this.snaps.push(...events);
+    for (const e of events) this.events.onSnap?.(e);
+    return events;
   }
 
   /**
@@ -345,7 +393,7 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
   /** config.schedule, or the 'auto' linear decay over the current phase's budget (else the run). */
   private phaseSchedule(): Schedule {
     if (this.config.schedule !== 'auto') return scheduleFromConfig(this.config.schedule);
-    const budget = this.curriculum?.budgetOf(this.curriculum.level) ?? Infinity;
+    const budget = this.curriculum?.phaseBudget() ?? Infinity;
     const total = Number.isFinite(budget) ? budget : this.config.steps;
     return linear({ startFactor: 1, endFactor: 0.01, totalSteps: Math.max(1, total) });
   }
@@ -460,11 +508,12 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
       best: JSON.stringify({ ...this.best, score: Number.isFinite(this.best.score) ? this.best.score : null, weights: this.bestWeightsRef !== null }),
       source: JSON.stringify(this.data.stateDict?.() ?? null),
       phases: JSON.stringify(this.changes),
+      exactness: JSON.stringify(this.exactness?.stateDict() ?? null),
     };
     return encodeCheckpoint({ tensors, metadata });
   }
 
-  private restore(tensors: Record<string, CheckpointTensor>, step: unknown, optimizer: OptimizerState, scheduler: LrSchedulerState, data: { nextUpdate?: unknown }, best: { score: number | null; step: number; staleEvals: number; weights: boolean }, source: unknown, phases: PhaseChange[]): void {
+  private restore(tensors: Record<string, CheckpointTensor>, step: unknown, optimizer: OptimizerState, scheduler: LrSchedulerState, data: { nextUpdate?: unknown }, best: { score: number | null; step: number; staleEvals: number; weights: boolean }, source: unknown, phases: PhaseChange[], exactness: unknown): void {
     if (!Number.isInteger(step) || (step as number) < 0) throw new CheckpointError('__metadata__.step', `expected a non-negative integer, got ${JSON.stringify(step)}`);
     if (data?.nextUpdate !== step) throw new CheckpointError('__metadata__.data', `the data stream is at update ${JSON.stringify(data?.nextUpdate)}, the run at ${step}`);
     const used = new Set<string>();
@@ -497,7 +546,9 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
     const bestWeights = best.weights === true ? this.params.map((p) => take(`best.${p.name}`, p)) : null;
     for (const name of Object.keys(tensors)) if (!used.has(name)) throw new CheckpointError(name, 'is not a tensor of this model or optimizer');
     if (!Array.isArray(phases)) throw new CheckpointError('__metadata__.phases', 'expected an array');
+    if ((exactness === null) !== (this.exactness === null)) throw new CheckpointError('__metadata__.exactness', exactness === null ? 'is missing: the config has exactness' : 'is set, the config has no exactness');
     try {
+      if (exactness !== null) this.exactness!.loadStateDict(exactness);
       this.data.loadStateDict?.(source);
       this.optimizer.loadStateDict({ ...optimizer, state });
       this.scheduler.loadStateDict(scheduler);
@@ -516,7 +567,22 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
   }
 }
 
-function makeOptimizer(params: Parameter[], config: TrainingConfig): Optimizer<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+/** The model's named groups as optimizer groups, in the model's order; parameters it names in no group go to 'rest'. */
+function groupParams(params: readonly Parameter[], named: Record<string, Parameter[]>): { name: string; params: Parameter[] }[] {
+  const taken = new Set<Parameter>();
+  const out: { name: string; params: Parameter[] }[] = [];
+  for (const [name, list] of Object.entries(named)) {
+    const fresh = list.filter((p) => params.includes(p) && !taken.has(p));
+    fresh.forEach((p) => taken.add(p));
+    if (fresh.length > 0) out.push({ name, params: fresh });
+  }
+  const rest = params.filter((p) => !taken.has(p));
+  if (rest.length > 0) out.push({ name: 'rest', params: rest });
+  return out;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function makeOptimizer(params: Parameter[] | { params: Parameter[]; lr: number }[], config: TrainingConfig): Optimizer<any> {
   const { name, ...options } = config.optimizer;
   const o = { ...options, lr: config.learningRate };
   switch (name) {

@@ -23,13 +23,14 @@ describe('validateConfig', () => {
     expect(c.optimizer.name).toBe('adam');
     expect(c.model.hidden).toBe(32);
     expect(c.levels).toEqual([1, 2, 3, 4, 5, 6, 7]);
-    expect(c.curriculum).toEqual({ mode: 'progressive', threshold: 0.95, levelSteps: 'auto', restartSchedule: true, replay: 0.3, weights: null });
+    expect(c.curriculum).toEqual({ mode: 'progressive', threshold: 0.95, levelSteps: 'auto', restartSchedule: true, replay: 0.3, weights: null, stages: null, stageSteps: null, guard: null });
+    expect([c.exactness, c.groupLr, c.model.exact]).toEqual([null, null, false]);
   });
 
   it('accepts per-level curriculum maps', () => {
     const c = validateConfig({ levels: [1, 5, 7], curriculum: { levelSteps: { 1: 10, 5: 20 }, mode: 'mixed', weights: { 7: 3 } } });
     expect(c.levels).toEqual([1, 5, 7]);
-    expect(c.curriculum).toEqual({ mode: 'mixed', threshold: 0.95, levelSteps: { 1: 10, 5: 20 }, restartSchedule: true, replay: 0.3, weights: { 7: 3 } });
+    expect(c.curriculum).toEqual({ mode: 'mixed', threshold: 0.95, levelSteps: { 1: 10, 5: 20 }, restartSchedule: true, replay: 0.3, weights: { 7: 3 }, stages: null, stageSteps: null, guard: null });
     expect(validateConfig({ curriculum: { levelSteps: null } }).curriculum.levelSteps).toBeNull();
   });
 
@@ -38,7 +39,7 @@ describe('validateConfig', () => {
     expect(c.levels).toEqual([2, 7]);
     expect(c.optimizer).toEqual({ name: 'sgd', momentum: 0.9, nesterov: true });
     expect(c.maxGradNorm).toBeNull();
-    expect(c.model).toEqual({ hidden: 8, valueScale: 100, binaryUnits: ['product', 'ratio'] });
+    expect(c.model).toEqual({ hidden: 8, valueScale: 100, binaryUnits: ['product', 'ratio'], exact: false });
   });
 
   it('names the field of every bad value', () => {
@@ -115,6 +116,18 @@ describe('validateConfig', () => {
 
   it('says why, with the range', () => {
     expect(() => validateConfig({ optimizer: { name: 'adam', betas: [0.9, 1] } })).toThrow('optimizer.betas[1]: must be in [0, 1), got 1');
+  });
+
+  it('stages, the guard, group rates and exactness are checked and filled in', () => {
+    expect(fieldOf({ curriculum: { stages: 'width' } })).toBe('curriculum.stages');
+    expect(fieldOf({ levels: [2], curriculum: { stageSteps: { 3: [1] } } })).toBe('curriculum.stageSteps.3');
+    expect(fieldOf({ levels: [2], curriculum: { stageSteps: { 2: [1, 0] } } })).toBe('curriculum.stageSteps.2[1]');
+    expect(fieldOf({ curriculum: { guard: { drop: 2 } } })).toBe('curriculum.guard.drop');
+    expect(fieldOf({ groupLr: { values: -1 } })).toBe('groupLr.values');
+    expect(fieldOf({ exactness: { ramp: [0.7, 0.3] } })).toBe('exactness.ramp');
+    expect(fieldOf({ exactness: { snapAt: [0] } })).toBe('exactness.snapAt[0]');
+    expect(validateConfig({ exactness: {} }).exactness).toEqual({ group: 'values', sparsity: 1, ramp: [0.3, 0.7], clamp: 1, snapAt: [0.85, 1], probeSize: 300 });
+    expect(validateConfig({ curriculum: { guard: {} } }).curriculum.guard).toEqual({ drop: 0.01, boost: 4 });
   });
 
   it('selectBy, data and the auto schedule and budgets are checked', () => {
