@@ -175,13 +175,15 @@ export class DagNN {
   readonly floatPropagation: 'always' | 'learned';
   /** see DagNNOptions.unitBound */
   unitBound: number;
+  /** per kind index: a bound in place of unitBound (e.g. lifted for a kind whose units are snapped) */
+  readonly kindUnitBound = new Map<number, number>();
+  private readonly unitFns = new Map<number, { binary: RowFunction; unary: RowFunction }>();
   private unary: RowFunction = UNARY_UNITS;
   private readonly binaryNames: readonly BinaryPrimitive[];
   private readonly typeB: Parameter;
   private inferenceTape: Tape | null = null;
   private standIns: Map<Parameter, TensorLike> | null = null;
   private binary: RowFunction;
-  private binaryBound: number;
   /** the symbolic tree decoder (./decoder.ts); its parameters follow the encoder's */
   readonly decoder: TreeDecoder;
   readonly decoderBudget: number;
@@ -204,7 +206,6 @@ export class DagNN {
     this.binaryNames = [...binary];
     this.unitBound = options.unitBound ?? CAP;
     if (!(this.unitBound > 0)) throw new ModelOptionError(`DagNN: unitBound must be > 0, got ${this.unitBound}`);
-    this.binaryBound = this.unitBound;
     this.binary = binaryUnits(binary, this.unitBound);
     this.unary = unaryUnits(this.unitBound);
     this.valueStreamMode = options.valueStream ?? 'tape';
@@ -355,13 +356,19 @@ export class DagNN {
     return { values, exact, head, state: this.params.filter((p) => !taken.has(p)), decoder };
   }
 
+  /**
+   * The primitive units of a kind at its bound: kindUnitBound's entry for the kind, else
+   * unitBound (the unit functions are cached per bound).
+   */
+  private unitsOf(kind: number): RowFunction | null {
+    const bound = this.kindUnitBound.get(kind) ?? this.unitBound;
+    let fns = this.unitFns.get(bound);
+    if (!fns) this.unitFns.set(bound, (fns = { binary: binaryUnits(this.binaryNames, bound), unary: unaryUnits(bound) }));
+    return unitsFor(KIND_ARITY[kind], fns.binary, fns.unary);
+  }
+
   /** Node states and the value stream of every node of a plan. */
   private encode(tape: Tape, plan: BatchPlan): { states: Tensor; nodeValues: Tensor } {
-    if (this.binaryBound !== this.unitBound) {
-      this.binary = binaryUnits(this.binaryNames, this.unitBound);
-      this.unary = unaryUnits(this.unitBound);
-      this.binaryBound = this.unitBound;
-    }
     const host = this.valueStreamMode === 'host';
     const states = blockMatrix(tape, plan.nodeCount, this.hidden);
     const nodeValues = host ? null : blockMatrix(tape, plan.nodeCount, 1);
@@ -379,7 +386,7 @@ export class DagNN {
       return { states, nodeValues };
     }
     const stream = valueStream(tape, plan, {
-      kinds: this.kinds.map((k, kind) => (k === null ? null : { add: this.t(k.add), units: k.units === null ? null : this.t(k.units), unitFn: unitsFor(KIND_ARITY[kind], this.binary, this.unary) })),
+      kinds: this.kinds.map((k, kind) => (k === null ? null : { add: this.t(k.add), units: k.units === null ? null : this.t(k.units), unitFn: this.unitsOf(kind) })),
       exact: this.exact === null ? null : this.t(this.exact),
       precision: this.valuePrecision,
       propagation: this.floatPropagation,
@@ -447,7 +454,7 @@ export class DagNN {
     const childValues = reshape(tape, ops.gatherRows(tape, nodeValues, rows), n, a);
     // v = Σ_s w_s·v_s + Σ_j u_j·unit_j(children)
     const additive = ops.linear(tape, childValues, this.t(p.add));
-    const units = unitsFor(a, this.binary, this.unary);
+    const units = this.unitsOf(group.kind);
     let v = additive;
     if (p.units !== null && units !== null) v = ops.add(tape, v, ops.linear(tape, rowMap(tape, childValues, units), this.t(p.units)));
     return { h, v };

@@ -9,6 +9,7 @@ import type { Backend } from '../backend/index';
 import type { DatasetRecord } from '../data/record';
 import type { CompactGraph, MathGraph } from '../graph/index';
 import { DagNN, type DagNNOptions } from './dagnn';
+import { KIND_NAMES } from './plan';
 import { evaluateRecords, numericError, recordsLoss, type Evaluation, type RecordsLossOptions } from './loss';
 import type { FreezeMask } from '../optim/constraints';
 import type { PlanInput } from './plan';
@@ -28,15 +29,14 @@ export class DagNNModel {
 
   /** the exact value path (typeHead 'exact'): gates() bounds and gates while fitting */
   private readonly exactPath: boolean;
-  private readonly boundWhileFitting: number;
   private tape: Tape | null = null;
+  private kindParams: [number, Parameter[]][] | null = null;
 
   constructor(backend: Backend, options: DagNNModelOptions) {
     const { loss, ...net } = options;
     this.net = new DagNN(backend, net);
     this.lossOptions = { ...loss };
     this.exactPath = options.typeHead === 'exact';
-    this.boundWhileFitting = options.unitBound ?? UNIT_BOUND_WHILE_FITTING;
   }
 
   get backend(): Backend {
@@ -89,15 +89,34 @@ export class DagNNModel {
    * frozen, the unit features stay bounded (±unitBound: a weight of 1e-3 on a power feature of
    * 1e6 is an error of 1000) and the type path is GATED (its rate 0: on inexact values the
    * floatness and the int/float head would learn to ignore the value, measured); once every
-   * reached value weight is snapped, the bound is lifted and the type path trains. The first
-   * update of a phase stays bounded: its batch may reach a new level's kinds, whose random
-   * unit weights on unbounded features give values of 1e14.
+   * reached value weight is snapped, the type path trains. The bound is per kind: lifted for a
+   * kind whose value weights are all snapped, so a later level's new kinds (bounded while they
+   * fit) cannot cost an earlier level's large answers. The first update of a phase keeps the
+   * type path gated: its batch may reach kinds no batch reached before.
    */
   gates(mask: FreezeMask, active: readonly Parameter[], fresh: boolean): string[] {
     if (!this.exactPath) return [];
-    const open = fresh || active.some((p) => p.data.some((_, i) => !mask.isFrozen(p, i)));
-    this.net.unitBound = open ? this.boundWhileFitting : Infinity;
+    const reached = new Set(active);
+    const frozen = (p: Parameter) => p.data.every((_, i) => mask.isFrozen(p, i));
+    let open = fresh;
+    for (const [kind, params] of this.kindValueParams()) {
+      const done = params.every(frozen);
+      if (done) this.net.kindUnitBound.set(kind, Infinity);
+      else this.net.kindUnitBound.delete(kind);
+      if (!done && params.some((p) => reached.has(p))) open = true;
+    }
     return open ? ['exact', 'head'] : [];
+  }
+
+  /** Each kind's value weights (additive and units), by kind index. */
+  private kindValueParams(): [number, Parameter[]][] {
+    this.kindParams ??= this.snapGroups('values').map(([name, params]) => [KIND_NAMES.indexOf(name), params] as [number, Parameter[]]).filter(([k]) => k >= 0);
+    return this.kindParams;
+  }
+
+  /** The records whose input has the kind `kind` (an op or function name). */
+  probeFor(records: readonly DatasetRecord[], kind: string): DatasetRecord[] {
+    return records.filter((r) => r.graph.nodes.some((n) => (n.type === 'op' || n.type === 'fn') && n.value === kind));
   }
 
   /** Mean |v − y| of the numeric answers (capped at 1000 each): breaks ties between snap candidates of equal accuracy. */

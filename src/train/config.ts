@@ -208,10 +208,11 @@ export const DEFAULT_CONFIG: Readonly<TrainingConfig> = Object.freeze({
 }) as TrainingConfig;
 
 /** A config as written in JSON: any field may be left out (its default applies). */
-export type TrainingConfigInput = Partial<Omit<TrainingConfig, 'model' | 'optimizer' | 'curriculum' | 'divergence'>> & {
+export type TrainingConfigInput = Partial<Omit<TrainingConfig, 'model' | 'optimizer' | 'curriculum' | 'divergence' | 'exactness'>> & {
   divergence?: Partial<DivergenceConfig> | null;
+  exactness?: Partial<ExactnessConfig> | null;
   model?: Partial<ModelConfig>;
-  curriculum?: Partial<CurriculumConfig>;
+  curriculum?: Partial<Omit<CurriculumConfig, 'guard'>> & { guard?: Partial<{ drop: number; boost: number }> | null };
   optimizer?: Partial<OptimizerConfig>;
 };
 

@@ -6,13 +6,14 @@
  *   per update:  backward → activity.observe → nauSparsity(ramped weight) → maskGrads →
  *                clip → gates → optimizer.step → restore → clamp → restore
  *   at snapAt:   per sub-group the data has reached (a DagNN kind's units): snapBySearch
- *                scored on probe records of the current phase; kept only if no trained
- *                level's validation accuracy falls (else undoSnap), then model.afterSnap
+ *                scored on the probe records of the current phase that contain it (at least
+ *                10); kept only if no trained level's validation accuracy falls (else undoSnap)
  *
  * The model may add (optional, ExactModel): `snapGroups()` (the sub-groups snapped as one
- * vector), `gates()` (parameter groups whose rate is 0 for now, e.g. the DagNN's type path
- * until its values are exact), `afterSnap(mask)` (e.g. lift the unit bound once everything is
- * snapped) and `probeError(records)` (a tie-breaker for candidates of equal accuracy).
+ * vector), `probeFor(records, subgroup)` (the probe records that bear on a sub-group), `gates()`
+ * (parameter groups whose rate is 0 for now, e.g. the DagNN's type path until its values are
+ * exact; also where it adjusts itself, e.g. per-kind unit bounds) and `probeError(records)` (a
+ * tie-breaker for candidates of equal accuracy).
  * The freeze mask is the state: it travels in the checkpoint, so a resume after a snap is
  * bit-identical.
  */
@@ -32,8 +33,9 @@ export interface ExactModel<R> {
    * batch may reach weights no batch reached before (a new level's kinds).
    */
   gates?(mask: FreezeMask, active: readonly Parameter[], fresh: boolean): string[];
-  afterSnap?(mask: FreezeMask, active: readonly Parameter[]): string | null;
   probeError?(records: readonly R[]): number;
+  /** the probe records that bear on a sub-group (e.g. those whose input has the kind); default all */
+  probeFor?(records: readonly R[], subgroup: string): R[];
   evaluate(records: readonly R[]): ModelMetrics;
 }
 
@@ -50,6 +52,9 @@ export interface SnapEvent {
 export class ExactnessStateError extends GraphemeError {
   readonly field = 'exactness';
 }
+
+/** probe records a sub-group needs before it is snapped on their evidence */
+const MIN_PROBE_RECORDS = 10;
 
 /** updates with a non-zero gradient before an element counts as reached by the data */
 const MIN_ACTIVE_UPDATES = 50;
@@ -118,14 +123,17 @@ export class Exactness<R> {
     const events: SnapEvent[] = [];
     const active = new Set(this.active());
     let before = validate();
-    const score = () => {
-      const m = this.model.evaluate(probe);
-      return 1000 * (m.accuracy ?? 0) - Math.min(this.model.probeError?.(probe) ?? 0, 999);
+    const score = (records: readonly R[]) => () => {
+      const m = this.model.evaluate(records);
+      return 1000 * (m.accuracy ?? 0) - Math.min(this.model.probeError?.(records) ?? 0, 999);
     };
     const subgroups = this.model.snapGroups?.(this.config.group) ?? [[this.config.group, this.params] as [string, Parameter[]]];
     for (const [name, group] of subgroups) {
       if (!group.every((p) => active.has(p))) continue;
-      const result = snapBySearch(group, this.mask, score);
+      // the evidence for a sub-group is the probe records that contain it
+      const records = this.model.probeFor?.(probe, name) ?? probe;
+      if (records.length < MIN_PROBE_RECORDS) continue;
+      const result = snapBySearch(group, this.mask, score(records));
       if (result === null) continue;
       const after = validate();
       const fell = Object.keys(after).filter((k) => after[k] < (before[k] ?? 0));
@@ -137,8 +145,6 @@ export class Exactness<R> {
       before = after;
       events.push({ step, group: name, kept: true, detail: `[${result.record.entries.map((e) => e.snapped).join(', ')}]` });
     }
-    const note = this.model.afterSnap?.(this.mask, [...active]);
-    if (note) events.push({ step, group: '(model)', kept: true, detail: note });
     return events;
   }
 
