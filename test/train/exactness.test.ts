@@ -72,12 +72,13 @@ describe('snap-and-freeze', () => {
       exact.afterBackward(i, 100); // the data reaches w
     }
     const validation = () => ({ 1: w.data[0] === 1 ? 0.2 : 0.9 });
-    const events = exact.snap(100, [1, 2, 3], validation);
+    const probe = Array.from({ length: 12 }, (_, i) => i);
+    const events = exact.snap(100, probe, validation);
     expect(events).toEqual([{ step: 100, group: 'values', kept: false, detail: 'reverted: level 1 fell' }]);
     expect(w.data[0]).toBe(Math.fround(0.93));
     expect(exact.mask.isFrozen(w, 0)).toBe(false);
     // the same snap is kept when no level falls
-    const kept = exact.snap(101, [1, 2, 3], () => ({ 1: 0.9 }));
+    const kept = exact.snap(101, probe, () => ({ 1: 0.9 }));
     expect(kept.map((e) => e.kept)).toEqual([true]);
     expect([w.data[0], exact.mask.isFrozen(w, 0)]).toEqual([1, true]);
     void ops;
@@ -89,7 +90,7 @@ describe('snap-and-freeze', () => {
 const staged = (backend: 'js' | 'wasm'): TrainingConfigInput => ({
   seed: 'stages', backend, levels: [1, 2], steps: 120, batchSize: 16, learningRate: 3e-2, groupLr: { state: 0.1 },
   curriculum: { stages: 'depth', stageSteps: { 1: [60], 2: [20, 20, 20] }, replay: 0.3, threshold: 1, guard: { drop: 0.01, boost: 4 } },
-  exactness: { snapAt: [0.5, 1], probeSize: 16 }, evalEvery: 10, evalSize: 12, testSize: 12,
+  exactness: { snapAt: [0.5, 1], probeSize: 40 }, evalEvery: 10, evalSize: 12, testSize: 12,
   model: { hidden: 4, binaryUnits: ['product', 'ratio', 'power'], exact: true },
 });
 
