@@ -302,8 +302,15 @@ export async function train(flags: TrainFlags, io: TrainIO): Promise<TrainOutcom
     }
   };
   let lastEvalStep = -1;
+  // each level's validation accuracy: the best during the run (and its update) and the last
+  const bestVal = new Map<string, { accuracy: number; step: number }>();
+  const lastVal = new Map<string, number>();
   handleEval = (e) => {
     lastEvalStep = e.step;
+    for (const [level, r] of Object.entries(e.perLevel)) {
+      if (!(bestVal.get(level)?.accuracy! >= r.accuracy)) bestVal.set(level, { accuracy: r.accuracy, step: e.step });
+      lastVal.set(level, r.accuracy);
+    }
     bar?.stop();
     files.logEval(e);
     const summary = `eval @ ${e.step}: ${accuracyLine(e.perLevel)}  | ${config.selectBy} ${formatScore(e.score, config.selectBy)} (best ${formatScore(e.bestScore, config.selectBy)} @ ${e.bestStep}) ${e.seconds.toFixed(1)}s`;
@@ -353,9 +360,39 @@ export async function train(flags: TrainFlags, io: TrainIO): Promise<TrainOutcom
   io.out(`checkpoint: ${checkpointPath}\nmetrics:    ${metricsPath}\n`);
   io.out(`report:     ${report.path}\n${lossChart(report.metrics.steps)}`);
   if (trainer.levelHistory.length > 0) io.out(`levels: ${trainer.levelHistory.map((c) => `${c.from} → ${c.to} at step ${c.step} (${c.reason})`).join(', ')}\n`);
+  if (trainer.exactness !== null) io.out(formatAssignment(trainer));
   io.out(formatTable(`held-out test records per level (weights of update ${test.step}):`, heldOut));
+  if (bestVal.size > 0) io.out(formatForgetting(bestVal, lastVal));
   if (result.reason === 'aborted') io.out(`continue with: grapheme-train train --resume ${checkpointPath} --out ${outDir}\n`);
   return { exitCode: 0, steps: result.steps, reason: result.reason, checkpoint: checkpointPath, metrics: metricsPath, heldOut };
+}
+
+/** Per level: the best validation accuracy during the run (and when), the last, and the drop between them (forgetting shows here). */
+function formatForgetting(best: Map<string, { accuracy: number; step: number }>, last: Map<string, number>): string {
+  const lines = ['validation accuracy per level during the run:', '  level      best   at update      end     drop'];
+  for (const [level, b] of [...best].sort((x, y) => Number(x[0]) - Number(y[0]))) {
+    const end = last.get(level) ?? NaN;
+    lines.push(`  ${level.padStart(5)}  ${(b.accuracy * 100).toFixed(1).padStart(7)}%  ${String(b.step).padStart(10)}  ${(end * 100).toFixed(1).padStart(6)}%  ${((b.accuracy - end) * 100).toFixed(1).padStart(6)}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+/**
+ * The learned kind → unit assignment of the weights the test runs on: each kind's non-zero
+ * value weights (frozen ones exact, marked with =), e.g. `* = product`, `- = v1 − v2`.
+ */
+function formatAssignment(trainer: Trainer): string {
+  const mask = trainer.exactness!.mask;
+  const byName = new Map(trainer.parameters().map((p) => [p.name, p]));
+  const rows = trainer.withBestWeights(() => trainer.model.net.unitAssignment()).map(({ kind, terms }) => {
+    const frozen = ['add', 'units'].every((suffix) => {
+      const p = byName.get(`${kind}.${suffix}`);
+      return p === undefined || p.data.every((_, i) => mask.isFrozen(p, i));
+    });
+    const text = terms.length === 0 ? '0' : terms.map((t, i) => `${t.weight < 0 ? (i === 0 ? '−' : ' − ') : i === 0 ? '' : ' + '}${Math.abs(t.weight) === 1 ? '' : `${Math.abs(t.weight).toPrecision(3)}·`}${t.name}`).join('');
+    return `  ${kind.padEnd(10)} ${frozen ? '=' : '≈'} ${text}`;
+  });
+  return `learned kind → unit assignment (= snapped and frozen, ≈ still free):\n${rows.join('\n')}\n`;
 }
 
 /** The config JSON in a checkpoint's metadata (unchecked; Trainer.resume checks it). */

@@ -367,6 +367,23 @@ export class DagNN {
     return unitsFor(KIND_ARITY[kind], fns.binary, fns.unary);
   }
 
+  /**
+   * The learned kind → unit assignment: per inner kind, its non-zero value weights by name
+   * (slot s of the additive unit as `v{s+1}`, then the primitive units), for reports.
+   */
+  unitAssignment(): { kind: string; terms: { name: string; weight: number }[] }[] {
+    return this.kinds.flatMap((k, kind) => {
+      if (k === null) return [];
+      const a = KIND_ARITY[kind];
+      const unitNames = a === 1 ? ['sin', 'cos', 'tan', 'log', 'exp', 'sqrt'] : a === 2 ? [...this.binaryNames] : [];
+      const terms = [
+        ...Array.from(k.add.data, (w, s) => ({ name: `v${s + 1}`, weight: w })),
+        ...(k.units === null ? [] : Array.from(k.units.data, (w, j) => ({ name: unitNames[j] ?? `unit${j}`, weight: w }))),
+      ].filter((t) => Math.abs(t.weight) > 1e-6);
+      return [{ kind: KIND_NAMES[kind], terms }];
+    });
+  }
+
   /** Node states and the value stream of every node of a plan. */
   private encode(tape: Tape, plan: BatchPlan): { states: Tensor; nodeValues: Tensor } {
     const host = this.valueStreamMode === 'host';

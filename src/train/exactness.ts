@@ -133,7 +133,8 @@ export class Exactness<R> {
       // the evidence for a sub-group is the probe records that contain it
       const records = this.model.probeFor?.(probe, name) ?? probe;
       if (records.length < MIN_PROBE_RECORDS) continue;
-      const result = snapBySearch(group, this.mask, score(records));
+      // every one-hot is a candidate: a kind's right unit may not be among its largest weights yet (log vs sqrt correlate)
+      const result = snapBySearch(group, this.mask, score(records), { topK: Infinity });
       if (result === null) continue;
       const after = validate();
       const fell = Object.keys(after).filter((k) => after[k] < (before[k] ?? 0));
