@@ -82,7 +82,7 @@ const recipe = {
   saturate: 30,
   exactEps: Number(option('exact-eps', '0.1')),
   /** share of each batch replaying earlier stages / levels */
-  replay: 0.3,
+  replay: Number(option('replay', '0.3')),
   /** forgetting guard: a level more than `drop` below its best val accuracy gets `boost`× replay weight */
   drop: 0.01,
   boost: 4,
@@ -174,7 +174,8 @@ function syncUnitBound(): void {
  * (^ (sin 1) 0) came out int).
  */
 function typeGated(): boolean {
-  if (!recipe.typeGate) return false;
+  // without snapping nothing is ever exact: the gate would never open
+  if (!recipe.typeGate || !recipe.snap) return false;
   return activity.active(valueParams, 1).some((p) => p.data.some((_, i) => !mask.isFrozen(p, i)));
 }
 

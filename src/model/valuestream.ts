@@ -61,9 +61,13 @@ export interface ValueStreamOutput {
   floatness64: Float64Array | null;
 }
 
-/** How far x is from an integer, squashed to [0, 1]: 0 within 1e-12, 1 from 1e-6 on (non-finite: 1). */
+/**
+ * How far x is from an integer, squashed to [0, 1]: 0 within 1e-12, 1 from 1e-6 on. Non-finite
+ * values and |x| ≥ 2^53 give 1: beyond float64's integer precision every double is an
+ * integer, so integrality says nothing there (measured: (^ (exp 100) 0) came out int 1).
+ */
 export function nonIntegrality(x: number): number {
-  if (!Number.isFinite(x)) return 1;
+  if (!Number.isFinite(x) || Math.abs(x) >= 2 ** 53) return 1;
   const d = Math.abs(x - Math.round(x));
   return Math.min(1, Math.max(0, (Math.log10(d + 1e-15) + 12) / 6));
 }
