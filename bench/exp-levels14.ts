@@ -86,6 +86,8 @@ const recipe = {
   /** forgetting guard: a level more than `drop` below its best val accuracy gets `boost`× replay weight */
   drop: 0.01,
   boost: 4,
+  /** at a level's end, roll back to the last evaluation where no level was > drop below its best */
+  rollback: flag('rollback'),
   evalEvery: 400,
   evalSize: 200,
   testSize: 500,
@@ -191,10 +193,17 @@ function replayWeights(): Map<string, number> {
 }
 
 const evals: Record<number, number>[] = [];
+/** the last state at an evaluation where no level was more than `drop` below its best (rollback) */
+interface Snapshot { step: number; weights: Record<string, Float32Array>; mask: ReturnType<FreezeMask['stateDict']> }
+let good = null as Snapshot | null;
+const lastGood = () => good;
+const fallen = (acc: Record<number, number>) => trained.filter((l) => acc[l] !== undefined && acc[l] < (bestVal[l] ?? 0) - recipe.drop);
+
 function evaluate(tag: string): Record<number, number> {
   const acc = evaluateLevels('val', trained);
   for (const [l, a] of Object.entries(acc)) bestVal[+l] = Math.max(bestVal[+l] ?? 0, a);
   evals.push(acc);
+  if (recipe.rollback && fallen(acc).length === 0) good = { step: updates, weights: model.stateDict(), mask: mask.stateDict() };
   log(`  [${tag}] step ${updates}  val ${row(acc)}  frozen ${mask.count()}/${valueParams.reduce((a, p) => a + p.size, 0)}  ${((performance.now() - started) / 1000).toFixed(0)} s`);
   return acc;
 }
@@ -383,6 +392,15 @@ for (const level of LEVELS) {
     trainStage(level, depth, steps[i]);
     done.push({ level, depth: depth ?? 'all' });
   });
+  const fell = fallen(evals.at(-1)!);
+  const snapshot = lastGood();
+  if (recipe.rollback && fell.length > 0 && snapshot !== null) {
+    model.loadStateDict(snapshot.weights);
+    mask.loadStateDict(model.parameters(), snapshot.mask);
+    syncUnitBound();
+    snapLog.push(`L${level} end: L${fell.join(',')} below best, rolled back to step ${snapshot.step}`);
+    evaluate(`L${level} rollback`);
+  }
   const t = evaluateLevels('test', trained);
   for (const [l, a] of Object.entries(t)) bestTest[+l] = Math.max(bestTest[+l] ?? 0, a);
   log(`# after level ${level}: test ${row(t)}  (${((performance.now() - started) / 1000).toFixed(0)} s)`);

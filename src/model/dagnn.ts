@@ -432,6 +432,21 @@ export class DagNN {
   private lastValues64: Float64Array | null = null;
   private lastFloatness: Tensor | null = null;
 
+  /**
+   * Named parameter groups that partition parameters(): `units:<kind>` (a kind's additive and
+   * primitive-unit weights), `exact` (floatness logits), `head` (numeric type head), `state`
+   * (encoder state path), `decoder` — for per-group learning rates and freezing
+   * (optimizer parameter groups; ../optim/constraints.ts setGroupLrs, FreezeMask).
+   */
+  parameterGroups(): { name: string; params: Parameter[] }[] {
+    const roles = this.parameterRoles();
+    const units = KIND_NAMES.flatMap((name, k) => {
+      const p = this.kinds[k];
+      return p === null ? [] : [{ name: `units:${name}`, params: p.units === null ? [p.add] : [p.add, p.units] }];
+    });
+    return [...units, { name: 'exact', params: roles.exact }, { name: 'head', params: roles.head }, { name: 'state', params: roles.state }, { name: 'decoder', params: roles.decoder }].filter((g) => g.params.length > 0);
+  }
+
   /** Parameters by role, for per-group learning rates, constraints and freezing (../optim/constraints.ts). */
   parameterRoles(): { values: Parameter[]; exact: Parameter[]; head: Parameter[]; state: Parameter[]; decoder: Parameter[] } {
     const values = this.kinds.flatMap((k) => (k === null ? [] : k.units === null ? [k.add] : [k.add, k.units]));

@@ -74,6 +74,17 @@ export class FreezeMask {
     }
   }
 
+  /** Replaces every flag with stateDict()'s (parameters looked up by name in `params`). */
+  loadStateDict(params: readonly Parameter[], state: Readonly<Record<string, { indices: readonly number[]; values: readonly number[] }>>): void {
+    const byName = new Map(params.map((p) => [p.name, p]));
+    for (const name of Object.keys(state)) if (!byName.has(name)) throw new RangeError(`FreezeMask.loadStateDict: unknown parameter '${name}'`);
+    this.entries.clear();
+    for (const [name, { indices, values }] of Object.entries(state)) {
+      const p = byName.get(name)!;
+      indices.forEach((i, k) => this.freeze(p, i, values[k]));
+    }
+  }
+
   /** The flags as plain data (checkpoints): parameter name → frozen indices and values. */
   stateDict(): Record<string, { indices: number[]; values: number[] }> {
     const out: Record<string, { indices: number[]; values: number[] }> = {};

@@ -132,3 +132,17 @@ describe('the exact type head', () => {
     expect(answer('(^ 3 2)')).toMatchObject({ type: 'int', value: 9 });
   });
 });
+
+describe('parameter groups', () => {
+  it('partition the parameters: one units group per inner kind, then exact, head, state, decoder', async () => {
+    const backend = await createBackend('js');
+    const model = new DagNN(backend, { hidden: 2, binaryUnits: ['product', 'ratio', 'power'], valueStream: 'host', typeHead: 'exact' });
+    const groups = model.parameterGroups();
+    const all = groups.flatMap((g) => g.params);
+    expect(new Set(all).size).toBe(all.length);
+    expect(new Set(all)).toEqual(new Set(model.parameters()));
+    expect(groups.find((g) => g.name === 'units:^')!.params.map((p) => p.name)).toEqual(['^.add', '^.units']);
+    expect(groups.map((g) => g.name).slice(-4)).toEqual(['exact', 'head', 'state', 'decoder']);
+    expect(groups.find((g) => g.name === 'decoder')!.params.every((p) => p.name.startsWith('decoder.'))).toBe(true);
+  });
+});
