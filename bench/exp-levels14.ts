@@ -159,14 +159,24 @@ const started = performance.now();
 let trainSeconds = 0;
 
 /**
- * The unit features are bounded (±unitBound) while some unit weight the data has reached is
- * not yet snapped (a weight of 1e-3 on a power or exp feature of 1e6 is an error of 1000),
- * and lifted to CAP once all are: a pure function of the freeze state.
+ * The unit features of a kind are bounded (±unitBound) while some of its unit weights are not
+ * snapped (a weight of 1e-3 on a power or exp feature of 1e6 is an error of 1000), and
+ * unbounded (liftTo) once all are: per kind, a pure function of the freeze state. With
+ * --global-bound: one bound for all kinds, lifted only when every reached kind is snapped.
  */
 function syncUnitBound(): void {
   if (!recipe.bound) return;
-  const open = activity.active(valueParams, 1).filter((p) => p.name.endsWith('.units')).some((p) => p.data.some((_, i) => !mask.isFrozen(p, i)));
-  model.unitBound = open ? recipe.unitBound : recipe.liftTo;
+  const reached = new Set(activity.active(valueParams, 1));
+  const frozen = (group: Parameter[]) => group.every((p) => p.data.every((_, i) => mask.isFrozen(p, i)));
+  if (flag('global-bound')) {
+    const open = kindGroups.some(([, group]) => group.some((p) => reached.has(p)) && !frozen(group));
+    model.unitBound = open ? recipe.unitBound : recipe.liftTo;
+    return;
+  }
+  for (const [kind, group] of kindGroups) {
+    if (frozen(group)) model.unitBounds[kind] = recipe.liftTo;
+    else delete model.unitBounds[kind];
+  }
 }
 
 /**
@@ -295,9 +305,7 @@ function snap(tag: string, probe: readonly DatasetRecord[]): void {
       }
     }
   }
-  const was = model.unitBound;
   syncUnitBound();
-  if (model.unitBound !== was) snapLog.push(`${tag}: unit bound ${model.unitBound === recipe.liftTo ? 'lifted' : 'back'}`);
   // the floatness logits of the kinds reached so far, saturated, once every value weight is
   // snapped (typeGated false) and the type path has trained on exact values
   if (recipe.exactSnap && roles.exact.length > 0 && !typeGated() && typeSteps >= recipe.exactSnapAfter) {

@@ -113,7 +113,8 @@
  *
  * LEVELS 1–4 EXACTLY (docs/experiments.md, bench/exp-levels14.ts). With `valueStream: 'host'`
  * (float64, ./valuestream.ts), every unit offered to every kind (binaryUnits product, ratio,
- * power), `unitBound` 1000 until the reached unit weights are snapped, `typeHead: 'exact'` (a
+ * power), unit features bounded at 1000 for each kind until its weights are snapped
+ * (`unitBound`, `unitBounds[kind]`), `typeHead: 'exact'` (a
  * learned per-kind inexactness θ_k, float contagion as a uniform prior, p(float) =
  * 1 − (1 − f)(1 − n)) and snap-by-search + freeze (../optim/constraints.ts), levels 1–4 reach
  * 100/100/100/100% held-out on 6 of 8 seeds (the others 99.6 and 99.8/99.4% on level 2/4) in
@@ -262,6 +263,15 @@ export class DagNN {
   readonly floatPropagation: 'always' | 'learned';
   /** see DagNNOptions.unitBound */
   unitBound: number;
+  /**
+   * Per-kind overrides of unitBound, by kind name (mutable): e.g. Infinity for a kind whose
+   * unit weights are all snapped and frozen — its features no longer feed any gradient, and
+   * its answers should be exact however large an intermediate gets — while kinds still being
+   * fitted keep the bound.
+   */
+  readonly unitBounds: Record<string, number> = {};
+  /** unit functions by (arity, bound) */
+  private readonly unitCache = new Map<string, RowFunction>();
   private unary: RowFunction = UNARY_UNITS;
   private readonly binaryNames: readonly BinaryPrimitive[];
   private readonly typeB: Parameter;
@@ -464,6 +474,14 @@ export class DagNN {
       this.unary = unaryUnits(this.unitBound);
       this.binaryBound = this.unitBound;
     }
+    const unitsOf = (kind: number): RowFunction | null => {
+      const bound = this.unitBounds[KIND_NAMES[kind]];
+      if (bound === undefined || bound === this.unitBound) return unitsFor(KIND_ARITY[kind], this.binary, this.unary);
+      const key = `${KIND_ARITY[kind]}/${bound}`;
+      let f = this.unitCache.get(key);
+      if (f === undefined) this.unitCache.set(key, (f = KIND_ARITY[kind] === 2 ? binaryUnits(this.binaryNames, bound) : unaryUnits(bound)));
+      return unitsFor(KIND_ARITY[kind], f, f);
+    };
     const host = this.valueStreamMode === 'host';
     const states = blockMatrix(tape, plan.nodeCount, this.hidden);
     const nodeValues = host ? null : blockMatrix(tape, plan.nodeCount, 1);
@@ -481,7 +499,7 @@ export class DagNN {
       return { states, nodeValues };
     }
     const stream = valueStream(tape, plan, {
-      kinds: this.kinds.map((k, kind) => (k === null ? null : { add: this.t(k.add), units: k.units === null ? null : this.t(k.units), unitFn: unitsFor(KIND_ARITY[kind], this.binary, this.unary) })),
+      kinds: this.kinds.map((k, kind) => (k === null ? null : { add: this.t(k.add), units: k.units === null ? null : this.t(k.units), unitFn: unitsOf(kind) })),
       exact: this.exact === null ? null : this.t(this.exact),
       precision: this.valuePrecision,
       propagation: this.floatPropagation,
@@ -549,7 +567,8 @@ export class DagNN {
     const childValues = reshape(tape, ops.gatherRows(tape, nodeValues, rows), n, a);
     // v = Σ_s w_s·v_s + Σ_j u_j·unit_j(children)
     const additive = ops.linear(tape, childValues, this.t(p.add));
-    const units = unitsFor(a, this.binary, this.unary);
+    const bound = this.unitBounds[KIND_NAMES[group.kind]];
+    const units = bound === undefined || bound === this.unitBound ? unitsFor(a, this.binary, this.unary) : unitsFor(a, binaryUnits(this.binaryNames, bound), unaryUnits(bound));
     let v = additive;
     if (p.units !== null && units !== null) v = ops.add(tape, v, ops.linear(tape, rowMap(tape, childValues, units), this.t(p.units)));
     return { h, v };
