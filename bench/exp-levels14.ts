@@ -90,7 +90,7 @@ const recipe = {
   rollback: flag('rollback'),
   evalEvery: 400,
   evalSize: 200,
-  testSize: 500,
+  testSize: Number(option('test-size', '500')),
 };
 
 function log(...args: unknown[]) {
@@ -143,7 +143,8 @@ function evaluateLevels(which: 'val' | 'test', levels: readonly Level[]): Record
   const sets = which === 'val' ? val : test;
   return Object.fromEntries(levels.map((l) => [l, accuracy(sets.get(l)!)]));
 }
-const pct = (x: number) => (100 * x).toFixed(1);
+/** a percentage to 0.1, rounded DOWN (1999/2000 is 99.9, never 100.0) */
+const pct = (x: number) => (Math.floor(1000 * x + 1e-9) / 10).toFixed(1);
 const row = (acc: Record<number, number>) => Object.entries(acc).map(([l, a]) => `L${l} ${pct(a)}`).join('  ');
 
 const trained: Level[] = [];
@@ -423,7 +424,7 @@ log(`# updates ${updates}, wall ${wall.toFixed(0)} s (training ${trainSeconds.to
 log(`# test  end  ${row(endTest)}`);
 log(`# test  best ${row(bestTest)}   (over level ends and the end)`);
 log(`# val   end  ${row(endVal)}`);
-log(`# val   best ${row(bestVal)}   (drops: ${trained.map((l) => `L${l} ${pct(bestVal[l] - endVal[l])}`).join(' ')})`);
+log(`# val   best ${row(bestVal)}   (drops: ${trained.map((l) => `L${l} ${(100 * (bestVal[l] - endVal[l])).toFixed(2)}`).join(' ')})`);
 log('# snaps: ' + snapLog.join(' | '));
 const show = (p: Parameter) => `${p.name}=[${Array.from(p.data, (x) => (Math.abs(x) < 1e-9 ? '0' : Number(x.toPrecision(4)))).join(',')}]`;
 log('# value weights: ' + valueParams.filter((p) => /^[-+*/^]\.|^(sin|cos|tan|log|exp|sqrt)\./.test(p.name)).map(show).join(' '));
