@@ -82,13 +82,15 @@ const recipe = {
   saturate: 30,
   exactEps: Number(option('exact-eps', '0.1')),
   /** share of each batch replaying earlier stages / levels */
-  replay: 0.3,
+  replay: Number(option('replay', '0.3')),
   /** forgetting guard: a level more than `drop` below its best val accuracy gets `boost`× replay weight */
   drop: 0.01,
   boost: 4,
+  /** at a level's end, roll back to the last evaluation where no level was > drop below its best */
+  rollback: flag('rollback'),
   evalEvery: 400,
   evalSize: 200,
-  testSize: 500,
+  testSize: Number(option('test-size', '500')),
 };
 
 function log(...args: unknown[]) {
@@ -141,7 +143,8 @@ function evaluateLevels(which: 'val' | 'test', levels: readonly Level[]): Record
   const sets = which === 'val' ? val : test;
   return Object.fromEntries(levels.map((l) => [l, accuracy(sets.get(l)!)]));
 }
-const pct = (x: number) => (100 * x).toFixed(1);
+/** a percentage to 0.1, rounded DOWN (1999/2000 is 99.9, never 100.0) */
+const pct = (x: number) => (Math.floor(1000 * x + 1e-9) / 10).toFixed(1);
 const row = (acc: Record<number, number>) => Object.entries(acc).map(([l, a]) => `L${l} ${pct(a)}`).join('  ');
 
 const trained: Level[] = [];
@@ -157,14 +160,24 @@ const started = performance.now();
 let trainSeconds = 0;
 
 /**
- * The unit features are bounded (±unitBound) while some unit weight the data has reached is
- * not yet snapped (a weight of 1e-3 on a power or exp feature of 1e6 is an error of 1000),
- * and lifted to CAP once all are: a pure function of the freeze state.
+ * The unit features of a kind are bounded (±unitBound) while some of its unit weights are not
+ * snapped (a weight of 1e-3 on a power or exp feature of 1e6 is an error of 1000), and
+ * unbounded (liftTo) once all are: per kind, a pure function of the freeze state. With
+ * --global-bound: one bound for all kinds, lifted only when every reached kind is snapped.
  */
 function syncUnitBound(): void {
   if (!recipe.bound) return;
-  const open = activity.active(valueParams, 1).filter((p) => p.name.endsWith('.units')).some((p) => p.data.some((_, i) => !mask.isFrozen(p, i)));
-  model.unitBound = open ? recipe.unitBound : recipe.liftTo;
+  const reached = new Set(activity.active(valueParams, 1));
+  const frozen = (group: Parameter[]) => group.every((p) => p.data.every((_, i) => mask.isFrozen(p, i)));
+  if (flag('global-bound')) {
+    const open = kindGroups.some(([, group]) => group.some((p) => reached.has(p)) && !frozen(group));
+    model.unitBound = open ? recipe.unitBound : recipe.liftTo;
+    return;
+  }
+  for (const [kind, group] of kindGroups) {
+    if (frozen(group)) model.unitBounds[kind] = recipe.liftTo;
+    else delete model.unitBounds[kind];
+  }
 }
 
 /**
@@ -174,7 +187,8 @@ function syncUnitBound(): void {
  * (^ (sin 1) 0) came out int).
  */
 function typeGated(): boolean {
-  if (!recipe.typeGate) return false;
+  // without snapping nothing is ever exact: the gate would never open
+  if (!recipe.typeGate || !recipe.snap) return false;
   return activity.active(valueParams, 1).some((p) => p.data.some((_, i) => !mask.isFrozen(p, i)));
 }
 
@@ -190,10 +204,17 @@ function replayWeights(): Map<string, number> {
 }
 
 const evals: Record<number, number>[] = [];
+/** the last state at an evaluation where no level was more than `drop` below its best (rollback) */
+interface Snapshot { step: number; weights: Record<string, Float32Array>; mask: ReturnType<FreezeMask['stateDict']> }
+let good = null as Snapshot | null;
+const lastGood = () => good;
+const fallen = (acc: Record<number, number>) => trained.filter((l) => acc[l] !== undefined && acc[l] < (bestVal[l] ?? 0) - recipe.drop);
+
 function evaluate(tag: string): Record<number, number> {
   const acc = evaluateLevels('val', trained);
   for (const [l, a] of Object.entries(acc)) bestVal[+l] = Math.max(bestVal[+l] ?? 0, a);
   evals.push(acc);
+  if (recipe.rollback && fallen(acc).length === 0) good = { step: updates, weights: model.stateDict(), mask: mask.stateDict() };
   log(`  [${tag}] step ${updates}  val ${row(acc)}  frozen ${mask.count()}/${valueParams.reduce((a, p) => a + p.size, 0)}  ${((performance.now() - started) / 1000).toFixed(0)} s`);
   return acc;
 }
@@ -285,9 +306,7 @@ function snap(tag: string, probe: readonly DatasetRecord[]): void {
       }
     }
   }
-  const was = model.unitBound;
   syncUnitBound();
-  if (model.unitBound !== was) snapLog.push(`${tag}: unit bound ${model.unitBound === recipe.liftTo ? 'lifted' : 'back'}`);
   // the floatness logits of the kinds reached so far, saturated, once every value weight is
   // snapped (typeGated false) and the type path has trained on exact values
   if (recipe.exactSnap && roles.exact.length > 0 && !typeGated() && typeSteps >= recipe.exactSnapAfter) {
@@ -382,6 +401,15 @@ for (const level of LEVELS) {
     trainStage(level, depth, steps[i]);
     done.push({ level, depth: depth ?? 'all' });
   });
+  const fell = fallen(evals.at(-1)!);
+  const snapshot = lastGood();
+  if (recipe.rollback && fell.length > 0 && snapshot !== null) {
+    model.loadStateDict(snapshot.weights);
+    mask.loadStateDict(model.parameters(), snapshot.mask);
+    syncUnitBound();
+    snapLog.push(`L${level} end: L${fell.join(',')} below best, rolled back to step ${snapshot.step}`);
+    evaluate(`L${level} rollback`);
+  }
   const t = evaluateLevels('test', trained);
   for (const [l, a] of Object.entries(t)) bestTest[+l] = Math.max(bestTest[+l] ?? 0, a);
   log(`# after level ${level}: test ${row(t)}  (${((performance.now() - started) / 1000).toFixed(0)} s)`);
@@ -396,7 +424,7 @@ log(`# updates ${updates}, wall ${wall.toFixed(0)} s (training ${trainSeconds.to
 log(`# test  end  ${row(endTest)}`);
 log(`# test  best ${row(bestTest)}   (over level ends and the end)`);
 log(`# val   end  ${row(endVal)}`);
-log(`# val   best ${row(bestVal)}   (drops: ${trained.map((l) => `L${l} ${pct(bestVal[l] - endVal[l])}`).join(' ')})`);
+log(`# val   best ${row(bestVal)}   (drops: ${trained.map((l) => `L${l} ${(100 * (bestVal[l] - endVal[l])).toFixed(2)}`).join(' ')})`);
 log('# snaps: ' + snapLog.join(' | '));
 const show = (p: Parameter) => `${p.name}=[${Array.from(p.data, (x) => (Math.abs(x) < 1e-9 ? '0' : Number(x.toPrecision(4)))).join(',')}]`;
 log('# value weights: ' + valueParams.filter((p) => /^[-+*/^]\.|^(sin|cos|tan|log|exp|sqrt)\./.test(p.name)).map(show).join(' '));

@@ -52,8 +52,16 @@
  * own value stream through one probe pass that binds the variable to 0 and to 1; the model
  * learns when to emit it.
  *
- * The measured alternatives behind these choices (gates, unit sets, the power unit, attention,
- * the cross-entropy term, state gains, SLOPE, a secant unit for `solve`) are in
+ * THE EXACT PATH (model option set valueStream 'host' + typeHead 'exact' + unitBound; the
+ * Trainer's `model.exact`). The value stream runs in float64 on the host (./valuestream.ts);
+ * every unit is offered to every kind of its arity (product, ratio, power; the six functions);
+ * a kind's unit features are bounded (±unitBound) until its weights are snapped, then its
+ * bound is lifted (unitBounds); the type is the protocol's rule p(float) = 1 − (1 − f)(1 − n)
+ * over a learned per-kind inexactness f and the value's non-integrality n. Snap-and-freeze and
+ * the stages that make the weights exact are the Trainer's (src/train/exactness.ts).
+ *
+ * The measured alternatives behind these choices (gates, unit sets, the power unit, float32,
+ * attention, the cross-entropy term, state gains, SLOPE, a secant unit for `solve`) are in
  * docs/experiments.md.
  */
 import { ops, Parameter, Tape, type Tensor, type TensorLike } from '../autograd/index';
@@ -175,8 +183,11 @@ export class DagNN {
   readonly floatPropagation: 'always' | 'learned';
   /** see DagNNOptions.unitBound */
   unitBound: number;
-  /** per kind index: a bound in place of unitBound (e.g. lifted for a kind whose units are snapped) */
-  readonly kindUnitBound = new Map<number, number>();
+  /**
+   * Per-kind overrides of unitBound, by kind name (mutable): e.g. Infinity for a kind whose
+   * unit weights are all snapped and frozen, while kinds still being fitted keep the bound.
+   */
+  readonly unitBounds: Record<string, number> = {};
   private readonly unitFns = new Map<number, { binary: RowFunction; unary: RowFunction }>();
   private unary: RowFunction = UNARY_UNITS;
   private readonly binaryNames: readonly BinaryPrimitive[];
@@ -346,6 +357,21 @@ export class DagNN {
   private lastValues64: Float64Array | null = null;
   private lastFloatness: Tensor | null = null;
 
+  /**
+   * Named parameter groups that partition parameters(): `units:<kind>` (a kind's additive and
+   * primitive-unit weights), `exact` (floatness logits), `head` (numeric type head), `state`
+   * (encoder state path), `decoder` — for per-group learning rates and freezing
+   * (optimizer parameter groups; ../optim/constraints.ts setGroupLrs, FreezeMask).
+   */
+  parameterGroups(): { name: string; params: Parameter[] }[] {
+    const roles = this.parameterRoles();
+    const units = KIND_NAMES.flatMap((name, k) => {
+      const p = this.kinds[k];
+      return p === null ? [] : [{ name: `units:${name}`, params: p.units === null ? [p.add] : [p.add, p.units] }];
+    });
+    return [...units, { name: 'exact', params: roles.exact }, { name: 'head', params: roles.head }, { name: 'state', params: roles.state }, { name: 'decoder', params: roles.decoder }].filter((g) => g.params.length > 0);
+  }
+
   /** Parameters by role, for per-group learning rates, constraints and freezing (../optim/constraints.ts). */
   parameterRoles(): { values: Parameter[]; exact: Parameter[]; head: Parameter[]; state: Parameter[]; decoder: Parameter[] } {
     const values = this.kinds.flatMap((k) => (k === null ? [] : k.units === null ? [k.add] : [k.add, k.units]));
@@ -357,11 +383,11 @@ export class DagNN {
   }
 
   /**
-   * The primitive units of a kind at its bound: kindUnitBound's entry for the kind, else
+   * The primitive units of a kind at its bound: unitBounds' entry for the kind, else
    * unitBound (the unit functions are cached per bound).
    */
   private unitsOf(kind: number): RowFunction | null {
-    const bound = this.kindUnitBound.get(kind) ?? this.unitBound;
+    const bound = this.unitBounds[KIND_NAMES[kind]] ?? this.unitBound;
     let fns = this.unitFns.get(bound);
     if (!fns) this.unitFns.set(bound, (fns = { binary: binaryUnits(this.binaryNames, bound), unary: unaryUnits(bound) }));
     return unitsFor(KIND_ARITY[kind], fns.binary, fns.unary);
@@ -547,7 +573,9 @@ export function numericGraph(p: NumericPrediction): MathGraph {
   if (!Number.isFinite(p.value) || Math.abs(p.value) > Number.MAX_SAFE_INTEGER) {
     return MathGraph.fromJSON({ nodes: [{ id: 0, type: 'symbol', value: 'nan' }], edges: [] });
   }
-  const value = p.type === 'int' ? Math.round(p.value) : roundTo3(p.value);
+  // a float first to 12 significant digits: float64 noise must not decide a 3-decimal tie
+  // (27/80 = 0.3375 computed as 0.5625·0.6 = 0.33749999999999997 would round down)
+  const value = p.type === 'int' ? Math.round(p.value) : roundTo3(Number(p.value.toPrecision(12)));
   return MathGraph.fromJSON({ nodes: [{ id: 0, type: p.type, value: value === 0 ? 0 : value }], edges: [] });
 }
 

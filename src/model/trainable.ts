@@ -101,8 +101,8 @@ export class DagNNModel {
     let open = fresh;
     for (const [kind, params] of this.kindValueParams()) {
       const done = params.every(frozen);
-      if (done) this.net.kindUnitBound.set(kind, Infinity);
-      else this.net.kindUnitBound.delete(kind);
+      if (done) this.net.unitBounds[KIND_NAMES[kind]] = Infinity;
+      else delete this.net.unitBounds[KIND_NAMES[kind]];
       if (!done && params.some((p) => reached.has(p))) open = true;
     }
     return open ? ['exact', 'head'] : [];

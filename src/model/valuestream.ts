@@ -61,9 +61,17 @@ export interface ValueStreamOutput {
   floatness64: Float64Array | null;
 }
 
-/** How far x is from an integer, squashed to [0, 1]: 0 within 1e-12, 1 from 1e-6 on (non-finite: 1). */
+/**
+ * How far x is from an integer, squashed to [0, 1]: 0 within 1e-12, 1 from 1e-6 on; a non-zero
+ * |x| < 1e-6 gives 1. Non-finite values and |x| ≥ 2^53 give 1: beyond float64's integer precision every double is an
+ * integer, so integrality says nothing there (measured: (^ (exp 100) 0) came out int 1).
+ */
 export function nonIntegrality(x: number): number {
-  if (!Number.isFinite(x)) return 1;
+  if (!Number.isFinite(x) || Math.abs(x) >= 2 ** 53) return 1;
+  // near 0, any non-zero value is non-integral: exact arithmetic on the curriculum's small
+  // rationals gives 0 exactly, e^−30 ≈ 9e-14 and e^−27 ≈ 2e-12 do not (measured: typed int
+  // under the plain distance rule, which counts |x − 0| ≤ 1e-12 as integral)
+  if (x !== 0 && Math.abs(x) < 1e-6) return 1;
   const d = Math.abs(x - Math.round(x));
   return Math.min(1, Math.max(0, (Math.log10(d + 1e-15) + 12) / 6));
 }

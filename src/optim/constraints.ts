@@ -74,6 +74,17 @@ export class FreezeMask {
     }
   }
 
+  /** Replaces every flag with stateDict()'s (parameters looked up by name in `params`). */
+  loadStateDict(params: readonly Parameter[], state: Readonly<Record<string, { indices: readonly number[]; values: readonly number[] }>>): void {
+    const byName = new Map(params.map((p) => [p.name, p]));
+    for (const name of Object.keys(state)) if (!byName.has(name)) throw new RangeError(`FreezeMask.loadStateDict: unknown parameter '${name}'`);
+    this.entries.clear();
+    for (const [name, { indices, values }] of Object.entries(state)) {
+      const p = byName.get(name)!;
+      indices.forEach((i, k) => this.freeze(p, i, values[k]));
+    }
+  }
+
   /** The flags as plain data (checkpoints): parameter name → frozen indices and values. */
   stateDict(): Record<string, { indices: number[]; values: number[] }> {
     const out: Record<string, { indices: number[]; values: number[] }> = {};
@@ -82,26 +93,6 @@ export class FreezeMask {
       if (indices.length > 0) out[p.name] = { indices, values: indices.map((i) => e.values[i]) };
     }
     return out;
-  }
-
-  /** Restores stateDict() over `params` (by name): everything else is unfrozen. */
-  loadStateDict(state: Record<string, { indices: number[]; values: number[] }>, params: readonly Parameter[]): void {
-    const byName = new Map(params.map((p) => [p.name, p]));
-    for (const [name, e] of Object.entries(state ?? {})) {
-      const p = byName.get(name);
-      if (!p || !Array.isArray(e?.indices) || !Array.isArray(e?.values) || e.indices.length !== e.values.length || e.indices.some((i) => !Number.isInteger(i) || i < 0 || i >= p.size)) {
-        throw new RangeError(`freeze mask: bad entry for '${name}'`);
-      }
-    }
-    this.entries.clear();
-    for (const [name, e] of Object.entries(state ?? {})) {
-      const p = byName.get(name)!;
-      e.indices.forEach((i, k) => {
-        const entry = this.entry(p);
-        entry.frozen[i] = 1;
-        entry.values[i] = e.values[k];
-      });
-    }
   }
 }
 

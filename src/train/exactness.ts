@@ -167,7 +167,7 @@ export class Exactness<R> {
     const s = state as { mask?: unknown; activity?: unknown; done?: unknown };
     if (s === null || typeof s !== 'object' || !Array.isArray(s.done)) throw new ExactnessStateError('expected { mask, activity, done }');
     try {
-      this.mask.loadStateDict(s.mask as never, this.params);
+      this.mask.loadStateDict(this.params, s.mask as never);
       this.activity.loadStateDict(s.activity as never, this.params);
     } catch (err) {
       throw new ExactnessStateError((err as Error).message);

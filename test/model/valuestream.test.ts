@@ -132,3 +132,42 @@ describe('the exact type head', () => {
     expect(answer('(^ 3 2)')).toMatchObject({ type: 'int', value: 9 });
   });
 });
+
+describe('parameter groups', () => {
+  it('partition the parameters: one units group per inner kind, then exact, head, state, decoder', async () => {
+    const backend = await createBackend('js');
+    const model = new DagNN(backend, { hidden: 2, binaryUnits: ['product', 'ratio', 'power'], valueStream: 'host', typeHead: 'exact' });
+    const groups = model.parameterGroups();
+    const all = groups.flatMap((g) => g.params);
+    expect(new Set(all).size).toBe(all.length);
+    expect(new Set(all)).toEqual(new Set(model.parameters()));
+    expect(groups.find((g) => g.name === 'units:^')!.params.map((p) => p.name)).toEqual(['^.add', '^.units']);
+    expect(groups.map((g) => g.name).slice(-4)).toEqual(['exact', 'head', 'state', 'decoder']);
+    expect(groups.find((g) => g.name === 'decoder')!.params.every((p) => p.name.startsWith('decoder.'))).toBe(true);
+  });
+});
+
+describe('per-kind unit bounds', () => {
+  it('unitBounds lifts the bound of one kind and leaves the others bounded, on both value paths', async () => {
+    const backend = await createBackend('js');
+    for (const valueStream of ['tape', 'host'] as const) {
+      const model = new DagNN(backend, { hidden: 2, binaryUnits: ['product', 'ratio', 'power'], valueStream, unitBound: 1000 });
+      for (const p of model.parameterRoles().values) p.data.fill(0);
+      const get = (n: string) => model.parameters().find((p) => p.name === n)!;
+      get('exp.units').data[4] = 1;
+      get('^.units').data[2] = 1;
+      const value = (polish: string) => {
+        const tape = new Tape(backend);
+        const out = model.forward(tape, buildPlan([{ graph: MathGraph.fromPolish(polish) }]));
+        const v = out.values64?.[0] ?? tape.values(out.values)[0];
+        tape.reset();
+        return v;
+      };
+      expect(value('(exp 8)')).toBe(0); // e^8 ≈ 2981 > 1000: out of the domain
+      expect(value('(^ 10 4)')).toBe(0);
+      model.unitBounds.exp = Infinity;
+      expect(value('(exp 8)')).toBeCloseTo(Math.exp(8), 2);
+      expect(value('(^ 10 4)')).toBe(0); // ^ still bounded
+    }
+  });
+});

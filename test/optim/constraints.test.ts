@@ -46,6 +46,10 @@ describe('constraints', () => {
     expect(p.data[0]).toBeLessThan(0.5);
     expect(mask.count()).toBe(1);
     expect(mask.stateDict()).toEqual({ w: { indices: [1], values: [1] } });
+    const copy = new FreezeMask();
+    copy.loadStateDict([p], mask.stateDict());
+    expect(copy.isFrozen(p, 1) && !copy.isFrozen(p, 0)).toBe(true);
+    expect(() => copy.loadStateDict([p], { other: { indices: [0], values: [0] } })).toThrow(/unknown parameter 'other'/);
   });
 
   it('snapToLattice sets near-lattice weights exactly, freezes them, and undoSnap reverts', async () => {
