@@ -175,6 +175,12 @@ export interface TrainingConfig {
   groupLr: Record<string, number> | null;
   /** sparsify-snap-and-freeze of a parameter group (default null: off); see ExactnessConfig */
   exactness: ExactnessConfig | null;
+  /**
+   * parameter groups frozen (rate 0) from a curriculum level on, e.g. { "decoder": 6 }: the
+   * decoder keeps what level 5 taught it while levels 6 and 7, which do not read it, train
+   * (default null: none)
+   */
+  freezeGroups: Record<string, number> | null;
   model: ModelConfig;
 }
 
@@ -204,6 +210,7 @@ export const DEFAULT_CONFIG: Readonly<TrainingConfig> = Object.freeze({
   divergence: { ...DEFAULT_DIVERGENCE },
   groupLr: null,
   exactness: null,
+  freezeGroups: null,
   model: { hidden: 32, valueScale: 100, binaryUnits: ['product', 'ratio'], exact: false },
 }) as TrainingConfig;
 
@@ -351,6 +358,12 @@ export function validateConfig(json: unknown): TrainingConfig {
     for (const [k, v] of Object.entries(groupLr)) checkNumber(`groupLr.${k}`, v, { min: 0 });
   }
   const exactness = checkExactness(get('exactness'));
+  const rawFreeze = get('freezeGroups');
+  let freezeGroups: Record<string, number> | null = null;
+  if (rawFreeze !== null) {
+    freezeGroups = { ...checkObject('freezeGroups', rawFreeze) } as Record<string, number>;
+    for (const [k, v] of Object.entries(freezeGroups)) checkNumber(`freezeGroups.${k}`, v, { min: 1, max: 7, integer: true });
+  }
 
   return {
     seed: seed as number | string,
@@ -375,6 +388,7 @@ export function validateConfig(json: unknown): TrainingConfig {
     divergence: checkDivergence(input.divergence),
     groupLr,
     exactness,
+    freezeGroups,
     model: { hidden, valueScale, binaryUnits: [...binaryUnits], exact },
   };
 }

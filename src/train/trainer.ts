@@ -203,11 +203,14 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
     if (problem !== null) throw new TrainerError(`model: ${problem}`);
     if (this.params.some((p) => p.backend !== backend)) throw new TrainerError('model: its parameters live on another backend than the Trainer\'s (pass the model\'s backend as options.backend)');
     const named = (model as Partial<ExactModel<R>>).parameterGroups?.();
-    const groups = named === undefined || (config.groupLr === null && config.exactness === null) ? null : groupParams(this.params, named);
+    const groups = named === undefined || (config.groupLr === null && config.exactness === null && config.freezeGroups === null) ? null : groupParams(this.params, named);
     if (config.exactness !== null && named === undefined) throw new TrainerError('exactness: the model names no parameter groups (parameterGroups())');
     if (config.groupLr !== null && named === undefined) throw new TrainerError('groupLr: the model names no parameter groups (parameterGroups())');
-    for (const name of Object.keys(config.groupLr ?? {})) {
-      if (groups !== null && !groups.some((g) => g.name === name)) throw new TrainerError(`groupLr.${name}: the model has no such parameter group (it has ${groups.map((g) => g.name).join(', ')})`);
+    if (config.freezeGroups !== null && named === undefined) throw new TrainerError('freezeGroups: the model names no parameter groups (parameterGroups())');
+    for (const [field, map] of [['groupLr', config.groupLr], ['freezeGroups', config.freezeGroups]] as const) {
+      for (const name of Object.keys(map ?? {})) {
+        if (groups !== null && !groups.some((g) => g.name === name)) throw new TrainerError(`${field}.${name}: the model has no such parameter group (it has ${groups.map((g) => g.name).join(', ')})`);
+      }
     }
     this.groupNames = groups === null ? ['all'] : groups.map((g) => g.name);
     this.optimizer = makeOptimizer(groups === null ? this.params : groups.map((g) => ({ params: g.params, lr: config.learningRate * (config.groupLr?.[g.name] ?? 1) })), config);
@@ -306,7 +309,8 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
     const curriculum = this.curriculum;
     const phaseStep = curriculum?.phaseStep(update) ?? update;
     const phaseSteps = curriculum?.phaseBudget() ?? this.config.steps;
-    const gated = exact?.gates(phaseStep) ?? [];
+    const frozenGroups = Object.entries(this.config.freezeGroups ?? {}).filter(([, from]) => (curriculum?.level ?? 0) >= from).map(([g]) => g);
+    const gated = [...(exact?.gates(phaseStep) ?? []), ...frozenGroups].filter((g) => this.groupNames.includes(g));
     const result = trainStep({
       tape: this.tape,
       parameters: this.params,

@@ -95,6 +95,19 @@ const staged = (backend: 'js' | 'wasm'): TrainingConfigInput => ({
 });
 
 describe('the Trainer with stages and exactness', () => {
+  it('freezeGroups: a group frozen from a level on stays bit-identical through it while the others train', async () => {
+    const t = await Trainer.create({ ...staged('js'), steps: 80, freezeGroups: { state: 2 } });
+    await t.run({ until: 60 });
+    const state = t.model.parameterGroups().state;
+    const values = t.model.parameterGroups().values.filter((p) => !p.name.startsWith('+') && !p.name.startsWith('-'));
+    const before = state.map((p) => p.data.slice());
+    const valuesBefore = values.map((p) => p.data.slice());
+    await t.run();
+    expect(state.map((p) => Array.from(p.data))).toEqual(before.map((d) => Array.from(d)));
+    expect(values.some((p, i) => p.data.some((x, j) => x !== valuesBefore[i][j]))).toBe(true);
+    await expect(Trainer.create({ ...staged('js'), freezeGroups: { nope: 2 } })).rejects.toThrow(/freezeGroups.nope/);
+  });
+
   for (const backend of ['js', 'wasm'] as const) {
     it(`${backend}: frozen weights stay bit-identical under Adam; a resume across a snap and a stage change continues bit for bit`, async () => {
       const whole = await Trainer.create(staged(backend));
