@@ -60,11 +60,20 @@ export interface FinalLine {
   perLevel?: Record<string, LevelFigures>;
 }
 
+/** A snap-and-freeze decision (src/train/exactness.ts). */
+export interface SnapLine {
+  step: number;
+  group: string;
+  kept: boolean;
+  detail: string;
+}
+
 /** A metrics.jsonl, sorted into its kinds. */
 export interface RunMetrics {
   steps: StepLine[];
   evals: EvalLine[];
   levels: LevelLine[];
+  snaps: SnapLine[];
   final: FinalLine | null;
   /** 1-based numbers of lines that were not JSON or not a known record */
   unreadable: number[];
@@ -74,7 +83,7 @@ const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.is
 
 /** Sorts the lines of a metrics.jsonl into steps, evaluations, level changes and the final test. */
 export function parseMetrics(text: string): RunMetrics {
-  const metrics: RunMetrics = { steps: [], evals: [], levels: [], final: null, unreadable: [] };
+  const metrics: RunMetrics = { steps: [], evals: [], levels: [], snaps: [], final: null, unreadable: [] };
   text.split('\n').forEach((raw, i) => {
     const line = raw.trim();
     if (line === '') return;
@@ -95,6 +104,8 @@ export function parseMetrics(text: string): RunMetrics {
     else if (kind === 'eval' && isNumber(r.accuracy)) metrics.evals.push(r as unknown as EvalLine);
     else if (kind === 'level' && isNumber(r.from) && isNumber(r.to)) metrics.levels.push(r as unknown as LevelLine);
     else if (kind === 'final') metrics.final = r as unknown as FinalLine;
+    else if (kind === 'snap' && typeof r.group === 'string' && typeof r.kept === 'boolean') metrics.snaps.push({ step: r.step, group: r.group, kept: r.kept, detail: String(r.detail ?? '') });
+    else if (kind === 'diverged') return;
     else metrics.unreadable.push(i + 1);
   });
   return metrics;
@@ -171,6 +182,8 @@ export interface ReportData {
   /** the held-out test per level, or null when the log has no final line */
   final: FinalRow[] | null;
   finalStep: number | null;
+  /** snap-and-freeze decisions, in order */
+  snaps: SnapLine[];
   /** what the log lacks, in words */
   missing: string[];
 }
@@ -278,6 +291,7 @@ export function reportData(metrics: RunMetrics, title = 'grapheme-train run', ma
     charts,
     final: finalTable,
     finalStep: final?.step ?? null,
+    snaps: metrics.snaps,
     missing,
   };
 }
@@ -371,6 +385,8 @@ table { border-collapse: collapse; } th, td { padding: 3px 10px; text-align: rig
 ${data.missing.length > 0 ? `<ul class="missing">${data.missing.map((m) => `<li>${escapeHtml(m)}</li>`).join('')}</ul>` : ''}
 <h2>Final held-out test per level${data.finalStep !== null ? ` (step ${data.finalStep})` : ''}</h2>
 ${table}
+${(data.snaps ?? []).length > 0 ? `<h2>Snap-and-freeze (kept, and reverted because a level fell)</h2>
+<table id="snap-table"><thead><tr><th>step</th><th>group</th><th>decision</th><th>values</th></tr></thead><tbody>${data.snaps.map((e) => `<tr><td>${e.step}</td><td>${escapeHtml(e.group)}</td><td>${e.kept ? 'kept' : 'reverted'}</td><td>${escapeHtml(e.detail)}</td></tr>`).join('')}</tbody></table>` : ''}
 <h2>Over steps</h2>
 ${data.charts.map((c) => `<div class="chart" id="chart-${c.id}"></div>`).join('\n')}
 <script>${codeInScript(assets.js)}</script>

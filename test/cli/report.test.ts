@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { train } from '../../src/cli/train';
-import { bucketize, lossChart, MAX_BUCKETS, parseMetrics, reportData, uplotAssets, writeReport, type ReportData } from '../../src/train/report-node';
+import { bucketize, lossChart, MAX_BUCKETS, parseMetrics, renderReport, reportData, uplotAssets, writeReport, type ReportData } from '../../src/train/report-node';
 
 let dir: string;
 beforeAll(async () => {
@@ -148,6 +148,20 @@ describe('report.html', () => {
     expect(data.final).toEqual([{ level: 1, count: null, accuracy: 0.9, meanGed: null, equivalence: null, loss: null }]);
     expect(data.missing.join('\n')).toMatch(/no per-level figures: only the overall accuracy/);
     expect(data.missing.join('\n')).toMatch(/no equivalence rate/);
+  });
+
+  it('lists the snap-and-freeze decisions, kept and reverted, in order', () => {
+    const text = [
+      JSON.stringify({ kind: 'step', step: 1, loss: 1, lr: 0.1, gradNorm: 1 }),
+      JSON.stringify({ kind: 'snap', step: 1, group: '*', kept: true, detail: '[0, 0, 1, 0, 0]' }),
+      JSON.stringify({ kind: 'snap', step: 1, group: 'log', kept: false, detail: 'reverted: level 4 fell' }),
+    ].join('\n');
+    const data = reportData(parseMetrics(text));
+    expect(data.snaps.map((e) => [e.group, e.kept])).toEqual([['*', true], ['log', false]]);
+    const html = renderReport(data, { js: '', css: '' });
+    expect(html).toMatch(/<td>\*<\/td><td>kept<\/td><td>\[0, 0, 1, 0, 0\]<\/td>/);
+    expect(html).toMatch(/<td>log<\/td><td>reverted<\/td><td>reverted: level 4 fell<\/td>/);
+    expect(renderReport(reportData(parseMetrics(text.split('\n')[0])), { js: '', css: '' })).not.toMatch(/snap-table/);
   });
 
   it('is written atomically: a new file replaces the old one, which is never rewritten in place; no temporary file is left', async () => {
