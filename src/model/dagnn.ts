@@ -13,10 +13,9 @@
  *                                                          meets rows [s·hidden, (s+1)·hidden)
  *             v = Σ_s w_{k,s}·v_s + Σ_j u_{k,j}·unit_j(v_c1 … v_ca)     the value stream, below
  *
- * THE VALUE STREAM. Exact numeric answers are out of reach of a tanh regression (57 + 38
- * must land within 0.5, a 3-decimal float within 5e-4), so every node also carries a
- * scalar estimate computed from its children's estimates by learned per-kind units, in the
- * spirit of NALU (Trask et al. 2018) and NAU/NMU (Madsen & Johansen, ICLR 2020):
+ * THE VALUE STREAM. Exact answers are out of reach of a tanh regression, so every node also
+ * carries a scalar computed from its children's by learned per-kind units, in the spirit of
+ * NALU (Trask et al. 2018) and NAU/NMU (Madsen & Johansen, ICLR 2020):
  *   additive unit   Σ_s w_{k,s}·v_s     (learns + / − with w → ±1)
  *   primitive units unit_j: for two children [v1·v2, v1/v2] (+ v1^v2 with the binaryUnits
  *                   option), for one child [sin, cos, tan, log, exp, sqrt] (./units.ts,
@@ -26,8 +25,7 @@
  * from the loss; nothing assigns a primitive to a kind. The units are SUMMED, linear in
  * the weights for fixed child values, so each kind's top-level regression is convex (a gate
  * or a softmax over units was measured stuck: docs/experiments.md).
- * WHERE IT RUNS: the primitives are computed on the host (./ops.ts rowMap) — a few scalars
- * per node, the same code on both backends — while everything hidden-wide runs in kernels.
+ * The primitives run on the host (./ops.ts rowMap), all hidden-wide work in kernels.
  *
  * NUMERIC HEAD. On the root: type logits over {int, float} and the value = the root's v.
  * The type head reads, by default, the root value's distance to an integer (typeHead
@@ -44,13 +42,10 @@
  * GED loss (identity mapping) + cross-entropy in training; greedy with a node budget
  * (decoderBudget, default 25) at inference. Level-batched by (output depth, parent kind,
  * slot): a batch of 64 same-shaped trees costs the kernel calls of one (tested).
- * STATE GAIN. The state path (encoder state weights, all decoder weights) enters forward
- * as stateGain·stored, so Adam, which moves a stored value by ≈ lr per step, moves the state
- * path like lr·stateGain while the value stream keeps the full rate (default 1).
- * SLOPE (a designed inductive bias, measured in docs/experiments.md). A one-node answer (the
- * derivative of a linear f) is the label SLOPE, whose value is f(1) − f(0) from the model's
- * own value stream through one probe pass that binds the variable to 0 and to 1; the model
- * learns when to emit it.
+ * STATE GAIN. The state path (encoder state weights, all decoder weights) enters forward as
+ * stateGain·stored: Adam then moves it like lr·stateGain, the value stream at the full rate.
+ * SLOPE (a designed inductive bias): a one-node answer (the derivative of a linear f) is the
+ * label SLOPE, valued f(1) − f(0) by one probe pass of the value stream; the model learns when.
  *
  * THE EXACT PATH (model option set valueStream 'host' + typeHead 'exact' + unitBound; the
  * Trainer's `model.exact`). The value stream runs in float64 on the host (./valuestream.ts);
@@ -60,9 +55,7 @@
  * over a learned per-kind inexactness f and the value's non-integrality n. Snap-and-freeze and
  * the stages that make the weights exact are the Trainer's (src/train/exactness.ts).
  *
- * The measured alternatives behind these choices (gates, unit sets, the power unit, float32,
- * attention, the cross-entropy term, state gains, SLOPE, a secant unit for `solve`) are in
- * docs/experiments.md.
+ * Measured alternatives (gates, units, float32, attention, SLOPE, …): docs/experiments.md.
  */
 import { ops, Parameter, Tape, type Tensor, type TensorLike } from '../autograd/index';
 import type { Backend } from '../backend/index';
