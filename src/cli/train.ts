@@ -220,8 +220,8 @@ export async function train(flags: TrainFlags, io: TrainIO): Promise<TrainOutcom
       // the checkpoint's config with the new step budget, checked before the trainer is built
       const steps = flags.steps === undefined ? undefined : numberOrText(flags.steps);
       if (steps !== undefined) validateConfig({ steps });
-      const dataDir = checkpointDataDir(bytes);
       const saved = checkpointConfig(bytes) as Record<string, unknown> | null;
+      const dataDir = typeof saved?.data === 'string' ? saved.data : null;
       const data = dataDir === null || saved === null ? undefined : new Curriculum(validateConfig({ ...saved, ...(steps === undefined ? {} : { steps }) }), await loadLevelFiles(dataDir));
       trainer = await Trainer.resume(bytes, { ...events, data, steps: steps as number | undefined }).catch((err: unknown) => Promise.reject(inFile('--resume', flags.resume!, err)));
       until = (steps as number | undefined) ?? trainer.config.steps;
@@ -404,11 +404,6 @@ function checkpointConfig(bytes: Uint8Array): unknown {
   }
 }
 
-/** The data folder a checkpoint's run read its records from, or null (generated). */
-function checkpointDataDir(bytes: Uint8Array): string | null {
-  const config = checkpointConfig(bytes) as { data?: unknown } | null;
-  return typeof config?.data === 'string' ? config.data : null;
-}
 
 export function register(program: Command): void {
   program

@@ -52,6 +52,10 @@ export interface PhaseChange {
 export interface SourcePhase {
   level: number;
   levels: number[];
+  /** the update at which the current phase (a curriculum stage or level) started (default 0) */
+  start?: number;
+  /** its budget of updates, what an 'auto' schedule decays over and snap points divide (default: the run's steps) */
+  budget?: number;
 }
 
 /** Micro-batch `micro` (of `micros`) of update `update`, both 0-based, of `size` records. */
@@ -69,6 +73,8 @@ export interface RecordSource<R> {
   heldOut(split: 'val' | 'test', count: number): Record<string, R[]>;
   /** What the batches are drawn from now (absent: phase 0, no groups). */
   phase?(): SourcePhase;
+  /** `count` training records of the current phase, from a stream of their own (exactness scores snap candidates on them) */
+  probe?(count: number): R[];
   /** After update `step`: a phase change the source made, or null. */
   afterStep?(step: number): PhaseChange | null;
   /** After an evaluation at `step` with each group's accuracy: a phase change, or null. */

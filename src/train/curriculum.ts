@@ -185,7 +185,8 @@ export class Curriculum implements RecordSource<DatasetRecord> {
   }
 
   phase(): SourcePhase {
-    return { level: this.level, levels: this.staged ? [...new Set(this.pairs().map((p) => p.level))].sort((a, b) => a - b) : Object.keys(this.weights()).map(Number) };
+    const levels = this.staged ? [...new Set(this.pairs().map((p) => p.level))].sort((a, b) => a - b) : Object.keys(this.weights()).map(Number);
+    return { level: this.level, levels, start: this.stageStart, budget: this.phaseBudget() };
   }
 
   get mode(): CurriculumConfig['mode'] {

@@ -18,7 +18,7 @@
  * bit-identical.
  */
 import type { Parameter } from '../autograd/index';
-import { clampValues, FreezeMask, GradientActivity, nauSparsity, rampedWeight, snapBySearch, undoSnap, type SnapRecord } from '../optim/constraints';
+import { clampValues, FreezeMask, GradientActivity, nauSparsity, rampedWeight, snapBySearch, undoSnap } from '../optim/constraints';
 import { GraphemeError } from '../errors';
 import type { ExactnessConfig } from './config';
 import type { ModelMetrics } from './contract';
@@ -147,11 +147,6 @@ export class Exactness<R> {
       events.push({ step, group: name, kept: true, detail: `[${result.record.entries.map((e) => e.snapped).join(', ')}]` });
     }
     return events;
-  }
-
-  /** Undo a snap record (tests). */
-  undo(record: SnapRecord): void {
-    undoSnap(record, this.mask);
   }
 
   /** The parameter groups the model gates for the next update (`phaseStep` 0: a phase's first). */

@@ -306,10 +306,10 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
     const phase = this.data.phase?.() ?? { level: 0, levels: [] };
     const update = this.updates;
     const exact = this.exactness;
-    const curriculum = this.curriculum;
-    const phaseStep = curriculum?.phaseStep(update) ?? update;
-    const phaseSteps = curriculum?.phaseBudget() ?? this.config.steps;
-    const frozenGroups = Object.entries(this.config.freezeGroups ?? {}).filter(([, from]) => (curriculum?.level ?? 0) >= from).map(([g]) => g);
+    const phaseStart = phase.start ?? 0;
+    const phaseStep = update - phaseStart;
+    const phaseSteps = phase.budget ?? this.config.steps;
+    const frozenGroups = Object.entries(this.config.freezeGroups ?? {}).filter(([, from]) => phase.level >= from).map(([g]) => g);
     const gated = [...(exact?.gates(phaseStep) ?? []), ...frozenGroups].filter((g) => this.groupNames.includes(g));
     const result = trainStep({
       tape: this.tape,
@@ -328,9 +328,10 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
     this.updates++;
     const seconds = (performance.now() - started) / 1000;
     const metrics: StepMetrics = { step: this.updates, ...result, samplesPerSec: (batchSize * accumulationSteps) / Math.max(seconds, 1e-9), level: phase.level, levels: phase.levels };
+    const snapDue = exact !== null && exact.due(phaseStart, this.updates - phaseStart, phaseSteps);
     this.history.push(metrics);
     this.events.onStep?.(metrics);
-    if (exact !== null && curriculum !== null && exact.due(curriculum.phaseStart, this.updates - curriculum.phaseStart, phaseSteps)) this.snapNow();
+    if (snapDue) this.snapNow();
     this.phaseChanged(this.data.afterStep?.(this.updates) ?? null);
     return metrics;
   }
@@ -341,9 +342,9 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
    */
   snapNow(): SnapEvent[] {
     const exact = this.exactness;
-    const curriculum = this.curriculum;
-    if (exact === null || curriculum === null) return [];
-    const probe = curriculum.probe(exact.config.probeSize) as unknown as R[];
+    if (exact === null) return [];
+    if (this.data.probe === undefined) throw new TrainerError('exactness: the record source gives no probe records (RecordSource.probe)');
+    const probe = this.data.probe(exact.config.probeSize);
     const val = this.data.heldOut('val', this.config.evalSize);
     const validate = () => Object.fromEntries(Object.entries(val).map(([k, records]) => [k, this.model.evaluate(records).accuracy ?? 0]));
     const events = exact.snap(this.updates, probe, validate);
@@ -397,7 +398,7 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
   /** config.schedule, or the 'auto' linear decay over the current phase's budget (else the run). */
   private phaseSchedule(): Schedule {
     if (this.config.schedule !== 'auto') return scheduleFromConfig(this.config.schedule);
-    const budget = this.curriculum?.phaseBudget() ?? Infinity;
+    const budget = this.data.phase?.().budget ?? Infinity;
     const total = Number.isFinite(budget) ? budget : this.config.steps;
     return linear({ startFactor: 1, endFactor: 0.01, totalSteps: Math.max(1, total) });
   }
