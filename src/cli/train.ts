@@ -361,6 +361,8 @@ export async function train(flags: TrainFlags, io: TrainIO): Promise<TrainOutcom
   io.out(`report:     ${report.path}\n${lossChart(report.metrics.steps)}`);
   if (trainer.levelHistory.length > 0) io.out(`levels: ${trainer.levelHistory.map((c) => `${c.from} → ${c.to} at step ${c.step} (${c.reason})`).join(', ')}\n`);
   if (trainer.exactness !== null) io.out(formatAssignment(trainer));
+  const heads = formatHeads(trainer);
+  if (heads !== '') io.out(heads);
   io.out(formatTable(`held-out test records per level (weights of update ${test.step}):`, heldOut));
   if (bestVal.size > 0) io.out(formatForgetting(bestVal, lastVal));
   if (result.reason === 'aborted') io.out(`continue with: grapheme-train train --resume ${checkpointPath} --out ${outDir}\n`);
@@ -393,6 +395,28 @@ function formatAssignment(trainer: Trainer): string {
     return `  ${kind.padEnd(10)} ${frozen ? '=' : '≈'} ${text}`;
   });
   return `learned kind → unit assignment (= snapped and frozen, ≈ still free):\n${rows.join('\n')}\n`;
+}
+
+/**
+ * The task heads' learned weights (best weights): the quadrature weights w_i at the probe points
+ * t_i, and the root head's start μ and step sizes α_n (src/model/heads.ts). All start at 0.
+ */
+function formatHeads(trainer: Trainer): string {
+  const net = trainer.model.net;
+  return trainer.withBestWeights(() => {
+    const lines: string[] = [];
+    if (net.integration !== null) {
+      const w = Array.from(net.integration.weights.data);
+      lines.push(`learned quadrature (integrate): I = (b − a)·Σ w_i·f(a + (b − a)·t_i), K = ${w.length}, Σ w_i = ${w.reduce((a, b) => a + b, 0).toFixed(6)}`);
+      lines.push(`  t_i ${Array.from(net.integration.points, (t) => t.toFixed(4).padStart(8)).join('')}`);
+      lines.push(`  w_i ${w.map((x) => x.toFixed(4).padStart(8)).join('')}`);
+    }
+    if (net.root !== null) {
+      lines.push(`learned iteration (solve): x_0 = ${net.root.start.data[0].toFixed(3)}, x_{n+1} = x_n − α_n·step(x_n), N = ${net.root.N}`);
+      lines.push(`  α_n ${Array.from(net.root.steps.data, (a) => a.toFixed(3).padStart(7)).join('')}`);
+    }
+    return lines.length === 0 ? '' : lines.join('\n') + '\n';
+  });
 }
 
 /** The config JSON in a checkpoint's metadata (unchecked; Trainer.resume checks it). */

@@ -66,7 +66,8 @@ import { Prng } from '../util/prng';
 import { blockMatrix, reshape, rowMap, writeRows } from './ops';
 import { answersSymbolically, SLOPE, treeGraph, TreeDecoder, type EncoderView } from './decoder';
 import { BINARY_PRIMITIVES, binaryUnits, CAP, UNARY_UNITS, unaryUnits, unitsFor, type BinaryPrimitive } from './units';
-import { floatTypeLogits, nonIntegrality, valueStream } from './valuestream';
+import { floatTypeLogits, nonIntegrality, valueStream, type ValueStreamInputs } from './valuestream';
+import { IntegrationHead, RootHead, routeOf, type HeadOutput } from './heads';
 import type { RowFunction } from './ops';
 import { buildPlan, exprAndVariable, KIND_ARITY, KIND_NAMES, KIND_NUMBER, KIND_SYMBOL, SYMBOL_ROWS, type BatchPlan, type PlanGroup, type PlanInput } from './plan';
 
@@ -117,6 +118,10 @@ export interface DagNNOptions {
    * at the Trainer's default 3e-3 keep 1 (docs/experiments.md).
    */
   stateGain?: number;
+  /** probe points K of the integration head (default 16; 0: `integrate` inputs go to the numeric head; ./heads.ts) */
+  quadraturePoints?: number;
+  /** unrolled iterations N of the root head (default 10; 0: `solve` inputs go to the numeric head; ./heads.ts) */
+  rootSteps?: number;
 }
 
 /** The numeric head's output types, in logit order (= TYPE_CODE of int and float). */
@@ -148,6 +153,8 @@ export interface DagNNOutput {
   /** all node states, N × hidden, and the value stream, N × 1 (plan rows) */
   states: Tensor;
   nodeValues: Tensor;
+  /** the task heads' own objectives, summed (1 × 1), when forward was given targets */
+  headLoss?: Tensor;
 }
 
 /** A decoded numeric answer. */
@@ -192,6 +199,9 @@ export class DagNN {
   readonly decoder: TreeDecoder;
   readonly decoderBudget: number;
   readonly stateGain: number;
+  /** the task heads (./heads.ts); null when switched off */
+  readonly integration: IntegrationHead | null;
+  readonly root: RootHead | null;
 
   constructor(
     readonly backend: Backend,
@@ -258,6 +268,12 @@ export class DagNN {
       attention: options.decoderAttention ?? true,
       gain: this.stateGain,
     });
+    const points = options.quadraturePoints ?? 16;
+    if (!Number.isInteger(points) || points < 0 || points > 256) throw new ModelOptionError(`DagNN: quadraturePoints must be an integer in [0, 256], got ${points}`);
+    this.integration = points === 0 ? null : new IntegrationHead(zeros('quadrature.weights', [points, 1]), zeros('quadrature.type', [2, NUMERIC_TYPES.length]), (p) => this.t(p));
+    const steps = options.rootSteps ?? 10;
+    if (!Number.isInteger(steps) || steps < 0 || steps > 1000) throw new ModelOptionError(`DagNN: rootSteps must be an integer in [0, 1000], got ${steps}`);
+    this.root = steps === 0 ? null : new RootHead(zeros('root.start', [1, 1]), zeros('root.steps', [steps, 1]), zeros('root.type', [2, NUMERIC_TYPES.length]), (p) => this.t(p));
   }
 
   private add(name: string, shape: number[], init?: Float32Array): Parameter {
@@ -324,7 +340,68 @@ export class DagNN {
   }
 
   /** The encoder and the numeric head over a plan, on `tape`. */
-  forward(tape: Tape, plan: BatchPlan): DagNNOutput {
+  /**
+   * The encoder, the numeric head and the task heads over a plan, on `tape`. `targets` (training:
+   * each graph's numeric answer, NaN for none) lets the task heads add their own objectives
+   * (headLoss).
+   */
+  forward(tape: Tape, plan: BatchPlan, targets?: readonly number[]): DagNNOutput {
+    return this.withHeads(tape, this.numericForward(tape, plan), targets);
+  }
+
+  /** The value stream's weights as the value-stream functions take them (no floatness stream). */
+  streamInputs(): ValueStreamInputs {
+    return {
+      kinds: this.kinds.map((k, kind) => (k === null ? null : { add: this.t(k.add), units: k.units === null ? null : this.t(k.units), unitFn: this.unitsOf(kind) })),
+      exact: null,
+      precision: this.valuePrecision,
+    };
+  }
+
+  /**
+   * The task heads' answers in place of the numeric head's for the inputs they route
+   * (routeOf, ./heads.ts): values, values64 and type logits of those graphs are replaced.
+   */
+  private withHeads(tape: Tape, out: DagNNOutput, targets?: readonly number[]): DagNNOutput {
+    const routes = out.plan.inputs.map(routeOf);
+    const parts: { graphs: number[]; head: HeadOutput }[] = [];
+    for (const [name, head] of [['integrate', this.integration], ['solve', this.root]] as const) {
+      if (head === null) continue;
+      const graphs = routes.flatMap((r, g) => (r.route === name ? [g] : []));
+      const inputs = graphs.map((g) => out.plan.inputs[g]);
+      if (graphs.length > 0) parts.push({ graphs, head: head.forward(tape, inputs, this.streamInputs(), targets === undefined ? undefined : graphs.map((g) => targets[g])) });
+    }
+    if (parts.length === 0) return out;
+    // each head's objective weighs like its share of the batch
+    let headLoss: Tensor | undefined;
+    for (const { graphs, head } of parts) {
+      if (head.loss === undefined) continue;
+      const weighted = ops.scale(tape, head.loss, graphs.length / out.plan.graphCount);
+      headLoss = headLoss === undefined ? weighted : ops.add(tape, headLoss, weighted);
+    }
+    const B = out.plan.graphCount;
+    const index = Int32Array.from({ length: B }, (_, g) => g);
+    const values64 = out.values64 === undefined ? Float64Array.from(tape.values(out.values)) : out.values64.slice();
+    let offset = B;
+    for (const { graphs, head } of parts) {
+      graphs.forEach((g, j) => {
+        index[g] = offset + j;
+        values64[g] = head.values64[j];
+      });
+      offset += graphs.length;
+    }
+    const merge = (base: Tensor, pieces: Tensor[]) => ops.gatherRows(tape, ops.concatRows(tape, [base, ...pieces]), index);
+    return {
+      ...out,
+      values: merge(out.values, parts.map((p) => p.head.values)),
+      typeLogits: merge(out.typeLogits, parts.map((p) => p.head.typeLogits)),
+      values64,
+      headLoss,
+    };
+  }
+
+  /** The encoder and the numeric head, before the task heads. */
+  private numericForward(tape: Tape, plan: BatchPlan): DagNNOutput {
     const { states, nodeValues } = this.encode(tape, plan);
     const rootStates = ops.gatherRows(tape, states, plan.rootRows);
     const values = ops.gatherRows(tape, nodeValues, plan.rootRows);
@@ -362,17 +439,19 @@ export class DagNN {
       const p = this.kinds[k];
       return p === null ? [] : [{ name: `units:${name}`, params: p.units === null ? [p.add] : [p.add, p.units] }];
     });
-    return [...units, { name: 'exact', params: roles.exact }, { name: 'head', params: roles.head }, { name: 'state', params: roles.state }, { name: 'decoder', params: roles.decoder }].filter((g) => g.params.length > 0);
+    return [...units, { name: 'exact', params: roles.exact }, { name: 'head', params: roles.head }, { name: 'state', params: roles.state }, { name: 'decoder', params: roles.decoder }, { name: 'quadrature', params: roles.quadrature }, { name: 'root', params: roles.root }].filter((g) => g.params.length > 0);
   }
 
   /** Parameters by role, for per-group learning rates, constraints and freezing (../optim/constraints.ts). */
-  parameterRoles(): { values: Parameter[]; exact: Parameter[]; head: Parameter[]; state: Parameter[]; decoder: Parameter[] } {
+  parameterRoles(): { values: Parameter[]; exact: Parameter[]; head: Parameter[]; state: Parameter[]; decoder: Parameter[]; quadrature: Parameter[]; root: Parameter[] } {
     const values = this.kinds.flatMap((k) => (k === null ? [] : k.units === null ? [k.add] : [k.add, k.units]));
     const exact = this.exact === null ? [] : [this.exact];
     const head = [this.typeW, this.typeB];
     const decoder = this.params.filter((p) => p.name.startsWith('decoder.'));
-    const taken = new Set([...values, ...exact, ...head, ...decoder]);
-    return { values, exact, head, state: this.params.filter((p) => !taken.has(p)), decoder };
+    const quadrature = this.params.filter((p) => p.name.startsWith('quadrature.'));
+    const root = this.params.filter((p) => p.name.startsWith('root.'));
+    const taken = new Set([...values, ...exact, ...head, ...decoder, ...quadrature, ...root]);
+    return { values, exact, head, state: this.params.filter((p) => !taken.has(p)), decoder, quadrature, root };
   }
 
   /**
@@ -421,12 +500,7 @@ export class DagNN {
       this.lastFloatness = null;
       return { states, nodeValues };
     }
-    const stream = valueStream(tape, plan, {
-      kinds: this.kinds.map((k, kind) => (k === null ? null : { add: this.t(k.add), units: k.units === null ? null : this.t(k.units), unitFn: this.unitsOf(kind) })),
-      exact: this.exact === null ? null : this.t(this.exact),
-      precision: this.valuePrecision,
-      propagation: this.floatPropagation,
-    });
+    const stream = valueStream(tape, plan, { ...this.streamInputs(), exact: this.exact === null ? null : this.t(this.exact), propagation: this.floatPropagation });
     this.lastValues64 = stream.values64;
     this.lastFloatness = stream.floatness;
     return { states, nodeValues: stream.values };

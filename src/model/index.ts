@@ -6,3 +6,5 @@ export { numericLoss, numericTarget, planInput, recordsLoss, decoderLoss, type D
 export { reshape, writeRows, blockMatrix } from './ops';
 export { TreeDecoder, answersSymbolically, decoderTree, treeGraph, labelClass, DecoderTargetError, LABEL_CLASSES, OTHER_NUMBER, SLOPE, INT_MIN, INT_MAX, DECODER_TOKENS, type DecoderNode } from './decoder';
 export { DagNNModel, type DagNNModelOptions } from './trainable';
+export { IntegrationHead, RootHead, routeOf, chebyshevPoints, fitQuadrature, quadrature, integralityFeature, type HeadOutput, type Route } from './heads';
+export { ValueProbe, ProbeError, type ProbeTarget } from './probe';

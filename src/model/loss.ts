@@ -174,12 +174,13 @@ export type RecordsLossOptions = NumericLossOptions & DecoderLossOptions;
  * the Trainer calls. One encoder forward over the whole batch; then each record goes to
  * the head that answers it in prediction too (answersSymbolically: a `derive` input goes to
  * the tree decoder, every other input to the numeric head), and the objective is the
- * record-weighted mean of the heads' losses: (n_numeric·numeric + n_tree·tree) / n.
+ * record-weighted mean of the heads' losses: (n_numeric·numeric + n_tree·tree) / n, plus the
+ * task heads' own objectives (DagNNOutput.headLoss: the root head's iterate supervision).
  * A record whose answer its head cannot express is a TargetError naming it.
  */
 export function recordsLoss(tape: Tape, model: DagNN, records: readonly DatasetRecord[], options: RecordsLossOptions = {}): { loss: Tensor; numeric: NumericLoss | null; tree: DecoderLoss | null } {
   const inputs = records.map(planInput);
-  const out = model.forward(tape, buildPlan(inputs));
+  const out = model.forward(tape, buildPlan(inputs), records.map((r) => r.result_numeric ?? NaN));
   const symbolic: number[] = [];
   const numeric: number[] = [];
   inputs.forEach((input, i) => (answersSymbolically(input) ? symbolic : numeric).push(i));
@@ -201,8 +202,9 @@ export function recordsLoss(tape: Tape, model: DagNN, records: readonly DatasetR
     treePart = decoderLoss(tape, model, out, symbolic, trees, options);
   }
   const weighted = (part: { loss: Tensor } | null, count: number) => (part === null ? null : count === n ? part.loss : ops.scale(tape, part.loss, count / n));
-  const parts = [weighted(numericPart, numeric.length), weighted(treePart, symbolic.length)].filter((t): t is Tensor => t !== null);
-  return { loss: parts.length === 1 ? parts[0] : ops.add(tape, parts[0], parts[1]), numeric: numericPart, tree: treePart };
+  const parts = [weighted(numericPart, numeric.length), weighted(treePart, symbolic.length), out.headLoss ?? null].filter((t): t is Tensor => t !== null);
+  const loss = parts.reduce((a, b) => ops.add(tape, a, b));
+  return { loss, numeric: numericPart, tree: treePart };
 }
 
 /** The numeric-head outputs of some graphs of a forward pass (what numericLoss reads). */

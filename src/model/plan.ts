@@ -66,6 +66,8 @@ export interface BatchPlan {
   rowOf: Int32Array[];
   /** depth of the deepest root + 1 */
   levels: number;
+  /** the inputs the plan was built from (task heads route by them: ./heads.ts) */
+  inputs: readonly PlanInput[];
 }
 
 /** One input graph: a MathGraph (or its compact arrays) with the values bound to its symbols. */
@@ -174,7 +176,7 @@ export function buildPlan(inputs: readonly PlanInput[]): BatchPlan {
     if (!Number.isInteger(root) || root < 0 || root >= compacts[g].size) throw new PlanError(`graphs[${g}].root = ${root} is not a node`);
     return rowOf[g][root];
   });
-  return { graphCount: inputs.length, nodeCount, groups, rootRows, rowOf, levels };
+  return { graphCount: inputs.length, nodeCount, groups, rootRows, rowOf, levels, inputs };
 }
 
 /** The root token of an input: an operator or function name, a symbol, or a number's text. */

@@ -10,7 +10,8 @@ import type { DatasetRecord } from '../data/record';
 import type { CompactGraph, MathGraph } from '../graph/index';
 import { DagNN, type DagNNOptions } from './dagnn';
 import { KIND_NAMES } from './plan';
-import { evaluateRecords, numericError, recordsLoss, type Evaluation, type RecordsLossOptions } from './loss';
+import { evaluateRecords, numericError, planInput, recordsLoss, type Evaluation, type RecordsLossOptions } from './loss';
+import { fitQuadrature, routeOf } from './heads';
 import type { FreezeMask } from '../optim/constraints';
 import type { PlanInput } from './plan';
 
@@ -66,11 +67,15 @@ export class DagNNModel {
   /**
    * The parameter groups (optimizer groups, per-group rates, exactness): 'values' (every kind's
    * additive and unit weights), 'exact' (the per-kind floatness of typeHead 'exact'), 'head'
-   * (the int/float head), 'state' (the state path), 'decoder'.
+   * (the int/float head), 'state' (the state path), 'decoder', 'quadrature' and 'root' (the task
+   * heads' weights: ../model/heads.ts).
    */
   parameterGroups(): Record<string, Parameter[]> {
     const roles = this.net.parameterRoles();
-    return { values: roles.values, exact: roles.exact, head: roles.head, state: roles.state, decoder: roles.decoder };
+    const groups: Record<string, Parameter[]> = { values: roles.values, exact: roles.exact, head: roles.head, state: roles.state, decoder: roles.decoder };
+    if (roles.quadrature.length > 0) groups.quadrature = roles.quadrature;
+    if (roles.root.length > 0) groups.root = roles.root;
+    return groups;
   }
 
   /** The sub-groups snapped as one vector: each kind's additive and unit weights together. */
@@ -112,6 +117,33 @@ export class DagNNModel {
   private kindValueParams(): [number, Parameter[]][] {
     this.kindParams ??= this.snapGroups('values').map(([name, params]) => [KIND_NAMES.indexOf(name), params] as [number, Parameter[]]).filter(([k]) => k >= 0);
     return this.kindParams;
+  }
+
+  /**
+   * Closed-form fits on probe records (the Trainer's snap points, ../train/exactness.ts): the
+   * quadrature weights by robust least squares on the `integrate` records (fitQuadrature,
+   * ../model/heads.ts), when there are at least 10.
+   */
+  refit(records: readonly DatasetRecord[]): { group: string; detail: string; undo: () => void }[] {
+    const head = this.net.integration;
+    if (head === null) return [];
+    const integrals = records.filter((r) => r.result_numeric !== null && Number.isFinite(r.result_numeric) && routeOf(planInput(r)).route === 'integrate');
+    if (integrals.length < 10) return [];
+    const tape = (this.tape ??= new Tape(this.net.backend));
+    try {
+      const s = head.sample(tape, integrals.map(planInput), this.net.streamInputs());
+      const K = head.K;
+      const B = integrals.length;
+      const X = new Float64Array(B * K);
+      for (let c = 0; c < K; c++) for (let i = 0; i < B; i++) X[i * K + c] = s.spans[i] * s.f64[c * B + i];
+      const w = fitQuadrature(X, Float64Array.from(integrals, (r) => r.result_numeric!), K);
+      if (!w.every(Number.isFinite)) return [];
+      const before = head.weights.data.slice();
+      head.weights.data.set(w);
+      return [{ group: 'quadrature', detail: `${integrals.length} records`, undo: () => head.weights.data.set(before) }];
+    } finally {
+      tape.reset();
+    }
   }
 
   /** The records whose input has the kind `kind` (an op or function name). */

@@ -92,19 +92,43 @@ function requires(t: TensorLike | null): boolean {
   return t !== null && t.requiresGrad;
 }
 
-export function valueStream(tape: Tape, plan: BatchPlan, inputs: ValueStreamInputs): ValueStreamOutput {
-  const N = plan.nodeCount;
-  const r: (x: number) => number = inputs.precision === 'f32' ? Math.fround : (x) => x;
+/** The value weights in float64, per kind (null for leaf kinds). */
+type StreamWeights = ({ add: Float64Array; units: Float64Array | null } | null)[];
+
+/** The forward pass on the host: values, floatness, the traces backward needs, and the tangent. */
+interface HostPass {
+  v: Float64Array;
+  f: Float64Array | null;
+  traces: (GroupTrace | null)[];
+  weights: StreamWeights;
+  exact: Float64Array | null;
+  /** dv/dx per row for the seeded leaves' x (forward mode), or null */
+  tangent: Float64Array | null;
+}
+
+function readWeights(tape: Tape, inputs: ValueStreamInputs): { weights: StreamWeights; exact: Float64Array | null } {
   const heap = tape.heap.f32;
   const read = (t: TensorLike) => {
     const base = t.ptr >>> 2;
     return Float64Array.from(heap.subarray(base, base + t.size));
   };
   const weights = inputs.kinds.map((k) => (k === null ? null : { add: read(k.add), units: k.units === null ? null : read(k.units) }));
-  const exact = inputs.exact === null ? null : read(inputs.exact);
+  return { weights, exact: inputs.exact === null ? null : read(inputs.exact) };
+}
+
+/**
+ * FORWARD on the host. `seed` (optional, one entry per row): the tangent of the leaves, e.g. 1
+ * on the rows of a variable; every inner row then gets dv/dx = Σ_s (w_s + Σ_j u_j·∂unit_j/∂x_s)·dx_s
+ * (forward-mode, through the same unit jacobians backward uses): the exact slope of the value
+ * stream in that variable.
+ */
+function forwardValues(plan: BatchPlan, inputs: ValueStreamInputs, weights: StreamWeights, exact: Float64Array | null, seed: Float64Array | null): HostPass {
+  const N = plan.nodeCount;
+  const r: (x: number) => number = inputs.precision === 'f32' ? Math.fround : (x) => x;
   const learnedPass = inputs.propagation === 'learned';
   const v = new Float64Array(N);
   const f = exact === null ? null : new Float64Array(N);
+  const tangent = seed === null ? null : new Float64Array(N);
   const traces: (GroupTrace | null)[] = [];
   for (const g of plan.groups) {
     if (g.arity === 0) {
@@ -113,6 +137,7 @@ export function valueStream(tape: Tape, plan: BatchPlan, inputs: ValueStreamInpu
         const bound = !Number.isNaN(x);
         v[g.start + i] = bound ? r(x) : 0;
         if (f) f[g.start + i] = !bound || Number.isInteger(x) ? 0 : 1;
+        if (tangent) tangent[g.start + i] = seed![g.start + i];
       }
       traces.push(null);
       continue;
@@ -145,6 +170,17 @@ export function valueStream(tape: Tape, plan: BatchPlan, inputs: ValueStreamInpu
       }
       const row = g.start + i;
       v[row] = sum;
+      if (tangent) {
+        let dt = 0;
+        for (let s = 0; s < a; s++) {
+          const dx = tangent[g.childRows[i * a + s]];
+          if (dx === 0) continue;
+          let through = w.add[s];
+          for (let j = 0; j < outputs; j++) through += w.units![j] * jac[j * a + s];
+          dt += through * dx;
+        }
+        tangent[row] = dt;
+      }
       const n = nonIntegrality(sum);
       trace.n[i] = n;
       if (f) {
@@ -155,6 +191,24 @@ export function valueStream(tape: Tape, plan: BatchPlan, inputs: ValueStreamInpu
     }
     traces.push(trace);
   }
+  return { v, f, traces, weights, exact, tangent };
+}
+
+/**
+ * The value stream on the host without a tape (no gradient): values and, with `seed`, their
+ * forward-mode tangent (see forwardValues). What iterative heads run between tape passes.
+ */
+export function hostValueStream(tape: Tape, plan: BatchPlan, inputs: ValueStreamInputs, seed: Float64Array | null = null): { values64: Float64Array; tangent64: Float64Array | null } {
+  const { weights, exact } = readWeights(tape, { ...inputs, exact: null });
+  const pass = forwardValues(plan, inputs, weights, exact, seed);
+  return { values64: pass.v, tangent64: pass.tangent };
+}
+
+export function valueStream(tape: Tape, plan: BatchPlan, inputs: ValueStreamInputs): ValueStreamOutput {
+  const N = plan.nodeCount;
+  const { weights, exact } = readWeights(tape, inputs);
+  const learnedPass = inputs.propagation === 'learned';
+  const { v, f, traces } = forwardValues(plan, inputs, weights, exact, null);
 
   const valueParams = inputs.kinds.some((k) => k !== null && (requires(k.add) || requires(k.units)));
   const values = tape.result(N, 1, valueParams);

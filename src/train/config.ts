@@ -113,6 +113,10 @@ export interface ModelConfig {
    * (src/model/valuestream.ts); pair it with `exactness`
    */
   exact: boolean;
+  /** probe points K of the integration head (default 16; 0: none; src/model/heads.ts) */
+  quadraturePoints: number;
+  /** unrolled iterations N of the root head (default 10; 0: none; src/model/heads.ts) */
+  rootSteps: number;
 }
 
 export interface TrainingConfig {
@@ -211,7 +215,7 @@ export const DEFAULT_CONFIG: Readonly<TrainingConfig> = Object.freeze({
   groupLr: null,
   exactness: null,
   freezeGroups: null,
-  model: { hidden: 32, valueScale: 100, binaryUnits: ['product', 'ratio'], exact: false },
+  model: { hidden: 32, valueScale: 100, binaryUnits: ['product', 'ratio'], exact: false, quadraturePoints: 16, rootSteps: 10 },
 }) as TrainingConfig;
 
 /** A config as written in JSON: any field may be left out (its default applies). */
@@ -351,6 +355,8 @@ export function validateConfig(json: unknown): TrainingConfig {
   });
   const exact = model.exact ?? d.model.exact;
   if (typeof exact !== 'boolean') throw new TrainingConfigError('model.exact', `expected true or false, got ${describe(exact)}`);
+  const quadraturePoints = checkNumber('model.quadraturePoints', model.quadraturePoints ?? d.model.quadraturePoints, { min: 0, max: 256, integer: true });
+  const rootSteps = checkNumber('model.rootSteps', model.rootSteps ?? d.model.rootSteps, { min: 0, max: 1000, integer: true });
   const rawGroupLr = get('groupLr');
   let groupLr: Record<string, number> | null = null;
   if (rawGroupLr !== null) {
@@ -389,7 +395,7 @@ export function validateConfig(json: unknown): TrainingConfig {
     groupLr,
     exactness,
     freezeGroups,
-    model: { hidden, valueScale, binaryUnits: [...binaryUnits], exact },
+    model: { hidden, valueScale, binaryUnits: [...binaryUnits], exact, quadraturePoints, rootSteps },
   };
 }
 

@@ -13,7 +13,9 @@
  * vector), `probeFor(records, subgroup)` (the probe records that bear on a sub-group), `gates()`
  * (parameter groups whose rate is 0 for now, e.g. the DagNN's type path until its values are
  * exact; also where it adjusts itself, e.g. per-kind unit bounds) and `probeError(records)` (a
- * tie-breaker for candidates of equal accuracy).
+ * tie-breaker for candidates of equal accuracy), and `refit(records)` (closed-form fits of weights
+ * outside the snapped group, e.g. the DagNN's quadrature weights by robust least squares, run
+ * after the snaps on the same probe records and kept by the same rule).
  * The freeze mask is the state: it travels in the checkpoint, so a resume after a snap is
  * bit-identical.
  */
@@ -36,6 +38,8 @@ export interface ExactModel<R> {
   probeError?(records: readonly R[]): number;
   /** the probe records that bear on a sub-group (e.g. those whose input has the kind); default all */
   probeFor?(records: readonly R[], subgroup: string): R[];
+  /** closed-form fits on the probe records: each names what it fitted and can be undone */
+  refit?(records: readonly R[]): { group: string; detail: string; undo: () => void }[];
   evaluate(records: readonly R[]): ModelMetrics;
 }
 
@@ -145,6 +149,17 @@ export class Exactness<R> {
       }
       before = after;
       events.push({ step, group: name, kept: true, detail: `[${result.record.entries.map((e) => e.snapped).join(', ')}]` });
+    }
+    for (const fit of this.model.refit?.(probe) ?? []) {
+      const after = validate();
+      const fell = Object.keys(after).filter((k) => after[k] < (before[k] ?? 0));
+      if (fell.length > 0) {
+        fit.undo();
+        events.push({ step, group: fit.group, kept: false, detail: `refit reverted: level ${fell.join(', ')} fell` });
+        continue;
+      }
+      before = after;
+      events.push({ step, group: fit.group, kept: true, detail: `refit ${fit.detail}` });
     }
     return events;
   }

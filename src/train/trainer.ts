@@ -231,6 +231,8 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
       hidden: valid.model.hidden,
       valueScale: valid.model.valueScale,
       binaryUnits: valid.model.binaryUnits,
+      quadraturePoints: valid.model.quadraturePoints,
+      rootSteps: valid.model.rootSteps,
       seed: `${valid.seed}/model`,
       loss: { gedWeight: valid.nodeLossWeight, auxWeight: valid.auxLossWeight },
       // the exact value path: float64 value stream, learned exact/float type, bounded units until snapped
@@ -553,7 +555,13 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
     if (!Array.isArray(phases)) throw new CheckpointError('__metadata__.phases', 'expected an array');
     if ((exactness === null) !== (this.exactness === null)) throw new CheckpointError('__metadata__.exactness', exactness === null ? 'is missing: the config has exactness' : 'is set, the config has no exactness');
     try {
-      if (exactness !== null) this.exactness!.loadStateDict(exactness);
+      if (exactness !== null) {
+        this.exactness!.loadStateDict(exactness);
+        // the model's state that follows from the freeze mask (the DagNN's per-kind unit bounds,
+        // lifted for snapped kinds), as the next update would set it: eval and predict on a
+        // resumed trainer compute what the trainer computed
+        this.exactness!.gates(1);
+      }
       this.data.loadStateDict?.(source);
       this.optimizer.loadStateDict({ ...optimizer, state });
       this.scheduler.loadStateDict(scheduler);

@@ -142,7 +142,7 @@ describe('parameter groups', () => {
     expect(new Set(all).size).toBe(all.length);
     expect(new Set(all)).toEqual(new Set(model.parameters()));
     expect(groups.find((g) => g.name === 'units:^')!.params.map((p) => p.name)).toEqual(['^.add', '^.units']);
-    expect(groups.map((g) => g.name).slice(-4)).toEqual(['exact', 'head', 'state', 'decoder']);
+    expect(groups.map((g) => g.name).slice(-6)).toEqual(['exact', 'head', 'state', 'decoder', 'quadrature', 'root']);
     expect(groups.find((g) => g.name === 'decoder')!.params.every((p) => p.name.startsWith('decoder.'))).toBe(true);
   });
 });
