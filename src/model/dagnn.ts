@@ -66,7 +66,8 @@ import { Prng } from '../util/prng';
 import { blockMatrix, reshape, rowMap, writeRows } from './ops';
 import { answersSymbolically, SLOPE, treeGraph, TreeDecoder, type EncoderView } from './decoder';
 import { BINARY_PRIMITIVES, binaryUnits, CAP, UNARY_UNITS, unaryUnits, unitsFor, type BinaryPrimitive } from './units';
-import { floatTypeLogits, nonIntegrality, valueStream, type ValueStreamInputs } from './valuestream';
+import { floatTypeLogits, hostValueStream, nonIntegrality, valueStream, type ValueStreamInputs } from './valuestream';
+import { ValueProbe } from './probe';
 import { IntegrationHead, RootHead, routeOf, type HeadOutput } from './heads';
 import type { RowFunction } from './ops';
 import { buildPlan, exprAndVariable, KIND_ARITY, KIND_NAMES, KIND_NUMBER, KIND_SYMBOL, SYMBOL_ROWS, type BatchPlan, type PlanGroup, type PlanInput } from './plan';
@@ -506,25 +507,6 @@ export class DagNN {
     return { states, nodeValues: stream.values };
   }
 
-  /**
-   * The value stream at each input's operand expression (exprAndVariable) with its variable
-   * bound to 0 and to 1: a k × 2 tensor [v(0), v(1)], from one encoder pass over 2k graphs
-   * (SLOPE answers).
-   */
-  private probe(tape: Tape, inputs: readonly PlanInput[]): Tensor {
-    const parts = inputs.map(exprAndVariable);
-    const bound = (x: number) => inputs.map((input, i) => ({ ...input, bindings: { ...input.bindings, [parts[i].variable]: x } }));
-    const plan = buildPlan([...bound(0), ...bound(1)]);
-    const { nodeValues } = this.encode(tape, plan);
-    const k = inputs.length;
-    const rows = new Int32Array(2 * k);
-    parts.forEach((p, i) => {
-      rows[2 * i] = plan.rowOf[i][p.expr];
-      rows[2 * i + 1] = plan.rowOf[k + i][p.expr];
-    });
-    return reshape(tape, ops.gatherRows(tape, nodeValues, rows), k, 2);
-  }
-
   private numberLeaves(tape: Tape, group: PlanGroup): { h: Tensor; v: Tensor } {
     const n = group.count;
     const features = new Float32Array(n * NUMBER_FEATURES);
@@ -590,12 +572,18 @@ export class DagNN {
   }
 
   /**
-   * f(1) − f(0) of each `derive` input's expression f, from the value stream: one forward
-   * over the inputs with the variable bound to 0 and to 1 (the SLOPE label, ./decoder.ts).
+   * f(1) − f(0) of each `derive` input's expression f, from the value stream: one probe pass
+   * (./probe.ts, value path only, float64) with the variable bound to 0 and to 1 (the SLOPE
+   * label, ./decoder.ts).
    */
   private slopes(tape: Tape, inputs: readonly PlanInput[]): number[] {
-    const v = tape.values(this.probe(tape, inputs));
-    return inputs.map((_, i) => v[2 * i + 1] - v[2 * i]);
+    const parts = inputs.map(exprAndVariable);
+    const k = inputs.length;
+    const probe = new ValueProbe(inputs, parts.map((p) => ({ exprs: [p.expr], variable: p.variable })), 2);
+    probe.bind(Float64Array.from({ length: 2 * k }, (_, p) => (p < k ? 0 : 1)));
+    const { values64 } = hostValueStream(tape, probe.plan, this.streamInputs());
+    const rows = probe.rows(0);
+    return inputs.map((_, i) => values64[rows[k + i]] - values64[rows[i]]);
   }
 
   /**
