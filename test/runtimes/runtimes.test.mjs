@@ -15,7 +15,7 @@ import { assertDistCurrent, packAndInstall, repoRoot, runChromium, runCommandRun
 import { EXPRESSION, TOTAL_STEPS } from './probe.mjs';
 
 /** The size budget, also written in README.md (Runtimes): measured 266 kB / 850 kB / 58 kB at bbbcb38. */
-export const BUDGET = { tarballBytes: 350_000, unpackedBytes: 1_200_000, wasmBytes: 100_000 };
+export const BUDGET = { tarballBytes: 380_000, unpackedBytes: 1_200_000, wasmBytes: 100_000 };
 
 let installed;
 const results = new Map();
