@@ -68,6 +68,7 @@ import { answersSymbolically, SLOPE, treeGraph, TreeDecoder, type EncoderView } 
 import { BINARY_PRIMITIVES, binaryUnits, CAP, UNARY_UNITS, unaryUnits, unitsFor, type BinaryPrimitive } from './units';
 import { floatTypeLogits, hostValueStream, nonIntegrality, valueStream, type ValueStreamInputs } from './valuestream';
 import { ValueProbe } from './probe';
+import { fitNumbers } from './numberfit';
 import { IntegrationHead, RootHead, routeOf, type HeadOutput } from './heads';
 import type { RowFunction } from './ops';
 import { buildPlan, exprAndVariable, KIND_ARITY, KIND_NAMES, KIND_NUMBER, KIND_SYMBOL, SYMBOL_ROWS, type BatchPlan, type PlanGroup, type PlanInput } from './plan';
@@ -121,6 +122,11 @@ export interface DagNNOptions {
   stateGain?: number;
   /** probe points K of the integration head (default 16; 0: `integrate` inputs go to the numeric head; ./heads.ts) */
   quadraturePoints?: number;
+  /**
+   * Level 5: the decoded derivative's coefficients are fitted to the value stream's own slope
+   * at probe points (./numberfit.ts; default true; false keeps the decoder's numbers).
+   */
+  numberFit?: boolean;
   /** unrolled iterations N of the root head (default 10; 0: `solve` inputs go to the numeric head; ./heads.ts) */
   rootSteps?: number;
 }
@@ -203,6 +209,8 @@ export class DagNN {
   /** the task heads (./heads.ts); null when switched off */
   readonly integration: IntegrationHead | null;
   readonly root: RootHead | null;
+  /** see DagNNOptions.numberFit */
+  numberFit: boolean;
 
   constructor(
     readonly backend: Backend,
@@ -269,6 +277,7 @@ export class DagNN {
       attention: options.decoderAttention ?? true,
       gain: this.stateGain,
     });
+    this.numberFit = options.numberFit ?? true;
     const points = options.quadraturePoints ?? 16;
     if (!Number.isInteger(points) || points < 0 || points > 256) throw new ModelOptionError(`DagNN: quadraturePoints must be an integer in [0, 256], got ${points}`);
     this.integration = points === 0 ? null : new IntegrationHead(zeros('quadrature.weights', [points, 1]), zeros('quadrature.type', [2, NUMERIC_TYPES.length]), (p) => this.t(p));
@@ -605,6 +614,10 @@ export class DagNN {
         if (slopes.length > 0) {
           const values = this.slopes(tape, slopes.map((j) => inputs[symbolic[j]]));
           slopes.forEach((j, k) => (trees[j][0].value = values[k]));
+        }
+        if (this.numberFit) {
+          const derive = symbolic.map((g) => inputs[g]);
+          fitNumbers(tape, this.streamInputs(), derive, derive.map(exprAndVariable), trees);
         }
         symbolic.forEach((g, j) => (answers[g] = treeGraph(trees[j])));
       }

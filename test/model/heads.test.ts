@@ -173,3 +173,53 @@ describe('fitQuadrature (robust least squares on probed integrands)', () => {
     expect(numericTarget(records[0]).value).toBe(Number(records[0].result_graph.nodes[0].value));
   });
 });
+
+describe.each(BACKENDS)('number fit of the decoded derivative (level 5) on %s', (backendName) => {
+  it('fits the coefficients of a right-shaped tree to the value stream’s slope, matching mathjs’ derivative, and leaves a wrong shape alone', async () => {
+    const backend = await createBackend(backendName);
+    const net = new DagNN(backend, { hidden: 4, valueStream: 'host', binaryUnits: ['product', 'ratio', 'power'] });
+    setExactArithmetic(net);
+    const { fitNumbers } = await import('../../src/model/numberfit');
+    const { decoderTree } = await import('../../src/model/index');
+    const { MathGraph } = await import('../../src/graph/index');
+    const { exprAndVariable } = await import('../../src/model/index');
+    // f, its derivative's infix for mathjs, and a decoded tree of the right shape with wrong numbers
+    const cases = [
+      { f: '(* (+ 4 x) (* 2 x))', infix: '(4 + x) * 2 * x', decoded: '(+ (* 3 x) 5)' },
+      { f: '(^ (* 2 x) 3)', infix: '(2 * x)^3', decoded: '(* 20 (^ x 2))' },
+      { f: '(/ 3 (* 7 x))', infix: '3 / (7 * x)', decoded: '(/ -3 (* 6 (^ x 2)))' },
+      { f: '(^ x 3)', infix: 'x^3', decoded: '(* 3 x)' }, // wrong shape: no fit
+    ];
+    const inputs = inputsOf(cases.map((c) => `(derive ${c.f} x)`));
+    const trees = cases.map((c) => decoderTree(MathGraph.fromPolish(c.decoded).toJSON(), 'case', false));
+    const tape = new Tape(backend);
+    const fitted = fitNumbers(tape, net.streamInputs(), inputs, inputs.map(exprAndVariable), trees);
+    expect(fitted).toEqual([true, true, true, false]);
+    const { treeGraph } = await import('../../src/model/index');
+    cases.slice(0, 3).forEach((c, i) => {
+      const answer = treeGraph(trees[i]).toPolish();
+      for (const x of [0.3, 1.7, -2.2]) {
+        const mine = math.evaluate(toInfix(answer), { x });
+        expect(mine).toBeCloseTo(math.derivative(c.infix, 'x').evaluate({ x }), 9);
+      }
+    });
+    expect(treeGraph(trees[0]).toPolish()).toBe('(+ (* 4 x) 8)');
+    expect(treeGraph(trees[3]).toPolish()).toBe('(* 3 x)');
+  });
+});
+
+/** Polish → mathjs infix (binary ops only). */
+function toInfix(polish: string): string {
+  const tokens = polish.replace(/\(/g, ' ( ').replace(/\)/g, ' ) ').trim().split(/\s+/);
+  let i = 0;
+  const read = (): string => {
+    const t = tokens[i++];
+    if (t !== '(') return t;
+    const o = tokens[i++];
+    const a = read();
+    const b = read();
+    i++;
+    return `(${a} ${o} ${b})`;
+  };
+  return read();
+}
