@@ -39,8 +39,10 @@
  * tanh(d_parent·W_{k,s} + b); after each output depth every state reads the input through
  * attention over the input's node states; heads give type (5), label (tokens, integers
  * −20…40, OTHER_NUMBER) and value (for OTHER_NUMBER, in signed-log space). Teacher-forced
- * GED loss (identity mapping) + cross-entropy in training; greedy with a node budget
- * (decoderBudget, default 25) at inference. Level-batched by (output depth, parent kind,
+ * GED loss (identity mapping) + cross-entropy in training; at inference a beam (decoderBeam,
+ * default 5; 1 = greedy) with a node budget (decoderBudget, default 25), whose candidates'
+ * coefficients are fitted to the value stream's own slope at probe points, the best-ranked
+ * candidate that matches answering (NUMBER FIT, ./numberfit.ts, a designed bias). Level-batched by (output depth, parent kind,
  * slot): a batch of 64 same-shaped trees costs the kernel calls of one (tested).
  * STATE GAIN. The state path (encoder state weights, all decoder weights) enters forward as
  * stateGain·stored: Adam then moves it like lr·stateGain, the value stream at the full rate.
@@ -127,6 +129,12 @@ export interface DagNNOptions {
    * at probe points (./numberfit.ts; default true; false keeps the decoder's numbers).
    */
   numberFit?: boolean;
+  /**
+   * Level 5: beam width of the tree decoder (default 5; 1 = greedy). With the number fit, the
+   * answer is the best-ranked tree of the beam that matches the value stream's slope at the probe
+   * points (the top one when none does).
+   */
+  decoderBeam?: number;
   /** unrolled iterations N of the root head (default 10; 0: `solve` inputs go to the numeric head; ./heads.ts) */
   rootSteps?: number;
 }
@@ -211,6 +219,8 @@ export class DagNN {
   readonly root: RootHead | null;
   /** see DagNNOptions.numberFit */
   numberFit: boolean;
+  /** see DagNNOptions.decoderBeam */
+  decoderBeam: number;
 
   constructor(
     readonly backend: Backend,
@@ -278,6 +288,8 @@ export class DagNN {
       gain: this.stateGain,
     });
     this.numberFit = options.numberFit ?? true;
+    this.decoderBeam = options.decoderBeam ?? 5;
+    if (!Number.isInteger(this.decoderBeam) || this.decoderBeam < 1 || this.decoderBeam > 64) throw new ModelOptionError(`DagNN: decoderBeam must be an integer in [1, 64], got ${this.decoderBeam}`);
     const points = options.quadraturePoints ?? 16;
     if (!Number.isInteger(points) || points < 0 || points > 256) throw new ModelOptionError(`DagNN: quadraturePoints must be an integer in [0, 256], got ${points}`);
     this.integration = points === 0 ? null : new IntegrationHead(zeros('quadrature.weights', [points, 1]), zeros('quadrature.type', [2, NUMERIC_TYPES.length]), (p) => this.t(p));
@@ -609,16 +621,31 @@ export class DagNN {
       const answers = this.decodeNumeric(tape, out).map(numericGraph);
       const symbolic = inputs.flatMap((input, g) => (answersSymbolically(input) ? [g] : []));
       if (symbolic.length > 0) {
-        const trees = this.decoder.greedy(tape, encoderView(out, symbolic), this.decoderBudget);
-        const slopes = symbolic.flatMap((g, j) => (trees[j][0].label === SLOPE ? [j] : []));
-        if (slopes.length > 0) {
-          const values = this.slopes(tape, slopes.map((j) => inputs[symbolic[j]]));
-          slopes.forEach((j, k) => (trees[j][0].value = values[k]));
+        const view = encoderView(out, symbolic);
+        const beams = this.decoderBeam > 1 ? this.decoder.beam(tape, view, this.decoderBudget, this.decoderBeam) : this.decoder.greedy(tape, view, this.decoderBudget).map((t) => [t]);
+        // rank by rank, for the inputs not yet verified: SLOPE values, then the number fit; an
+        // input's answer is its best-ranked candidate that matches the slope, else its top one
+        const chosen = beams.map((list) => list[0]);
+        const open = new Set(symbolic.keys());
+        for (let rank = 0; rank < this.decoderBeam && open.size > 0; rank++) {
+          const batch = [...open].filter((j) => rank < beams[j].length);
+          if (batch.length === 0) break;
+          const trees = batch.map((j) => beams[j][rank]);
+          const slopes = batch.flatMap((j, k) => (trees[k][0].label === SLOPE ? [k] : []));
+          if (slopes.length > 0) {
+            const values = this.slopes(tape, slopes.map((k) => inputs[symbolic[batch[k]]]));
+            slopes.forEach((k, m) => (trees[k][0].value = values[m]));
+          }
+          if (!this.numberFit) break;
+          const derive = batch.map((j) => inputs[symbolic[j]]);
+          const verified = fitNumbers(tape, this.streamInputs(), derive, derive.map(exprAndVariable), trees);
+          batch.forEach((j, k) => {
+            if (!verified[k]) return;
+            chosen[j] = trees[k];
+            open.delete(j);
+          });
         }
-        if (this.numberFit) {
-          const derive = symbolic.map((g) => inputs[g]);
-          fitNumbers(tape, this.streamInputs(), derive, derive.map(exprAndVariable), trees);
-        }
+        const trees = chosen;
         symbolic.forEach((g, j) => (answers[g] = treeGraph(trees[j])));
       }
       return answers;

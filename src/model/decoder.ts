@@ -33,7 +33,11 @@
  *
  * INFERENCE: greedy, depth by depth, batched like training; a node takes an operator or
  * function label only while the graph's node budget can hold its children (otherwise its
- * best leaf label), so every decoded tree is complete and has ≤ budget nodes.
+ * best leaf label), so every decoded tree is complete and has ≤ budget nodes. Or beam search
+ * (TreeDecoder.beam): node by node, breadth-first, every beam entry of every input in one
+ * batched step, candidates scored log p(type) + log p(label | type), finished trees ranked by
+ * length-normalised log-probability; DagNN.predictBatch then answers with the best-ranked tree
+ * whose coefficients fit the value stream's slope (./numberfit.ts).
  */
 import { ops, type Parameter, type Tape, type Tensor, type TensorLike } from '../autograd/index';
 import { ELEMENTARY_FNS, float, fn, int, op, sym, type Expr, type FnName, type OpName } from '../engine/index';
@@ -390,6 +394,109 @@ export class TreeDecoder {
     }
     return trees;
   }
+
+  /**
+   * Beam search: `width` trees per root row, node by node in breadth-first order, every beam
+   * entry of every input advanced in one batched step (the states of one step grouped by
+   * (parent kind, slot) as in greedy). A node's candidates are (type, label) pairs scored
+   * log p(type) + log p(label | type) (the label softmax restricted to the type's classes);
+   * an inner label only while the budget holds its children. Finished trees are ranked by
+   * their log-probability divided by their node count (length-normalised); returns them best
+   * first, at most `width` per input.
+   */
+  beam(tape: Tape, encoder: EncoderView, budget: number, width: number): DecoderNode[][][] {
+    const rootRows = encoder.rootRows;
+    const B = rootRows.length;
+    const D = blockMatrix(tape, B * width * budget, this.hidden);
+    let live: Hypothesis[] = Array.from(rootRows, (_, j) => ({ tree: j, nodes: [], rows: [], pending: [{ parent: -1, parentKind: -1, slot: 0 }], score: 0, committed: 1 }));
+    const finished: Hypothesis[][] = Array.from(rootRows, () => []);
+    let row = 0;
+    while (live.length > 0) {
+      const start = row;
+      const frontier = live.map((h) => {
+        const p = h.pending[0];
+        return { tree: h.tree, parentKind: p.parentKind, slot: p.slot, source: p.parent < 0 ? rootRows[h.tree] : h.rows[p.parent], h };
+      });
+      const { ordered, groups } = groupDepth(frontier, row);
+      row += ordered.length;
+      this.depthStates(tape, D, encoder, groups, start, ordered.map((m) => m.tree));
+      const heads = this.heads(tape, ops.sliceRows(tape, D, start, ordered.length));
+      const typeLogits = tape.values(heads.typeLogits);
+      const labelLogits = tape.values(heads.labelLogits);
+      const values = tape.values(heads.values);
+      const children: Hypothesis[][] = Array.from(rootRows, () => []);
+      ordered.forEach((m, i) => {
+        const h = m.h;
+        const p = h.pending[0];
+        const types = logSoftmaxOver(typeLogits, i * OUTPUT_TYPES, [0, 1, 2, 3, 4]);
+        const candidates: { type: number; label: number; score: number }[] = [];
+        for (let t = 0; t < OUTPUT_TYPES; t++) {
+          const classes = p.parent < 0 ? CLASSES_OF_TYPE[t] : CLASSES_OF_TYPE[t].filter((c) => c !== SLOPE);
+          const labels = logSoftmaxOver(labelLogits, i * LABEL_CLASSES, classes);
+          classes.forEach((label, c) => {
+            const arity = t === TYPE_CODE.op || t === TYPE_CODE.fn ? KIND_ARITY[KIND_OF.get(TOKEN_VOCABULARY[label])!] : 0;
+            if (h.committed + arity <= budget) candidates.push({ type: t, label, score: h.score + types[t] + labels[c] });
+          });
+        }
+        candidates.sort((a, b) => b.score - a.score);
+        for (const c of candidates.slice(0, width)) {
+          const index = h.nodes.length;
+          const nodes = [...h.nodes.map((n) => ({ ...n, children: [...n.children] })), { type: c.type, label: c.label, value: signedExp(values[i]), children: [] as number[] }];
+          if (p.parent >= 0) nodes[p.parent].children[p.slot] = index;
+          const pending = h.pending.slice(1);
+          let committed = h.committed;
+          if (c.type === TYPE_CODE.op || c.type === TYPE_CODE.fn) {
+            const kind = KIND_OF.get(TOKEN_VOCABULARY[c.label])!;
+            for (let s = 0; s < KIND_ARITY[kind]; s++) pending.push({ parent: index, parentKind: kind, slot: s });
+            committed += KIND_ARITY[kind];
+          }
+          children[h.tree].push({ tree: h.tree, nodes, rows: [...h.rows, start + i], pending, score: c.score, committed });
+        }
+      });
+      live = [];
+      children.forEach((list, j) => {
+        list.sort((a, b) => b.score - a.score);
+        for (const h of list.slice(0, width)) (h.pending.length === 0 ? finished[j] : live).push(h);
+      });
+      // an input stops once `width` trees are finished and no live one can beat the worst of them
+      live = live.filter((h) => finished[h.tree].length < width || h.score > Math.min(...finished[h.tree].map((f) => f.score)));
+    }
+    // best first; two derivations of the same tree (an int label and OTHER_NUMBER rounding to it) count once
+    return finished.map((list) => {
+      const seen = new Set<string>();
+      return list
+        .sort((a, b) => b.score / b.nodes.length - a.score / a.nodes.length)
+        .filter((h) => {
+          const key = treeGraph(h.nodes).toPolish();
+          if (seen.has(key)) return false;
+          seen.add(key);
+          return true;
+        })
+        .slice(0, width)
+        .map((h) => h.nodes);
+    });
+  }
+}
+
+/** One partial tree of a beam: its nodes, the nodes still to decode (breadth-first), its log-probability. */
+interface Hypothesis {
+  tree: number;
+  nodes: DecoderNode[];
+  /** D row of each node's state */
+  rows: number[];
+  pending: { parent: number; parentKind: number; slot: number }[];
+  score: number;
+  committed: number;
+}
+
+/** log-softmax of logits[offset + c] over the classes `classes` */
+function logSoftmaxOver(logits: Float32Array, offset: number, classes: readonly number[]): Float64Array {
+  let max = -Infinity;
+  for (const c of classes) max = Math.max(max, logits[offset + c]);
+  let sum = 0;
+  for (const c of classes) sum += Math.exp(logits[offset + c] - max);
+  const lse = max + Math.log(sum);
+  return Float64Array.from(classes, (c) => logits[offset + c] - lse);
 }
 
 /**

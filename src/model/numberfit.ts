@@ -107,14 +107,15 @@ function solveSmall(A: Float64Array, b: Float64Array, C: number): Float64Array |
 
 /**
  * Fits the coefficients of `trees[i]` (decoded answers of the `derive` inputs `inputs[i]`,
- * whose expression is node `exprs[i]`) in place; returns which trees were refitted.
+ * whose expression is node `targets[i].expr`) in place; returns which trees match the slope at
+ * every probe point (as decoded or after the fit): the beam's verification (DagNN.predictBatch).
  */
 export function fitNumbers(tape: Tape, stream: ValueStreamInputs, inputs: readonly PlanInput[], targets: readonly { expr: number; variable: string }[], trees: DecoderNode[][]): boolean[] {
   const fitted = trees.map(() => false);
   const P = FIT_POINTS.length;
   const chosen = trees.flatMap((tree, i) => {
     const c = coefficients(tree);
-    return c.length > 0 && c.length <= MAX_COEFFICIENTS && targets[i].variable === 'x' ? [i] : [];
+    return c.length <= MAX_COEFFICIENTS && targets[i].variable === 'x' ? [i] : [];
   });
   if (chosen.length === 0) return fitted;
   // f′(x_k) of every chosen input
@@ -155,8 +156,9 @@ export function fitNumbers(tape: Tape, stream: ValueStreamInputs, inputs: readon
   const fit = (start: Float64Array[], free: number[][]): Float64Array[] => {
     const cs = start.map((c) => c.slice());
     const C = Math.max(...free.map((f) => f.length));
-    for (let iteration = 0; iteration < 12; iteration++) {
+    for (let iteration = 0; iteration < 8; iteration++) {
       const { v } = evaluate(cs, null);
+      let moved = false;
       const J = free.map((f) => new Float64Array(P * f.length));
       for (let m = 0; m < C; m++) {
         const { t } = evaluate(cs, (j) => (m < free[j].length ? free[j][m] : -1));
@@ -180,14 +182,21 @@ export function fitNumbers(tape: Tape, stream: ValueStreamInputs, inputs: readon
         for (let a = 0; a < n; a++) A[a * n + a] *= 1 + 1e-9;
         const step = solveSmall(A, g, n);
         if (step === null || !step.every(Number.isFinite)) continue;
-        free[j].forEach((m, a) => (cs[j][m] += step[a]));
+        free[j].forEach((m, a) => {
+          cs[j][m] += step[a];
+          if (Math.abs(step[a]) > 1e-12 * (1 + Math.abs(cs[j][m]))) moved = true;
+        });
       }
+      if (!moved) break;
     }
     return cs;
   };
 
   const decoded = trees2.map((t, j) => Float64Array.from(coeffs[j], (node) => numberOf(t[node])));
   const accepted: (Float64Array | null)[] = trees2.map(() => null);
+  // a tree that already matches as decoded (a shape without coefficients included)
+  const asDecoded = evaluate(decoded, null).v;
+  for (let j = 0; j < B; j++) if (matches(j, asDecoded)) accepted[j] = decoded[j];
   // every coefficient together, then each alone
   const attempts: number[][][] = [coeffs.map((c) => c.map((_, m) => m))];
   for (let m = 0; m < MAX_COEFFICIENTS; m++) attempts.push(coeffs.map((c) => (m < c.length ? [m] : [])));

@@ -122,7 +122,7 @@ function readWeights(tape: Tape, inputs: ValueStreamInputs): { weights: StreamWe
  * (forward-mode, through the same unit jacobians backward uses): the exact slope of the value
  * stream in that variable.
  */
-function forwardValues(plan: BatchPlan, inputs: ValueStreamInputs, weights: StreamWeights, exact: Float64Array | null, seed: Float64Array | null): HostPass {
+function forwardValues(plan: BatchPlan, inputs: ValueStreamInputs, weights: StreamWeights, exact: Float64Array | null, seed: Float64Array | null, keepTraces = true): HostPass {
   const N = plan.nodeCount;
   const r: (x: number) => number = inputs.precision === 'f32' ? Math.fround : (x) => x;
   const learnedPass = inputs.propagation === 'learned';
@@ -146,7 +146,8 @@ function forwardValues(plan: BatchPlan, inputs: ValueStreamInputs, weights: Stre
     const w = weights[g.kind]!;
     const a = g.arity;
     const outputs = kind.unitFn === null || w.units === null ? 0 : kind.unitFn.outputs;
-    const trace: GroupTrace = { xs: new Float64Array(g.count * a), ys: new Float64Array(g.count * outputs), js: new Float64Array(g.count * outputs * a), n: new Float64Array(g.count) };
+    // without backward (keepTraces false) nothing is kept: one row's scratch only
+    const trace: GroupTrace = keepTraces ? { xs: new Float64Array(g.count * a), ys: new Float64Array(g.count * outputs), js: new Float64Array(g.count * outputs * a), n: new Float64Array(g.count) } : { xs: new Float64Array(0), ys: new Float64Array(0), js: new Float64Array(0), n: new Float64Array(0) };
     const x = new Float64Array(a);
     const y = new Float64Array(outputs);
     const jac = new Float64Array(outputs * a);
@@ -158,15 +159,17 @@ function forwardValues(plan: BatchPlan, inputs: ValueStreamInputs, weights: Stre
         x[s] = v[g.childRows[i * a + s]];
         sum = r(sum + r(w.add[s] * x[s]));
       }
-      trace.xs.set(x, i * a);
+      if (keepTraces) trace.xs.set(x, i * a);
       if (outputs > 0) {
         kind.unitFn!.evaluate(x, y, jac);
         for (let j = 0; j < outputs; j++) {
           y[j] = r(y[j]);
           sum = r(sum + r(w.units![j] * y[j]));
         }
-        trace.ys.set(y, i * outputs);
-        trace.js.set(jac, i * outputs * a);
+        if (keepTraces) {
+          trace.ys.set(y, i * outputs);
+          trace.js.set(jac, i * outputs * a);
+        }
       }
       const row = g.start + i;
       v[row] = sum;
@@ -181,15 +184,15 @@ function forwardValues(plan: BatchPlan, inputs: ValueStreamInputs, weights: Stre
         }
         tangent[row] = dt;
       }
-      const n = nonIntegrality(sum);
-      trace.n[i] = n;
       if (f) {
+        const n = nonIntegrality(sum);
+        if (keepTraces) trace.n[i] = n;
         let keep = 1;
         for (let s = 0; s < a; s++) keep *= 1 - q * f[g.childRows[i * a + s]];
         f[row] = 1 - keep * (1 - p * n);
       }
     }
-    traces.push(trace);
+    traces.push(keepTraces ? trace : null);
   }
   return { v, f, traces, weights, exact, tangent };
 }
@@ -200,7 +203,7 @@ function forwardValues(plan: BatchPlan, inputs: ValueStreamInputs, weights: Stre
  */
 export function hostValueStream(tape: Tape, plan: BatchPlan, inputs: ValueStreamInputs, seed: Float64Array | null = null): { values64: Float64Array; tangent64: Float64Array | null } {
   const { weights, exact } = readWeights(tape, { ...inputs, exact: null });
-  const pass = forwardValues(plan, inputs, weights, exact, seed);
+  const pass = forwardValues(plan, inputs, weights, exact, seed, false);
   return { values64: pass.v, tangent64: pass.tangent };
 }
 

@@ -117,6 +117,8 @@ export interface ModelConfig {
   quadraturePoints: number;
   /** unrolled iterations N of the root head (default 10; 0: none; src/model/heads.ts) */
   rootSteps: number;
+  /** beam width of the level-5 tree decoder (default 5; 1: greedy; src/model/decoder.ts) */
+  decoderBeam: number;
 }
 
 export interface TrainingConfig {
@@ -215,7 +217,7 @@ export const DEFAULT_CONFIG: Readonly<TrainingConfig> = Object.freeze({
   groupLr: null,
   exactness: null,
   freezeGroups: null,
-  model: { hidden: 32, valueScale: 100, binaryUnits: ['product', 'ratio'], exact: false, quadraturePoints: 16, rootSteps: 10 },
+  model: { hidden: 32, valueScale: 100, binaryUnits: ['product', 'ratio'], exact: false, quadraturePoints: 16, rootSteps: 10, decoderBeam: 5 },
 }) as TrainingConfig;
 
 /** A config as written in JSON: any field may be left out (its default applies). */
@@ -357,6 +359,7 @@ export function validateConfig(json: unknown): TrainingConfig {
   if (typeof exact !== 'boolean') throw new TrainingConfigError('model.exact', `expected true or false, got ${describe(exact)}`);
   const quadraturePoints = checkNumber('model.quadraturePoints', model.quadraturePoints ?? d.model.quadraturePoints, { min: 0, max: 256, integer: true });
   const rootSteps = checkNumber('model.rootSteps', model.rootSteps ?? d.model.rootSteps, { min: 0, max: 1000, integer: true });
+  const decoderBeam = checkNumber('model.decoderBeam', model.decoderBeam ?? d.model.decoderBeam, { min: 1, max: 64, integer: true });
   const rawGroupLr = get('groupLr');
   let groupLr: Record<string, number> | null = null;
   if (rawGroupLr !== null) {
@@ -395,7 +398,7 @@ export function validateConfig(json: unknown): TrainingConfig {
     groupLr,
     exactness,
     freezeGroups,
-    model: { hidden, valueScale, binaryUnits: [...binaryUnits], exact, quadraturePoints, rootSteps },
+    model: { hidden, valueScale, binaryUnits: [...binaryUnits], exact, quadraturePoints, rootSteps, decoderBeam },
   };
 }
 

@@ -233,6 +233,7 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
       binaryUnits: valid.model.binaryUnits,
       quadraturePoints: valid.model.quadraturePoints,
       rootSteps: valid.model.rootSteps,
+      decoderBeam: valid.model.decoderBeam,
       seed: `${valid.seed}/model`,
       loss: { gedWeight: valid.nodeLossWeight, auxWeight: valid.auxLossWeight },
       // the exact value path: float64 value stream, learned exact/float type, bounded units until snapped

@@ -3,7 +3,8 @@ import { gradCheck, Tape, type TensorLike } from '../../src/autograd/index';
 import { createBackend, type Backend } from '../../src/backend/index';
 import { DataGenerator, type DatasetRecord } from '../../src/data/index';
 import { MathGraph, TOKEN_VOCABULARY } from '../../src/graph/index';
-import { answersSymbolically, DagNN, decoderTree, DecoderTargetError, INT_MAX, INT_MIN, OTHER_NUMBER, SLOPE, recordsLoss, TargetError, treeGraph } from '../../src/model/index';
+import { answersSymbolically, buildPlan, DagNN, decoderTree, DecoderTargetError, INT_MAX, INT_MIN, OTHER_NUMBER, SLOPE, recordsLoss, TargetError, treeGraph } from '../../src/model/index';
+import { encoderView } from '../../src/model/dagnn';
 import { Adam } from '../../src/optim/index';
 import { BACKENDS, countingBackend } from './helpers';
 
@@ -137,9 +138,9 @@ describe.each(BACKENDS)('tree decoder on %s', (backendName) => {
     expect(calls(many)).toBe(calls([one]));
   });
 
-  it('greedy decoding gives complete trees within the node budget, the same alone and in a mixed batch', () => {
-    for (const budget of [1, 3, 7]) {
-      const model = new DagNN(backend, { hidden: 8, seed: `greedy-${budget}`, decoderBudget: budget });
+  it('greedy and beam decoding give complete trees within the node budget, the same alone and in a mixed batch', () => {
+    for (const [budget, beam] of [[1, 1], [3, 1], [7, 1], [3, 5], [7, 5]]) {
+      const model = new DagNN(backend, { hidden: 8, seed: `greedy-${budget}`, decoderBudget: budget, decoderBeam: beam });
       const inputs = TINY.map((r) => ({ graph: MathGraph.fromJSON(r.graph), bindings: r.bindings }));
       const batch = model.predictBatch(inputs);
       batch.forEach((g, i) => {
@@ -149,6 +150,31 @@ describe.each(BACKENDS)('tree decoder on %s', (backendName) => {
         expect(model.predictBatch([inputs[i]])[0].toJSON()).toEqual(g.toJSON());
       });
     }
+  });
+});
+
+describe.each(BACKENDS)('beam search on %s', (backendName) => {
+  it('returns up to `width` distinct complete trees per input, complete and within the node budget', async () => {
+    const backend = await createBackend(backendName);
+    const model = new DagNN(backend, { hidden: 8, seed: 'beam', decoderBudget: 9 });
+    const inputs = new DataGenerator({ seed: 4 }).take(5, 6).map((r) => ({ graph: MathGraph.fromJSON(r.graph), bindings: r.bindings }));
+    const tape = new Tape(backend);
+    const out = model.forward(tape, buildPlan(inputs));
+    const view = encoderView(out, inputs.map((_, g) => g));
+    const beams = model.decoder.beam(tape, view, 9, 4);
+    expect(beams).toHaveLength(inputs.length);
+    for (const list of beams) {
+      expect(list.length).toBeGreaterThan(0);
+      expect(list.length).toBeLessThanOrEqual(4);
+      const printed = list.map((t) => treeGraph(t).toPolish());
+      expect(new Set(printed).size).toBe(printed.length);
+      for (const t of list) {
+        expect(t.length).toBeLessThanOrEqual(9);
+        const g = treeGraph(t);
+        expect(MathGraph.fromPolish(g.toPolish()).toJSON()).toEqual(g.toJSON());
+      }
+    }
+    tape.reset();
   });
 });
 

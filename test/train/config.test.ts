@@ -39,7 +39,7 @@ describe('validateConfig', () => {
     expect(c.levels).toEqual([2, 7]);
     expect(c.optimizer).toEqual({ name: 'sgd', momentum: 0.9, nesterov: true });
     expect(c.maxGradNorm).toBeNull();
-    expect(c.model).toEqual({ hidden: 8, valueScale: 100, binaryUnits: ['product', 'ratio'], exact: false, quadraturePoints: 16, rootSteps: 10 });
+    expect(c.model).toEqual({ hidden: 8, valueScale: 100, binaryUnits: ['product', 'ratio'], exact: false, quadraturePoints: 16, rootSteps: 10, decoderBeam: 5 });
   });
 
   it('names the field of every bad value', () => {
