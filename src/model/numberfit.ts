@@ -13,7 +13,8 @@
  * labels keep). Levenberg–Marquardt from the decoder's own numbers (the Jacobian ∂T/∂c_j by
  * forward mode, one seeded pass per coefficient), then int-typed numbers rounded, float-typed
  * to 3 decimals; the fit is kept only if the rounded tree still matches f′ at every probe point
- * (relative 1e-6). When the coefficients are not identifiable together (−1/(2x²) against
+ * (relative 1e-6) and no coefficient vanished or changed sign (sameShape). When the
+ * coefficients are not identifiable together (−1/(2x²) against
  * −1/(8x²): numerator and denominator trade off), each coefficient is tried alone, the others
  * as decoded. A tree whose fit fails keeps the decoder's numbers.
  */
@@ -80,6 +81,27 @@ class TreeProbe {
       s.group.leafValues[s.local] = value;
     }
   }
+}
+
+/**
+ * The fit may only change magnitudes: a coefficient that vanishes or changes sign makes a
+ * different tree than the decoder chose ((+ (* 8 x) -12) is the shape (- (* 8 x) 12) decoded
+ * wrongly; a term times 0 is a term that is not there), so such a fit is refused and the beam
+ * moves on to its next candidate. Free: a one-node answer and a SLOPE number (its value is a
+ * probe, not a decoder choice: f(1) − f(0) is wrong where f is singular at 0, e.g. (/ (* 4 x) x)).
+ * Measured: docs/experiments.md.
+ */
+function sameShape(decoded: Float64Array, fitted: Float64Array, free: readonly boolean[]): boolean {
+  for (let m = 0; m < decoded.length; m++) {
+    if (fitted[m] === decoded[m] || free[m]) continue;
+    if (fitted[m] === 0 || Math.sign(fitted[m]) !== Math.sign(decoded[m])) return false;
+  }
+  return true;
+}
+
+function gcd(a: number, b: number): number {
+  while (b > 0) [a, b] = [b, a % b];
+  return a;
 }
 
 /** Solves the C × C system A·x = b (Gaussian elimination, partial pivoting); null when singular. */
@@ -193,6 +215,7 @@ export function fitNumbers(tape: Tape, stream: ValueStreamInputs, inputs: readon
   };
 
   const decoded = trees2.map((t, j) => Float64Array.from(coeffs[j], (node) => numberOf(t[node])));
+  const signFree = trees2.map((t, j) => coeffs[j].map((node) => t.length === 1 || t[node].label > OTHER_NUMBER));
   const accepted: (Float64Array | null)[] = trees2.map(() => null);
   // a tree that already matches as decoded (a shape without coefficients included)
   const asDecoded = evaluate(decoded, null).v;
@@ -205,7 +228,23 @@ export function fitNumbers(tape: Tape, stream: ValueStreamInputs, inputs: readon
     if (active.every((f) => f.length === 0)) break;
     const result = fit(decoded, active).map((cs, j) => rounded(j, cs));
     const { v } = evaluate(result.map((cs, j) => (accepted[j] ?? cs)), null);
-    for (let j = 0; j < B; j++) if (accepted[j] === null && active[j].length > 0 && result[j].every(Number.isFinite) && matches(j, v)) accepted[j] = result[j];
+    for (let j = 0; j < B; j++) if (accepted[j] === null && active[j].length > 0 && result[j].every(Number.isFinite) && sameShape(decoded[j], result[j], signFree[j]) && matches(j, v)) accepted[j] = result[j];
+  }
+  // the smallest integers that fit: a joint fit lands anywhere on the ray of a ratio
+  // (−92/(69x³) for −4/(3x³)); all integer coefficients divided by their common factor, kept if
+  // the tree still matches
+  const reduced = accepted.map((cs, j) => {
+    if (cs === null) return null;
+    const ints = coeffs[j].map((node, m) => (trees2[j][node].type === TYPE_CODE.int ? Math.abs(cs[m]) : 0)).filter((c) => c > 0);
+    if (ints.length < 2) return null;
+    const g = ints.reduce(gcd);
+    return g > 1 ? Float64Array.from(cs, (c, m) => (trees2[j][coeffs[j][m]].type === TYPE_CODE.int ? c / g : c)) : null;
+  });
+  if (reduced.some((r) => r !== null)) {
+    const { v } = evaluate(reduced.map((r, j) => r ?? accepted[j] ?? decoded[j]), null);
+    reduced.forEach((r, j) => {
+      if (r !== null && r.every(Number.isInteger) && matches(j, v)) accepted[j] = r;
+    });
   }
   accepted.forEach((cs, j) => {
     if (cs === null) return;
