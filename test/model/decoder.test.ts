@@ -175,6 +175,10 @@ describe.each(BACKENDS)('beam search on %s', (backendName) => {
       }
     }
     tape.reset();
+    // wasm/js parity of the whole level-5 answer path (beam, SLOPE, number fit) for the same weights
+    const twin = new DagNN(await createBackend(backendName === 'js' ? 'wasm' : 'js'), { hidden: 8, seed: 'other', decoderBudget: 9 });
+    twin.loadStateDict(model.stateDict());
+    expect(twin.predictBatch(inputs).map((g) => g.toPolish())).toEqual(model.predictBatch(inputs).map((g) => g.toPolish()));
   });
 });
 
