@@ -58,7 +58,7 @@ const config = {
   // the best weights by the mean validation accuracy over the levels: while levels 6 and 7 sit
   // near 0, the minimum would be decided by their noise
   selectBy: 'mean-accuracy',
-  model: { hidden: 32, binaryUnits: ['product', 'ratio', 'power'], exact: true },
+  model: { hidden: 48, binaryUnits: ['product', 'ratio', 'power'], exact: true },
   // level 6's integrals of polynomials spike the loss of single updates past 1e6 (clipped, and
   // the run recovers): stop only on losses that no recovery follows
   divergence: { maxLoss: 1e12, maxGradNorm: null, maxSkipped: 10 },
