@@ -58,6 +58,7 @@ const config = {
   // the best weights by the mean validation accuracy over the levels: while levels 6 and 7 sit
   // near 0, the minimum would be decided by their noise
   selectBy: 'mean-accuracy',
+  // 48 wide: level 5's decoder gains 1–3 points over 32 (docs/experiments.md); levels 1–4, 6, 7 read the value stream
   model: { hidden: 48, binaryUnits: ['product', 'ratio', 'power'], exact: true },
   // level 6's integrals of polynomials spike the loss of single updates past 1e6 (clipped, and
   // the run recovers): stop only on losses that no recovery follows
