@@ -55,8 +55,8 @@ const config = {
   // (with 200, one record is half a point)
   evalSize: 500,
   testSize: 500,
-  // the best weights by the mean validation accuracy over the levels: while levels 6 and 7 sit
-  // near 0, the minimum would be decided by their noise
+  // the best weights by the mean validation accuracy over the levels: the minimum would follow
+  // level 5 alone (the lowest) and ignore what the others lose
   selectBy: 'mean-accuracy',
   // 48 wide: level 5's decoder gains 1–3 points over 32 (docs/experiments.md); levels 1–4, 6, 7 read the value stream
   model: { hidden: 48, binaryUnits: ['product', 'ratio', 'power'], exact: true },

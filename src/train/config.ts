@@ -13,11 +13,9 @@ import { MAX_HIDDEN, MAX_RECORDS_PER_PASS, MAX_STEPS } from './bounds';
 import { checkDivergence, DEFAULT_DIVERGENCE, type DivergenceConfig } from './divergence';
 
 /** A bad configuration value; `field` is its path in the config (e.g. `optimizer.betas[1]`). */
-export class TrainingConfigError extends GraphemeError {
-  constructor(readonly field: string, readonly reason: string) {
-    super(`${field}: ${reason}`);
-  }
-}
+// its own module so that ./divergence.ts can throw it without importing this file back
+import { TrainingConfigError } from './config-error';
+export { TrainingConfigError };
 
 export const OPTIMIZER_NAMES = ['adam', 'adamw', 'sgd', 'rmsprop', 'adagrad'] as const;
 export type OptimizerName = (typeof OPTIMIZER_NAMES)[number];

@@ -14,7 +14,7 @@
  * The state at the stop is the diverged one: the CLI keeps the last checkpoint it wrote (a
  * fresh run writes one before its first update) instead of writing these weights.
  */
-import { TrainingConfigError } from './config';
+import { TrainingConfigError } from './config-error';
 import { MAX_STEPS } from './bounds';
 
 export interface DivergenceConfig {
