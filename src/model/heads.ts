@@ -39,25 +39,24 @@ import { hostValueStream, valueStream, type ValueStreamInputs } from './valuestr
 /** Which head answers an input: by its root token (and, for solve, an equation as child 0). */
 export type Route = 'integrate' | 'solve' | null;
 
-function compactOf(graph: MathGraph | CompactGraph): CompactGraph {
-  return graph instanceof MathGraph ? graph.toArrays() : graph;
-}
-
 function childrenOf(c: CompactGraph, id: number): number[] {
   const out: number[] = [];
   for (let k = c.childStart[id]; k < c.childStart[id + 1]; k++) out.push(c.childIndex[k]);
   return out;
 }
 
-/** The head that answers `input`, and the node ids it reads. */
+/** The head that answers `input`, and the node ids it reads (no copy of the graph: it runs on every forward). */
 export function routeOf(input: PlanInput): { route: Route; exprs: number[]; variable: string } {
-  const c = compactOf(input.graph);
+  const g = input.graph;
   const root = input.root ?? 0;
-  const label = c.labels[root];
-  const kids = childrenOf(c, root);
-  if (label === 'integrate' && kids.length === 4) return { route: 'integrate', exprs: [kids[0], kids[2], kids[3]], variable: c.labels[kids[1]] };
-  if (label === 'solve' && kids.length === 2 && c.labels[kids[0]] === '=' && childrenOf(c, kids[0]).length === 2) {
-    return { route: 'solve', exprs: childrenOf(c, kids[0]), variable: c.labels[kids[1]] };
+  const label = (id: number) => (g instanceof MathGraph ? String(g.values[id]) : g.labels[id]);
+  const kidsOf = (id: number) => (g instanceof MathGraph ? g.children[id] : childrenOf(g, id));
+  const rootLabel = label(root);
+  if (rootLabel !== 'integrate' && rootLabel !== 'solve') return { route: null, exprs: [], variable: '' };
+  const kids = kidsOf(root);
+  if (rootLabel === 'integrate' && kids.length === 4) return { route: 'integrate', exprs: [kids[0], kids[2], kids[3]], variable: label(kids[1]) };
+  if (rootLabel === 'solve' && kids.length === 2 && label(kids[0]) === '=' && kidsOf(kids[0]).length === 2) {
+    return { route: 'solve', exprs: [...kidsOf(kids[0])], variable: label(kids[1]) };
   }
   return { route: null, exprs: [], variable: '' };
 }
