@@ -22,32 +22,28 @@
  *                   domain-guarded), mixed with learned per-kind weights u_{k,j}
  *                   (× learns u = [1, 0] and w = 0, ÷ learns u = [0, 1], …)
  * All weights start neutral (small random: w ~ N(0, 0.1²), u ~ N(0, 0.01²)) and are learned
- * from the loss; nothing assigns a primitive to a kind. The units are SUMMED, linear in
- * the weights for fixed child values, so each kind's top-level regression is convex (a gate
- * or a softmax over units was measured stuck: docs/experiments.md).
- * The primitives run on the host (./ops.ts rowMap), all hidden-wide work in kernels.
+ * from the loss; nothing assigns a primitive to a kind. The units are SUMMED, linear in the
+ * weights for fixed child values, so each kind's top-level regression is convex. The
+ * primitives run on the host (./ops.ts rowMap), all hidden-wide work in kernels.
  *
- * NUMERIC HEAD. On the root: type logits over {int, float} and the value = the root's v.
- * The type head reads, by default, the root value's distance to an integer (typeHead
- * option); decoding: int → round(v), float → v rounded to 3 decimals (DESIGN evaluation
- * protocol), as a one-node MathGraph.
+ * NUMERIC HEAD. On the root: type logits over {int, float} and the value = the root's v
+ * (typeHead option); decoding: int → round(v), float → v rounded to 3 decimals (DESIGN
+ * evaluation protocol), as a one-node MathGraph.
  *
- * SYMBOLIC TREE DECODER (./decoder.ts; level 5). Inputs whose root is `derive` are answered
- * by a top-down, arity-driven tree decoder (the routing rule, answersSymbolically, is the
- * same in training and prediction): the root's decoder state comes from the derive node's
- * encoder state; each op/fn label expands KIND_ARITY children, child s of kind k from
- * tanh(d_parent·W_{k,s} + b); after each output depth every state reads the input through
- * attention over the input's node states; heads give type (5), label (tokens, integers
- * −20…40, OTHER_NUMBER) and value (for OTHER_NUMBER, in signed-log space). Teacher-forced
- * GED loss (identity mapping) + cross-entropy in training; at inference a beam (decoderBeam,
- * default 5; 1 = greedy) with a node budget (decoderBudget, default 25), whose candidates'
- * coefficients are fitted to the value stream's own slope at probe points, the best-ranked
- * candidate that matches answering (NUMBER FIT, ./numberfit.ts, a designed bias). Level-batched by (output depth, parent kind,
- * slot): a batch of 64 same-shaped trees costs the kernel calls of one (tested).
+ * TASK HEADS (./heads.ts; levels 6, 7). `integrate` and `solve` inputs are answered from probes
+ * of the value stream (a learned quadrature, a learned unrolled root iteration), routed by the
+ * root token (routeOf) in training and prediction alike.
+ *
+ * SYMBOLIC TREE DECODER (./decoder.ts; level 5). `derive` inputs (answersSymbolically) go to a
+ * top-down, arity-driven tree decoder: the root state from the derive node's encoder state,
+ * child s of kind k from tanh(d_parent·W_{k,s} + b), attention over the input after each
+ * output depth; heads give type, label and value. Teacher-forced in training; at inference a
+ * beam (decoderBeam, default 5; 1 = greedy) within decoderBudget nodes, whose candidates'
+ * coefficients are fitted to the value stream's own slope (NUMBER FIT, ./numberfit.ts, a
+ * designed bias; SLOPE, a one-node answer valued f(1) − f(0), is its simplest case). Level-batched
+ * by (output depth, parent kind, slot): 64 same-shaped trees cost the kernel calls of one.
  * STATE GAIN. The state path (encoder state weights, all decoder weights) enters forward as
  * stateGain·stored: Adam then moves it like lr·stateGain, the value stream at the full rate.
- * SLOPE (a designed inductive bias): a one-node answer (the derivative of a linear f) is the
- * label SLOPE, valued f(1) − f(0) by one probe pass of the value stream; the model learns when.
  *
  * THE EXACT PATH (model option set valueStream 'host' + typeHead 'exact' + unitBound; the
  * Trainer's `model.exact`). The value stream runs in float64 on the host (./valuestream.ts);

@@ -345,6 +345,17 @@ export class TreeDecoder {
     return this.heads(tape, ops.gatherRows(tape, D, slotOrder));
   }
 
+  /**
+   * One decoding step: the states of `frontier` (rows from `start` of D, grouped by (parent kind,
+   * slot)) and the heads read back to the host — what greedy and beam share.
+   */
+  private step<P extends Pending>(tape: Tape, D: Tensor, encoder: EncoderView, frontier: readonly P[], start: number): { ordered: P[]; typeLogits: Float32Array; labelLogits: Float32Array; values: Float32Array } {
+    const { ordered, groups } = groupDepth(frontier, start);
+    this.depthStates(tape, D, encoder, groups, start, ordered.map((m) => m.tree));
+    const h = this.heads(tape, ops.sliceRows(tape, D, start, ordered.length));
+    return { ordered, typeLogits: tape.values(h.typeLogits), labelLogits: tape.values(h.labelLogits), values: tape.values(h.values) };
+  }
+
   /** Greedy decoding of one tree per root row, each with at most `budget` nodes. */
   greedy(tape: Tape, encoder: EncoderView, budget: number): DecoderNode[][] {
     const rootRows = encoder.rootRows;
@@ -357,13 +368,8 @@ export class TreeDecoder {
     let row = 0;
     while (frontier.length > 0) {
       const depthStart = row;
-      const { ordered, groups } = groupDepth(frontier, row);
+      const { ordered, typeLogits, labelLogits, values } = this.step(tape, D, encoder, frontier, row);
       row += ordered.length;
-      this.depthStates(tape, D, encoder, groups, depthStart, ordered.map((m) => m.tree));
-      const h = this.heads(tape, ops.sliceRows(tape, D, depthStart, ordered.length));
-      const typeLogits = tape.values(h.typeLogits);
-      const labelLogits = tape.values(h.labelLogits);
-      const values = tape.values(h.values);
       const next: Open[] = [];
       ordered.forEach((m, i) => {
         const tree = trees[m.tree];
@@ -417,13 +423,8 @@ export class TreeDecoder {
         const p = h.pending[0];
         return { tree: h.tree, parentKind: p.parentKind, slot: p.slot, source: p.parent < 0 ? rootRows[h.tree] : h.rows[p.parent], h };
       });
-      const { ordered, groups } = groupDepth(frontier, row);
+      const { ordered, typeLogits, labelLogits, values } = this.step(tape, D, encoder, frontier, row);
       row += ordered.length;
-      this.depthStates(tape, D, encoder, groups, start, ordered.map((m) => m.tree));
-      const heads = this.heads(tape, ops.sliceRows(tape, D, start, ordered.length));
-      const typeLogits = tape.values(heads.typeLogits);
-      const labelLogits = tape.values(heads.labelLogits);
-      const values = tape.values(heads.values);
       const children: Hypothesis[][] = Array.from(rootRows, () => []);
       ordered.forEach((m, i) => {
         const h = m.h;
