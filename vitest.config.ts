@@ -15,5 +15,8 @@ export default defineConfig({
     hookTimeout: 120_000,
     // two cores: keep parallelism modest so timing-sensitive tests stay honest
     maxWorkers: 2,
+    // config.workers 'auto' starts one worker in tests (every Trainer would otherwise start a
+    // replica thread); test/train/parallel.test.ts asks for its workers explicitly
+    env: { GRAPHEME_TRAIN_WORKERS: '1' },
   },
 });

@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import type { Suite } from './util';
 
 // Each suite is bench/<name>.ts exporting `run: Suite`.
-const SUITE_NAMES = ['gemm', 'data', 'ged', 'optim', 'train-step'];
+const SUITE_NAMES = ['gemm', 'data', 'ged', 'optim', 'train-step', 'parallel'];
 const SUITES: Record<string, () => Promise<{ run: Suite }>> = Object.fromEntries(
   SUITE_NAMES.map((n) => [n, () => import(new URL(`./${n}.ts`, import.meta.url).href) as Promise<{ run: Suite }>]),
 );

@@ -24,13 +24,14 @@ import type { PhaseChange } from '../data/source';
 import { decodeCheckpoint } from '../train/checkpoint';
 import { readCheckpointBytes } from '../train/checkpoint-node';
 import { MAX_RECORDS_PER_PASS, MAX_STEPS } from '../train/bounds';
-import { formatFailure, inFile, prepareOutDir, readInput } from './errors';
+import { EXIT_FAILED, formatFailure, inFile, prepareOutDir, readInput } from './errors';
 import { DEFAULT_CONFIG, TrainingConfigError, validateConfig, type TrainingConfig } from '../train/config';
 import { Curriculum, type LevelChange } from '../train/curriculum';
 import type { SnapEvent } from '../train/exactness';
 import { lossChart, writeReport, type WrittenReport } from '../train/report-node';
 import { RunFiles } from '../train/run-files-node';
-import { Trainer, type EvalMetrics, type LevelEvaluation, type RunResult, type StepMetrics, type TrainerEvents } from '../train/trainer';
+import { Trainer, TrainerError, type EvalMetrics, type LevelEvaluation, type RunResult, type StepMetrics, type TrainerEvents } from '../train/trainer';
+import { WorkerError } from '../train/parallel/pool';
 import { finishDiverged } from './diverged';
 
 /** The flags as commander hands them over: strings, checked by validateConfig, not here. */
@@ -53,6 +54,8 @@ export interface TrainFlags {
   levelEvalSize?: string;
   /** run the final held-out test on the last weights instead of the best validation evaluation's */
   testLast?: boolean;
+  /** threads that compute each update: a number or 'auto' (overrides config.workers; also on --resume) */
+  workers?: string;
 }
 
 export interface TrainIO {
@@ -95,6 +98,11 @@ export function parseLevels(text: string): unknown {
   return levels;
 }
 
+/** --workers: 'auto' or a number (validateConfig checks it). */
+function workersFlag(text: string): number | string {
+  return text === 'auto' ? 'auto' : numberOrText(text);
+}
+
 /** A number where the text is one, else the text itself (so the error message quotes what was typed). */
 function numberOrText(text: string): number | string {
   const n = Number(text);
@@ -126,6 +134,7 @@ async function configInput(flags: TrainFlags): Promise<Record<string, unknown>> 
   if (flags.steps !== undefined) input.steps = numberOrText(flags.steps);
   if (flags.backend !== undefined) input.backend = flags.backend;
   if (flags.seed !== undefined) input.seed = numberOrText(flags.seed);
+  if (flags.workers !== undefined) input.workers = workersFlag(flags.workers);
   return input;
 }
 
@@ -220,10 +229,14 @@ export async function train(flags: TrainFlags, io: TrainIO): Promise<TrainOutcom
       // the checkpoint's config with the new step budget, checked before the trainer is built
       const steps = flags.steps === undefined ? undefined : numberOrText(flags.steps);
       if (steps !== undefined) validateConfig({ steps });
+      const workers = flags.workers === undefined ? undefined : workersFlag(flags.workers);
       const saved = checkpointConfig(bytes) as Record<string, unknown> | null;
       const dataDir = typeof saved?.data === 'string' ? saved.data : null;
+      if (workers !== undefined && saved !== null) validateConfig({ ...saved, workers });
       const data = dataDir === null || saved === null ? undefined : new Curriculum(validateConfig({ ...saved, ...(steps === undefined ? {} : { steps }) }), await loadLevelFiles(dataDir));
-      trainer = await Trainer.resume(bytes, { ...events, data, steps: steps as number | undefined }).catch((err: unknown) => Promise.reject(inFile('--resume', flags.resume!, err)));
+      trainer = await Trainer.resume(bytes, { ...events, data, levelFiles: dataDir ?? undefined, steps: steps as number | undefined, workers: workers as number | 'auto' | undefined }).catch((err: unknown) =>
+        Promise.reject(err instanceof TrainerError ? err : inFile('--resume', flags.resume!, err)),
+      );
       until = (steps as number | undefined) ?? trainer.config.steps;
     } else {
       const input = await configInput(flags);
@@ -232,7 +245,7 @@ export async function train(flags: TrainFlags, io: TrainIO): Promise<TrainOutcom
       // with --data and no levels given, the levels are those the folder has
       if (pool !== null && input.levels === undefined) input.levels = pool.levels('train');
       const config: TrainingConfig = validateConfig(input);
-      trainer = await Trainer.create(config, { ...events, data: pool === null ? undefined : new Curriculum(config, pool) });
+      trainer = await Trainer.create(config, { ...events, data: pool === null ? undefined : new Curriculum(config, pool), levelFiles: pool === null ? undefined : (input.data as string) });
       until = config.steps;
     }
     if (flags.out !== undefined) await prepareOutDir(flags.out); // created and proven writable before the first update
@@ -262,7 +275,7 @@ export async function train(flags: TrainFlags, io: TrainIO): Promise<TrainOutcom
       : `progressive levels ${curriculum.levels.join(' → ')} (advance at ${config.curriculum.threshold * 100}% validation accuracy or after ${auto ? `${budgets.join('/')} updates (the ${config.steps} steps shared)` : `${budgets.map((b) => (Number.isFinite(b) ? b : '∞')).join('/')} updates (curriculum.levelSteps)`}; replay ${config.curriculum.replay}), now at level ${curriculum.level}`;
   io.out(
     `training on the ${trainer.backend.name} backend${config.data !== null ? ` from ${config.data}` : ''}: ${plan}, ` +
-      `${first > 0 ? `resuming at update ${first}, ` : ''}${total} updates of ${config.batchSize * config.accumulationSteps} records, ` +
+      `${first > 0 ? `resuming at update ${first}, ` : ''}${total} updates of ${config.batchSize * config.accumulationSteps} records (${trainer.workers} worker${trainer.workers === 1 ? '' : 's'}), ` +
       `hidden ${config.model.hidden}, ${config.optimizer.name} lr ${config.learningRate} (${config.schedule === 'auto' ? 'linear decay to 1% per level' : config.schedule.kind}), clip ${config.maxGradNorm ?? 'none'}\n`,
   );
   if (!auto && curriculum.mode === 'progressive') {
@@ -334,18 +347,33 @@ export async function train(flags: TrainFlags, io: TrainIO): Promise<TrainOutcom
     if (!e.kept || flags.tables) io.out(`snap @ ${e.step}: ${e.group} ${e.kept ? 'kept' : ''} ${e.detail}\n`);
   };
 
+  try {
+    return await trainAndTest();
+  } catch (err) {
+    if (!(err instanceof WorkerError)) throw err;
+    // a worker failed or died: the trainer is at its last finished update, which is saved
+    bar?.stop();
+    files.checkpoint(trainer);
+    await files.close();
+    io.err(`grapheme-train train: ${err.message}\nstopped at update ${trainer.step}; ${checkpointPath} holds it: continue with grapheme-train train --resume ${checkpointPath} --out ${outDir}\n`);
+    return { exitCode: EXIT_FAILED, steps: trainer.step, checkpoint: checkpointPath, metrics: metricsPath };
+  } finally {
+    trainer.close();
+  }
+
+  async function trainAndTest(): Promise<TrainOutcome> {
   // a fresh run first measures the untrained model: every level's held-out loss and accuracy at step 0
-  if (first === 0 && config.evalEvery > 0) trainer.evaluate();
+  if (first === 0 && config.evalEvery > 0) await trainer.evaluateAsync();
   if (first === 0) files.checkpoint(trainer); // a run that diverges before its first evaluation still leaves good weights
   const result = await trainer.run({ signal: io.signal, until: total, onEvaluated: () => files.checkpoint(trainer) });
   bar?.stop();
   if (result.reason === 'diverged') return finishDiverged(result, trainer, files, io.err);
   // the last weights are a candidate too: evaluate them unless that just happened
-  if (result.reason !== 'aborted' && config.evalEvery > 0 && lastEvalStep !== trainer.step) trainer.evaluate();
+  if (result.reason !== 'aborted' && config.evalEvery > 0 && lastEvalStep !== trainer.step) await trainer.evaluateAsync();
   // the final held-out test runs on the best validation evaluation's weights (unless --test-last), saved as best.safetensors
   const useBest = !flags.testLast && trainer.bestEvaluation.step !== trainer.step && Number.isFinite(trainer.bestEvaluation.score);
   if (useBest && result.reason !== 'aborted') io.out(`held-out test on the weights of update ${trainer.bestEvaluation.step}, the best validation evaluation (${config.selectBy}), saved as ${files.bestPath} (--test-last tests the last weights)\n`);
-  const test = trainer.test(levelEvalSize ?? config.testSize, useBest ? 'best' : 'last');
+  const test = await trainer.testAsync(levelEvalSize ?? config.testSize, useBest ? 'best' : 'last');
   const heldOut = levelRows(test.perLevel);
   let report: WrittenReport;
   if (result.reason === 'aborted') {
@@ -367,6 +395,7 @@ export async function train(flags: TrainFlags, io: TrainIO): Promise<TrainOutcom
   if (bestVal.size > 0) io.out(formatForgetting(bestVal, lastVal));
   if (result.reason === 'aborted') io.out(`continue with: grapheme-train train --resume ${checkpointPath} --out ${outDir}\n`);
   return { exitCode: 0, steps: result.steps, reason: result.reason, checkpoint: checkpointPath, metrics: metricsPath, heldOut };
+  }
 }
 
 /** Per level: the best validation accuracy during the run (and when), the last, and the drop between them (forgetting shows here). */
@@ -445,6 +474,7 @@ export function register(program: Command): void {
     .option('--log-every <n>', 'without a terminal: print a progress line every N updates (default: ~20 lines a run)')
     .option('--level-eval-size <n>', `held-out test records per level in the final table (default: the config's testSize, ${DEFAULT_CONFIG.testSize})`)
     .option('--test-last', 'run the final held-out test on the last weights (default: the best validation evaluation\'s)')
+    .option('-w, --workers <n>', `threads that compute each update, each a block of its micro-batches: a number up to accumulationSteps, or auto (default: ${DEFAULT_CONFIG.workers}: the cores, at most accumulationSteps)`)
     .action(async (flags: TrainFlags) => {
       const abort = new AbortController();
       const onSigint = (): void => {

@@ -56,6 +56,17 @@ export class DagNNModel {
     return { ...evaluateRecords(this.net, records) };
   }
 
+  /** What the loss depends on besides the weights: the per-kind unit bounds that gates() sets (replicas load the leader's). */
+  sharedState(): { unitBounds: Record<string, number> } {
+    return { unitBounds: { ...this.net.unitBounds } };
+  }
+
+  loadSharedState(state: unknown): void {
+    const bounds = (state as { unitBounds?: Record<string, number> } | null)?.unitBounds ?? {};
+    for (const k of Object.keys(this.net.unitBounds)) delete this.net.unitBounds[k];
+    Object.assign(this.net.unitBounds, bounds);
+  }
+
   stateDict(): Record<string, Float32Array> {
     return this.net.stateDict();
   }

@@ -136,10 +136,18 @@ export interface TrainingConfig {
   curriculum: CurriculumConfig;
   /** optimizer updates to run (default 1000) */
   steps: number;
-  /** records per forward pass (default 64) */
+  /** records per forward pass, a micro-batch (default 32) */
   batchSize: number;
-  /** forward/backward passes whose gradients are summed (mean) into one update (default 1) */
+  /** micro-batches whose gradients are summed (mean) into one update (default 2: 64 records per update, one micro-batch per core of two) */
   accumulationSteps: number;
+  /**
+   * threads that compute an update together (data-parallel, src/train/parallel/): each takes a
+   * block of the update's micro-batches, so at most accumulationSteps. 'auto' (the default):
+   * the machine's cores, at most accumulationSteps and at most the environment variable
+   * GRAPHEME_TRAIN_WORKERS when set, where the runtime has threads and SharedArrayBuffer (1
+   * in workerd, or for a custom model without a replica module)
+   */
+  workers: number | 'auto';
   /** base learning rate; the schedule multiplies it (default 3e-3) */
   learningRate: number;
   /** default { name: 'adam' } */
@@ -191,6 +199,9 @@ export interface TrainingConfig {
 export const SELECT_BY = ['min-accuracy', 'mean-accuracy', 'loss'] as const;
 export type SelectBy = (typeof SELECT_BY)[number];
 
+/** the most worker threads a config may ask for */
+export const MAX_WORKERS = 64;
+
 export const DEFAULT_CONFIG: Readonly<TrainingConfig> = Object.freeze({
   seed: 0,
   backend: 'auto',
@@ -198,8 +209,9 @@ export const DEFAULT_CONFIG: Readonly<TrainingConfig> = Object.freeze({
   levels: [1, 2, 3, 4, 5, 6, 7],
   curriculum: { mode: 'progressive', threshold: 0.95, levelSteps: 'auto', restartSchedule: true, replay: 0.3, weights: null, stages: null, stageSteps: null, guard: null },
   steps: 1000,
-  batchSize: 64,
-  accumulationSteps: 1,
+  batchSize: 32,
+  accumulationSteps: 2,
+  workers: 'auto',
   learningRate: 3e-3,
   optimizer: { name: 'adam' },
   schedule: 'auto',
@@ -300,6 +312,9 @@ export function validateConfig(json: unknown): TrainingConfig {
   const batchSize = checkNumber('batchSize', get('batchSize'), { min: 1, max: MAX_RECORDS_PER_PASS, integer: true });
   const accumulationSteps = checkNumber('accumulationSteps', get('accumulationSteps'), { min: 1, max: MAX_RECORDS_PER_PASS, integer: true });
   if (batchSize * accumulationSteps > MAX_RECORDS_PER_PASS) throw new TrainingConfigError('accumulationSteps', `${batchSize} × ${accumulationSteps} = ${batchSize * accumulationSteps} records per update, more than the ${MAX_RECORDS_PER_PASS} one update may draw`);
+  const rawWorkers = get('workers');
+  const workers = rawWorkers === 'auto' ? 'auto' : checkNumber('workers', rawWorkers, { min: 1, max: MAX_WORKERS, integer: true });
+  if (workers !== 'auto' && workers > accumulationSteps) throw new TrainingConfigError('workers', `${workers} workers share the ${accumulationSteps} micro-batch${accumulationSteps === 1 ? '' : 'es'} of an update (each computes whole micro-batches): set accumulationSteps to at least ${workers}, or workers to 'auto'`);
   const learningRate = checkNumber('learningRate', get('learningRate'), { min: 0, minExclusive: true });
 
   const optimizer = checkObject('optimizer', get('optimizer'));
@@ -381,6 +396,7 @@ export function validateConfig(json: unknown): TrainingConfig {
     steps,
     batchSize,
     accumulationSteps,
+    workers,
     learningRate,
     optimizer: structuredClone({ ...optimizer, name }) as OptimizerConfig,
     schedule: structuredClone(schedule) as ScheduleConfig | 'auto',

@@ -8,7 +8,11 @@
  */
 import type { Parameter, Tape, Tensor } from '../autograd/index';
 
-/** Figures of a model on some records. `accuracy` (0…1), when present, drives best-weights selection by default. */
+/**
+ * Figures of a model on some records. `accuracy` (0…1), when present, drives best-weights
+ * selection by default. Every figure but `count` is a mean over the records: the Trainer
+ * evaluates held-out records in chunks (on several workers) and merges them weighted by count.
+ */
 export type ModelMetrics = { count: number; accuracy?: number } & Record<string, number>;
 
 export interface TrainableModel<R> {
@@ -24,6 +28,14 @@ export interface TrainableModel<R> {
    * backend's step arena, never across a call. `count` is records.length.
    */
   evaluate(records: readonly R[]): ModelMetrics;
+  /**
+   * Optional, for data-parallel training: state besides the parameters that the loss depends
+   * on and the Trainer's hooks change (e.g. the DagNN's per-kind unit bounds), as a JSON-able
+   * value (NaN and ±Infinity allowed). Every worker's replica loads the leader's before it
+   * computes, so all workers compute the same function.
+   */
+  sharedState?(): unknown;
+  loadSharedState?(state: unknown): void;
 }
 
 /** Parameter names must be unique: they key the weights in checkpoints and state dicts. */

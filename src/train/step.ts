@@ -53,20 +53,35 @@ export interface StepResult {
 }
 
 export function trainStep(parts: StepParts): StepResult {
-  const { tape, parameters, optimizer } = parts;
+  parts.optimizer.zeroGrad();
+  const lr = parts.optimizer.getLr();
   const accumulation = parts.accumulationSteps ?? 1;
-  const lr = optimizer.getLr();
-  optimizer.zeroGrad();
+  const lossSum = accumulateGradients(parts.tape, parts.lossOf, 0, accumulation, accumulation);
+  return applyUpdate(parts, lossSum / accumulation, lr);
+}
+
+/**
+ * Backward of micro-batches `from` … `to − 1` of an update of `micros`, each scaled by
+ * 1/micros, ADDED to the gradients (zero them first); returns the sum of their objectives.
+ * A data-parallel update runs this on every worker for its share of the micro-batches.
+ */
+export function accumulateGradients(tape: Tape, lossOf: (tape: Tape, micro: number) => Tensor, from: number, to: number, micros: number): number {
   let lossSum = 0;
-  for (let m = 0; m < accumulation; m++) {
+  for (let m = from; m < to; m++) {
     try {
-      const loss = parts.lossOf(tape, m);
+      const loss = lossOf(tape, m);
       lossSum += tape.scalar(loss);
-      tape.backward(accumulation === 1 ? loss : ops.scale(tape, loss, 1 / accumulation));
+      tape.backward(micros === 1 ? loss : ops.scale(tape, loss, 1 / micros));
     } finally {
       tape.reset();
     }
   }
+  return lossSum;
+}
+
+/** The rest of the update once the gradients hold the mean over its micro-batches: hooks, clipping, optimizer, schedule. */
+export function applyUpdate(parts: Omit<StepParts, 'lossOf' | 'tape'>, loss: number, lr: number): StepResult {
+  const { parameters, optimizer } = parts;
   parts.afterBackward?.();
   const max = parts.maxGradNorm ?? null;
   const norm = max === null ? gradNorm(parameters as Parameter[]) : clipGradNorm(parameters as Parameter[], max);
@@ -74,5 +89,5 @@ export function trainStep(parts: StepParts): StepResult {
   const applied = optimizer.step();
   parts.afterUpdate?.();
   parts.scheduler?.step();
-  return { loss: lossSum / accumulation, lr, gradNorm: norm, applied };
+  return { loss, lr, gradNorm: norm, applied };
 }

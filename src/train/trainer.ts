@@ -31,18 +31,24 @@ import { Tape, type Parameter } from '../autograd/index';
 import { createBackend, type Backend } from '../backend/index';
 import type { DatasetRecord } from '../data/record';
 import type { PhaseChange, RecordSource } from '../data/source';
-import { DagNNModel, UNIT_BOUND_WHILE_FITTING } from '../model/trainable';
+import type { DagNNModel } from '../model/trainable';
 import { Adagrad, Adam, AdamW, RMSprop, SGD, StateDictError, type Optimizer, type OptimizerState } from '../optim/index';
 import { linear, LrScheduler, scheduleFromConfig, type LrSchedulerState, type Schedule } from '../schedule/index';
 import { CheckpointError, decodeCheckpoint, encodeCheckpoint, type CheckpointTensor } from './checkpoint';
 import { TrainingConfigError, validateConfig, type SelectBy, type TrainingConfig, type TrainingConfigInput } from './config';
 import { checkParameterNames, type ModelMetrics, type TrainableModel } from './contract';
 import { Curriculum } from './curriculum';
+import { builtInModel, builtInSource } from './builtin';
+import { chunkFigures, evalChunks, mergeChunks, type ChunkFigures } from './held-out';
+import { WorkerPool } from './parallel/pool';
+import { microsOf } from './parallel/shared';
+import { replicaSpawner } from './parallel/spawn';
+import { defaultWasmSource } from '../backend/wasm-source';
 import { DivergenceMonitor } from './divergence';
 import { checkTrainerCheckpoint } from './integrity';
 import { checkResources, runtimeBudget } from './limits';
 import { Exactness, type ExactModel, type SnapEvent } from './exactness';
-import { trainStep } from './step';
+import { accumulateGradients, applyUpdate } from './step';
 import { GraphemeError } from '../errors';
 
 export const CHECKPOINT_FORMAT = 'grapheme-train/trainer';
@@ -135,6 +141,17 @@ export interface TrainerOptions<R = DatasetRecord, M extends TrainableModel<R> =
   model?: M;
   /** the record source (default: the curriculum over generated records, from config.levels and config.curriculum) */
   data?: RecordSource<R>;
+  /**
+   * with workers > 1 and `data` a curriculum over level files: their folder, which each worker
+   * replica loads itself (Node)
+   */
+  levelFiles?: string;
+  /**
+   * with workers > 1 and a custom model or source: the URL of a module exporting
+   * `replicaParts(config, backend) → { model, data }`, which each worker replica calls to build
+   * its own (the same model and source as the leader's, from the same config)
+   */
+  replica?: string | URL;
 }
 
 export interface RunOptions {
@@ -190,6 +207,9 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
   readonly groupNames: string[];
   /** snap decisions of this process (metrics.jsonl carries them for the run) */
   readonly snaps: SnapEvent[] = [];
+  /** the worker replicas (null: this thread computes alone) */
+  private pool: WorkerPool | null = null;
+  private workerCount = 1;
 
   private constructor(
     readonly backend: Backend,
@@ -227,21 +247,48 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
     const valid = validateConfig(config);
     if (options.model === undefined) checkResources(valid, runtimeBudget(options.backend?.heap.memory.maxBytes)); // before any allocation
     const backend = options.model?.parameters()[0]?.backend ?? options.backend ?? (await createBackend(valid.backend));
-    const model = options.model ?? (new DagNNModel(backend, {
-      hidden: valid.model.hidden,
-      valueScale: valid.model.valueScale,
-      binaryUnits: valid.model.binaryUnits,
-      quadraturePoints: valid.model.quadraturePoints,
-      rootSteps: valid.model.rootSteps,
-      decoderBeam: valid.model.decoderBeam,
-      seed: `${valid.seed}/model`,
-      loss: { gedWeight: valid.nodeLossWeight, auxWeight: valid.auxLossWeight },
-      // the exact value path: float64 value stream, learned exact/float type, bounded units until snapped
-      ...(valid.model.exact ? { valueStream: 'host', typeHead: 'exact', unitBound: UNIT_BOUND_WHILE_FITTING } : {}),
-    }) as unknown as M);
+    const model = options.model ?? (builtInModel(backend, valid) as unknown as M);
     if (options.data === undefined && valid.data !== null) throw new TrainerError(`config.data names the folder '${valid.data}': this runtime-neutral Trainer reads no files; pass its records as options.data (in Node: new Curriculum(config, await loadLevelFiles(dir)))`);
-    const data = options.data ?? (new Curriculum(valid) as unknown as RecordSource<R>);
-    return new Trainer<R, M>(backend, valid, model, data, options);
+    const data = options.data ?? (builtInSource(valid) as unknown as RecordSource<R>);
+    const trainer = new Trainer<R, M>(backend, valid, model, data, options);
+    await trainer.startWorkers(options);
+    return trainer;
+  }
+
+  /** The worker count config.workers resolves to here, and the replicas for it. */
+  private async startWorkers(options: TrainerOptions<R, M>): Promise<void> {
+    const custom = options.replica === undefined && (options.model !== undefined || (options.data !== undefined && options.levelFiles === undefined));
+    const spawner = typeof SharedArrayBuffer === 'undefined' ? null : await replicaSpawner();
+    const requested = this.config.workers;
+    let workers = 1;
+    if (requested === 'auto') {
+      if (spawner !== null && !custom) workers = Math.max(1, Math.min(spawner.cores, this.config.accumulationSteps, workersCap()));
+    } else if (requested > 1) {
+      if (spawner === null) throw new TrainerError(`workers: ${requested}: this runtime starts no worker threads with shared memory (workers: 1, or 'auto')`);
+      if (custom) throw new TrainerError(`workers: ${requested}: each worker builds its own model and source; for a custom model or source pass options.replica (a module exporting replicaParts(config, backend))`);
+      workers = requested;
+    }
+    this.workerCount = workers;
+    if (workers === 1) return;
+    const wasm = this.backend.name === 'wasm' ? await defaultWasmSource() : null;
+    this.pool = await WorkerPool.start(spawner!, workers, this.params, {
+      config: this.config,
+      levelFiles: options.levelFiles ?? null,
+      wasm,
+      module: options.replica === undefined ? null : String(options.replica),
+    });
+  }
+
+  /** The threads that compute each update (config.workers resolved: 1 without worker threads). */
+  get workers(): number {
+    return this.workerCount;
+  }
+
+  /** Ends the worker replicas (a no-op with one worker). The trainer can still checkpoint and evaluate on this thread. */
+  close(): void {
+    this.pool?.close();
+    this.pool = null;
+    this.workerCount = 1;
   }
 
   /**
@@ -249,7 +296,7 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
    * pass the same ones, fresh). `steps` lengthens (or shortens) the run: the new config.steps,
    * which 'auto' level budgets share from the current level on.
    */
-  static async resume<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel & TrainableModel<R>>(bytes: Uint8Array, options: TrainerOptions<R, M> & { steps?: number } = {}): Promise<Trainer<R, M>> {
+  static async resume<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel & TrainableModel<R>>(bytes: Uint8Array, options: TrainerOptions<R, M> & { steps?: number; workers?: number | 'auto' } = {}): Promise<Trainer<R, M>> {
     const contents = decodeCheckpoint(bytes); // checksums verified here
     const { tensors, metadata } = contents;
     if (metadata.format !== CHECKPOINT_FORMAT) throw new CheckpointError('__metadata__.format', `expected '${CHECKPOINT_FORMAT}', got ${JSON.stringify(metadata.format)}`);
@@ -264,11 +311,17 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
     };
     const config = json('config');
     if (options.steps !== undefined && config !== null && typeof config === 'object') config.steps = options.steps;
+    if (options.workers !== undefined && config !== null && typeof config === 'object') config.workers = options.workers;
     const trainer = await Trainer.create<R, M>(config, options).catch((err: unknown) => {
       // the checkpoint's own config: a bad or oversized value is the file's fault
       throw err instanceof TrainingConfigError ? new CheckpointError(`__metadata__.config.${err.field}`, err.reason) : err;
     });
-    trainer.restore(tensors, json('step'), json('optimizer'), json('scheduler'), json('data'), json('best'), json('source'), json('phases'), json('exactness'));
+    try {
+      trainer.restore(tensors, json('step'), json('optimizer'), json('scheduler'), json('data'), json('best'), json('source'), json('phases'), json('exactness'));
+    } catch (err) {
+      trainer.close();
+      throw err;
+    }
     return trainer;
   }
 
@@ -302,34 +355,75 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
     return this.data.batch({ update, micro, micros: this.config.accumulationSteps, size: this.config.batchSize });
   }
 
-  /** One update (all micro-batches); returns and records its metrics. */
+  /**
+   * One update (all micro-batches); returns and records its metrics. With workers > 1 it
+   * waits for them synchronously, so it cannot hear a worker die (it gives up after 120 s):
+   * stepAsync() and run() can.
+   */
   trainStep(): StepMetrics {
+    const pool = this.pool;
+    const update = this.beginUpdate();
+    if (pool === null) return this.finishUpdate(update, accumulateGradients(this.tape, update.lossOf, 0, this.config.accumulationSteps, this.config.accumulationSteps));
+    pool.startStep(this.updates, this.sharedState());
+    const [from, to] = microsOf(0, this.workerCount, this.config.accumulationSteps);
+    const own = accumulateGradients(this.tape, update.lossOf, from, to, this.config.accumulationSteps);
+    return this.finishUpdate(update, own + pool.finishStepSync());
+  }
+
+  /**
+   * One update (all micro-batches), on every worker: each computes its block of the
+   * micro-batches, the leader adds the workers' gradients in worker order and steps the
+   * optimizer. Returns and records its metrics. A worker's failure or death throws a
+   * WorkerError; the trainer is then at the last finished update (checkpoint() saves it).
+   */
+  async stepAsync(): Promise<StepMetrics> {
+    const pool = this.pool;
+    if (pool === null) return this.trainStep();
+    const update = this.beginUpdate();
+    pool.startStep(this.updates, this.sharedState());
+    const [from, to] = microsOf(0, this.workerCount, this.config.accumulationSteps);
+    const own = accumulateGradients(this.tape, update.lossOf, from, to, this.config.accumulationSteps);
+    return this.finishUpdate(update, own + (await pool.finishStep()));
+  }
+
+  /** What every worker must share besides the weights: the source's state and the model's (contract: sharedState). */
+  private sharedState(): { source: unknown; model: unknown } {
+    return { source: this.data.stateDict?.() ?? null, model: this.model.sharedState?.() ?? null };
+  }
+
+  /** Before the gradients of an update: phase, gates (the model may adjust itself: replicas receive it as shared state), zeroed gradients. */
+  private beginUpdate(): { started: number; phase: ReturnType<NonNullable<RecordSource<R>['phase']>>; phaseStart: number; phaseStep: number; phaseSteps: number; gated: string[]; lr: number; lossOf: (tape: Tape, micro: number) => ReturnType<M['loss']> } {
     const started = performance.now();
-    const { accumulationSteps, batchSize } = this.config;
     const phase = this.data.phase?.() ?? { level: 0, levels: [] };
     const update = this.updates;
-    const exact = this.exactness;
     const phaseStart = phase.start ?? 0;
     const phaseStep = update - phaseStart;
     const phaseSteps = phase.budget ?? this.config.steps;
     const frozenGroups = Object.entries(this.config.freezeGroups ?? {}).filter(([, from]) => phase.level >= from).map(([g]) => g);
-    const gated = [...(exact?.gates(phaseStep) ?? []), ...frozenGroups].filter((g) => this.groupNames.includes(g));
-    const result = trainStep({
-      tape: this.tape,
+    const gated = [...(this.exactness?.gates(phaseStep) ?? []), ...frozenGroups].filter((g) => this.groupNames.includes(g));
+    const lr = this.optimizer.getLr();
+    this.optimizer.zeroGrad();
+    return { started, phase, phaseStart, phaseStep, phaseSteps, gated, lr, lossOf: (tape, micro) => this.model.loss(tape, this.trainBatch(update, micro)) as ReturnType<M['loss']> };
+  }
+
+  /** After the gradients (the mean over the update's micro-batches): hooks, clipping, optimizer, schedule, metrics, snaps, phase. */
+  private finishUpdate(u: ReturnType<Trainer<R, M>['beginUpdate']>, lossSum: number): StepMetrics {
+    const { accumulationSteps, batchSize } = this.config;
+    const exact = this.exactness;
+    const { phase, phaseStart, phaseStep, phaseSteps, gated } = u;
+    const result = applyUpdate({
       parameters: this.params,
       optimizer: this.optimizer,
       scheduler: this.scheduler,
       maxGradNorm: this.config.maxGradNorm,
-      accumulationSteps,
-      lossOf: (tape, micro) => this.model.loss(tape, this.trainBatch(update, micro)),
       afterBackward: exact === null ? undefined : () => exact.afterBackward(phaseStep, phaseSteps),
       beforeUpdate: gated.length === 0 ? undefined : () => {
         for (const name of gated) this.optimizer.setLr(0, this.groupNames.indexOf(name));
       },
       afterUpdate: exact === null ? undefined : () => exact.afterUpdate(),
-    });
+    }, lossSum / accumulationSteps, u.lr);
     this.updates++;
-    const seconds = (performance.now() - started) / 1000;
+    const seconds = (performance.now() - u.started) / 1000;
     const metrics: StepMetrics = { step: this.updates, ...result, samplesPerSec: (batchSize * accumulationSteps) / Math.max(seconds, 1e-9), level: phase.level, levels: phase.levels };
     const snapDue = exact !== null && exact.due(phaseStart, this.updates - phaseStart, phaseSteps);
     this.history.push(metrics);
@@ -357,12 +451,22 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
   }
 
   /**
-   * Evaluates every held-out group on its validation records; updates the best weights and
-   * the early-stopping count, then lets the source move on (e.g. the curriculum's threshold).
+   * Evaluates every held-out group on its validation records, on this thread; updates the best
+   * weights and the early-stopping count, then lets the source move on (e.g. the curriculum's
+   * threshold). evaluateAsync() splits the records across the workers.
    */
   evaluate(): EvalMetrics {
     const started = performance.now();
-    const perGroup = this.evaluateGroups(this.data.heldOut('val', this.config.evalSize));
+    return this.recordEvaluation(started, this.evaluateGroups(this.data.heldOut('val', this.config.evalSize)));
+  }
+
+  /** evaluate() with the held-out chunks split across the workers (the same figures up to float rounding). */
+  async evaluateAsync(): Promise<EvalMetrics> {
+    const started = performance.now();
+    return this.recordEvaluation(started, await this.figuresOnWorkers('val', this.config.evalSize));
+  }
+
+  private recordEvaluation(started: number, perGroup: Record<string, GroupEvaluation>): EvalMetrics {
     const rows = Object.values(perGroup);
     const mean = (key: string) => rows.reduce((a, r) => a + (r[key] ?? NaN), 0) / rows.length;
     const score = selectionScore(perGroup, this.config.selectBy);
@@ -390,6 +494,24 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
     return metrics;
   }
 
+  /**
+   * Every group's figures on `split`: chunk k of the groups' chunks on worker k mod N (the
+   * leader computes its own with `weights` in place), merged by count (./held-out.ts).
+   */
+  private async figuresOnWorkers(split: 'val' | 'test', count: number, weights?: Float32Array[]): Promise<Record<string, GroupEvaluation>> {
+    const pool = this.pool;
+    const groups = this.data.heldOut(split, count);
+    if (pool === null) return weights === undefined ? this.evaluateGroups(groups) : this.withWeights(weights, () => this.evaluateGroups(groups));
+    const chunks = evalChunks(groups);
+    pool.startEvaluation(split, count, this.sharedState(), weights);
+    const own = (weights === undefined ? (f: () => ChunkFigures[]) => f() : (f: () => ChunkFigures[]) => this.withWeights(weights, f))(() =>
+      chunks.flatMap((c, k) => (k % this.workerCount === 0 ? [chunkFigures(this.model, this.tape, groups[c.group].slice(c.start, c.end))] : [])),
+    );
+    const others = await pool.finishEvaluation();
+    const figures = chunks.map((_, k) => (k % this.workerCount === 0 ? own[k / this.workerCount] : others.get(k)!));
+    return mergeChunks(chunks, figures) as Record<string, GroupEvaluation>;
+  }
+
   private phaseChanged(change: PhaseChange | null): void {
     if (!change) return;
     this.changes.push({ ...change });
@@ -414,7 +536,8 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
   /**
    * The final held-out test: every group on `count` (default config.testSize) records of the
    * 'test' split, on the best evaluation's weights (`weights: 'best'`, the default, when any
-   * evaluation ran) or the last ones. The trainer's own weights are unchanged afterwards.
+   * evaluation ran) or the last ones, on this thread (testAsync: across the workers). The
+   * trainer's own weights are unchanged afterwards.
    */
   test(count = this.config.testSize, weights: 'best' | 'last' = 'best'): TestMetrics {
     const held = this.data.heldOut('test', count);
@@ -422,11 +545,21 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
     return this.withBestWeights(() => ({ step: this.best.step, perLevel: this.evaluateGroups(held) as unknown as Record<string, LevelEvaluation> }));
   }
 
+  /** test() with the records split across the workers. */
+  async testAsync(count = this.config.testSize, weights: 'best' | 'last' = 'best'): Promise<TestMetrics> {
+    const last = weights === 'last' || this.bestWeightsRef === null || this.best.step === this.updates;
+    const perLevel = await this.figuresOnWorkers('test', count, last ? undefined : this.bestWeightsRef!);
+    return { step: last ? this.updates : this.best.step, perLevel: perLevel as unknown as Record<string, LevelEvaluation> };
+  }
+
   /** Runs `body` with the best evaluation's weights in place (the last ones are put back after). */
   withBestWeights<T>(body: () => T): T {
-    if (this.bestWeightsRef === null) return body();
+    return this.bestWeightsRef === null ? body() : this.withWeights(this.bestWeightsRef, body);
+  }
+
+  private withWeights<T>(weights: readonly Float32Array[], body: () => T): T {
     const last = this.params.map((p) => p.data.slice());
-    this.params.forEach((p, i) => p.data.set(this.bestWeightsRef![i]));
+    this.params.forEach((p, i) => p.data.set(weights[i]));
     try {
       return body();
     } finally {
@@ -434,25 +567,10 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
     }
   }
 
-  /** Every group's metrics and held-out loss. */
+  /** Every group's metrics and held-out loss, on this thread, in the chunks the workers would use (./held-out.ts). */
   private evaluateGroups(groups: Record<string, R[]>): Record<string, GroupEvaluation> {
-    const out: Record<string, GroupEvaluation> = {};
-    for (const [name, records] of Object.entries(groups)) out[name] = { ...this.model.evaluate(records), loss: this.heldOutLoss(records) };
-    return out;
-  }
-
-  /** The training objective on `records`, forward only, mean per record. */
-  private heldOutLoss(records: readonly R[], chunk = 256): number {
-    let sum = 0;
-    for (let i = 0; i < records.length; i += chunk) {
-      const part = records.slice(i, i + chunk);
-      try {
-        sum += this.tape.scalar(this.model.loss(this.tape, part)) * part.length;
-      } finally {
-        this.tape.reset();
-      }
-    }
-    return sum / Math.max(1, records.length);
+    const chunks = evalChunks(groups);
+    return mergeChunks(chunks, chunks.map((c) => chunkFigures(this.model, this.tape, groups[c.group].slice(c.start, c.end)))) as Record<string, GroupEvaluation>;
   }
 
   /**
@@ -467,10 +585,10 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
     const divergence = new DivergenceMonitor(this.config.divergence);
     while (this.updates < until && !this.finished) {
       if (options.signal?.aborted) return { steps: this.updates, reason: 'aborted' };
-      const diverged = divergence.observe(this.trainStep());
+      const diverged = divergence.observe(await this.stepAsync());
       if (diverged !== null) return { steps: this.updates, reason: 'diverged', detail: diverged };
       if (evalEvery > 0 && this.updates % evalEvery === 0) {
-        const evaluation = this.evaluate(); // not inside `onEvaluated?.(…)`: an absent callback would skip it
+        const evaluation = await this.evaluateAsync(); // not inside `onEvaluated?.(…)`: an absent callback would skip it
         options.onEvaluated?.(evaluation);
         if (patience > 0 && this.best.staleEvals >= patience) return { steps: this.updates, reason: 'early-stop' };
       }
@@ -579,6 +697,13 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
     this.changes.length = 0;
     this.changes.push(...phases.map((c) => ({ ...c })));
   }
+}
+
+/** GRAPHEME_TRAIN_WORKERS (where the runtime has an environment): the most workers 'auto' starts. */
+function workersCap(): number {
+  const text = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.GRAPHEME_TRAIN_WORKERS;
+  const n = Number(text);
+  return text === undefined || !Number.isInteger(n) || n < 1 ? Infinity : n;
 }
 
 /** The model's named groups as optimizer groups, in the model's order; parameters it names in no group go to 'rest'. */

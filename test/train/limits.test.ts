@@ -65,7 +65,7 @@ describe('resource bounds (checkResources, in Trainer.create)', () => {
   });
 
   it('a batch whose step arena cannot fit the heap names batchSize; records that cannot fit the JS heap name their field', () => {
-    const config = validateConfig({ levels: [5], batchSize: 65536, model: { hidden: 512 } });
+    const config = validateConfig({ levels: [5], batchSize: 65536, accumulationSteps: 1, model: { hidden: 512 } });
     const arena = refusal(() => checkResources(config, { heapBytes: 2 ** 31 }));
     expect(arena.field).toBe('batchSize');
     expect(arena.reason).toMatch(/step arena .* more than the 2\.0 GiB heap limit \(at most about \d+ records per micro-batch/);

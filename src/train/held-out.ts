@@ -1,0 +1,71 @@
+/**
+ * Held-out figures in chunks, so that any worker can compute any chunk and the leader merges
+ * them into the same figures whatever the number of workers: a chunk's model metrics (means
+ * over its records, the contract's ModelMetrics) and the sum of its records' objective
+ * (forward only), merged weighted by count.
+ */
+import type { Tape } from '../autograd/index';
+import type { ModelMetrics, TrainableModel } from './contract';
+
+/** Held-out records are evaluated in chunks of this many (the DagNN's own evaluation batch). */
+export const EVAL_CHUNK = 256;
+
+export interface EvalChunk {
+  group: string;
+  start: number;
+  end: number;
+}
+
+/** A chunk's figures: the model's metrics and the sum over its records of the training objective. */
+export interface ChunkFigures {
+  metrics: ModelMetrics;
+  lossSum: number;
+}
+
+/** The chunks of held-out groups, in group order (a group without records: one empty chunk). */
+export function evalChunks(groups: Readonly<Record<string, readonly unknown[]>>): EvalChunk[] {
+  const out: EvalChunk[] = [];
+  for (const [group, records] of Object.entries(groups)) {
+    if (records.length === 0) out.push({ group, start: 0, end: 0 });
+    for (let start = 0; start < records.length; start += EVAL_CHUNK) out.push({ group, start, end: Math.min(records.length, start + EVAL_CHUNK) });
+  }
+  return out;
+}
+
+export function chunkFigures<R>(model: TrainableModel<R>, tape: Tape, records: readonly R[]): ChunkFigures {
+  const metrics = model.evaluate(records);
+  let lossSum = 0;
+  if (records.length > 0) {
+    try {
+      lossSum = tape.scalar(model.loss(tape, records)) * records.length;
+    } finally {
+      tape.reset();
+    }
+  }
+  return { metrics, lossSum };
+}
+
+/**
+ * Per group: count = Σ counts, every other metric the count-weighted mean of the chunks',
+ * loss = Σ lossSum / count (the mean objective per record).
+ */
+export function mergeChunks(chunks: readonly EvalChunk[], figures: readonly ChunkFigures[]): Record<string, ModelMetrics & { loss: number }> {
+  const out: Record<string, ModelMetrics & { loss: number }> = {};
+  const sums = new Map<string, { count: number; lossSum: number; metrics: Record<string, number> }>();
+  chunks.forEach((c, i) => {
+    const f = figures[i];
+    const n = c.end - c.start;
+    const s = sums.get(c.group) ?? { count: 0, lossSum: 0, metrics: {} };
+    s.count += n;
+    s.lossSum += f.lossSum;
+    for (const [k, v] of Object.entries(f.metrics)) if (k !== 'count' && typeof v === 'number') s.metrics[k] = (s.metrics[k] ?? 0) + v * n;
+    if (n === 0) for (const [k, v] of Object.entries(f.metrics)) if (k !== 'count' && typeof v === 'number') s.metrics[k] ??= v;
+    sums.set(c.group, s);
+  });
+  for (const [group, s] of sums) {
+    const metrics: Record<string, number> = { count: s.count };
+    for (const [k, v] of Object.entries(s.metrics)) metrics[k] = s.count === 0 ? v : v / s.count;
+    out[group] = { ...(metrics as ModelMetrics), loss: s.lossSum / Math.max(1, s.count) };
+  }
+  return out;
+}

@@ -1,0 +1,227 @@
+/**
+ * The leader's side of data-parallel training: N − 1 worker replicas (./replica.ts) started
+ * through the runtime's spawner (./spawn.ts), commanded over shared memory (./shared.ts).
+ *
+ * One update: the leader publishes the weights (and the record source's and the model's
+ * shared state when they changed), wakes the replicas, computes its own block of micro-batches,
+ * waits for the replicas and ADDS their gradient sums to its own in worker order 1, 2, …: a
+ * fixed order, so a seed and a worker count give bit-identical updates run after run. The
+ * optimizer step then runs once, on the leader (replicas hold no optimizer state).
+ *
+ * Waiting: Atomics.wait in slices of WAIT_SLICE_MS, handing the event loop back between slices
+ * (where a replica's death is heard: Node's 'exit', a Web Worker's 'error'); where the thread
+ * may not block (a page's main thread), Atomics.waitAsync. A replica that failed (its command
+ * threw: status 1) or died ends the command with a WorkerError naming the worker.
+ */
+import type { Parameter } from '../../autograd/index';
+import { GraphemeError } from '../../errors';
+import type { ChunkFigures } from '../held-out';
+import type { ReplicaInit } from './replica';
+import type { ReplicaHandle, ReplicaSpawner } from './spawn';
+import { C, COMMAND, fromJson, readText, RESULT_BOX_BYTES, sharedViews, SPLITS, toJson, writeText, type SharedViews } from './shared';
+
+/** A worker failed or died: the run stops (the leader's state is that of the last finished update). */
+export class WorkerError extends GraphemeError {
+  constructor(readonly worker: number, readonly reason: string) {
+    super(`worker ${worker} ${reason}`);
+  }
+}
+
+const WAIT_SLICE_MS = 20;
+/** how long a synchronous wait (trainStep) waits for a replica before it calls it dead */
+const SYNC_TIMEOUT_MS = 120_000;
+
+export class WorkerPool {
+  private readonly views: SharedViews;
+  private readonly handles: ReplicaHandle[] = [];
+  private stateText: string | null = null;
+  private failure: WorkerError | null = null;
+  private closed = false;
+  private generation = 0;
+  /** whether this thread may block in Atomics.wait */
+  private readonly canBlock: boolean;
+
+  /** a P-float buffer in the leader's persistent heap: a replica's gradients are copied here, then added by the axpy kernel */
+  private readonly scratch: number;
+
+  private constructor(readonly workers: number, private readonly params: readonly Parameter[]) {
+    this.views = sharedViews(workers, params.reduce((a, p) => a + p.size, 0));
+    this.canBlock = mayBlock();
+    this.scratch = params.length === 0 ? 0 : params[0].backend.heap.allocPersistent(4 * this.views.parameters);
+  }
+
+  /** Starts workers − 1 replicas and waits until each has built its model (or fails). */
+  static async start(spawner: ReplicaSpawner, workers: number, params: readonly Parameter[], init: Omit<ReplicaInit, 'worker' | 'workers' | 'buffer' | 'parameters'>): Promise<WorkerPool> {
+    const pool = new WorkerPool(workers, params);
+    const ready: Promise<void>[] = [];
+    for (let w = 1; w < workers; w++) {
+      const handle = spawner.spawn({ ...init, worker: w, workers, buffer: pool.views.buffer, parameters: pool.views.parameters });
+      pool.handles.push(handle);
+      ready.push(new Promise<void>((resolve, reject) => {
+        handle.onMessage((m) => (m.type === 'ready' ? resolve() : reject(new WorkerError(w, `could not start: ${m.message}`))));
+        handle.onExit((reason) => {
+          const error = new WorkerError(w, reason);
+          if (!pool.closed) pool.failure ??= error;
+          reject(error);
+        });
+      }));
+    }
+    try {
+      await Promise.all(ready);
+    } catch (err) {
+      pool.close();
+      throw err;
+    }
+    for (const h of pool.handles) h.unref();
+    return pool;
+  }
+
+  /** Publishes weights (from `weights`, default the parameters) and state, and wakes the replicas with a command. */
+  private command(command: number, words: Partial<Record<keyof typeof C, number>>, state: unknown, weights?: readonly Float32Array[]): void {
+    if (this.closed) throw new WorkerError(0, 'pool is closed');
+    if (this.failure !== null) throw this.failure;
+    const v = this.views;
+    let at = 0;
+    this.params.forEach((p, i) => {
+      v.weights.set(weights?.[i] ?? p.data, at);
+      at += p.size;
+    });
+    const text = toJson(state);
+    if (text !== this.stateText) {
+      v.control[C.stateBytes] = writeText(v.stateBox, text, 'the shared state');
+      v.control[C.stateVersion]++;
+      this.stateText = text;
+    }
+    for (const [key, value] of Object.entries(words)) v.control[C[key as keyof typeof C]] = value!;
+    v.control[C.command] = command;
+    this.generation++;
+    Atomics.store(v.control, C.generation, this.generation);
+    Atomics.notify(v.control, C.generation);
+  }
+
+  /**
+   * finish() without handing the event loop back (Trainer.trainStep): a replica's failure is
+   * read from shared memory, but a DEATH is heard only through events, so this waits at most
+   * SYNC_TIMEOUT_MS for an answer (stepAsync and run hear a death at once).
+   */
+  private finishSync(): void {
+    const v = this.views;
+    if (!this.canBlock) throw new WorkerError(0, 'cannot be waited for synchronously on this thread (a page\'s main thread): use stepAsync()');
+    const deadline = performance.now() + SYNC_TIMEOUT_MS;
+    for (let w = 1; w < this.workers; w++) {
+      while (Atomics.load(v.done, w) !== this.generation) {
+        if (this.failure !== null) throw this.failure;
+        if (performance.now() > deadline) {
+          this.failure = new WorkerError(w, `did not answer within ${SYNC_TIMEOUT_MS / 1000} s (a synchronous trainStep cannot hear a worker die; stepAsync and run can)`);
+          throw this.failure;
+        }
+        Atomics.wait(v.done, w, Atomics.load(v.done, w), 1000);
+      }
+    }
+    this.checkStatus();
+  }
+
+  /** Waits for every replica to finish the current command; throws the first failure. */
+  private async finish(): Promise<void> {
+    const v = this.views;
+    for (let w = 1; w < this.workers; w++) {
+      while (Atomics.load(v.done, w) !== this.generation) {
+        if (this.failure !== null) throw this.failure;
+        if (this.canBlock) {
+          if (Atomics.wait(v.done, w, Atomics.load(v.done, w), WAIT_SLICE_MS) === 'timed-out') await new Promise((resolve) => setTimeout(resolve, 0));
+        } else {
+          const wait = (Atomics as unknown as { waitAsync: (a: Int32Array, i: number, v: number, t: number) => { value: Promise<string> | string } }).waitAsync(v.done, w, Atomics.load(v.done, w), WAIT_SLICE_MS);
+          await wait.value;
+        }
+      }
+    }
+    this.checkStatus();
+  }
+
+  private checkStatus(): void {
+    const v = this.views;
+    for (let w = 1; w < this.workers; w++) {
+      if (v.status[w] !== 0) {
+        this.failure = new WorkerError(w, `failed: ${readText(v.results.subarray(w * RESULT_BOX_BYTES), v.resultBytes[w])}`);
+        throw this.failure;
+      }
+    }
+  }
+
+  /** Starts update `update` on the replicas (the leader then computes its own block). */
+  startStep(update: number, state: unknown): void {
+    this.command(COMMAND.step, { update }, state);
+  }
+
+  /** Waits for the replicas' gradients and adds them to the parameters' in worker order; returns the sum of their objectives. */
+  async finishStep(): Promise<number> {
+    await this.finish();
+    return this.addGradients();
+  }
+
+  /** finishStep() for a synchronous caller (see finishSync). */
+  finishStepSync(): number {
+    this.finishSync();
+    return this.addGradients();
+  }
+
+  private addGradients(): number {
+    const v = this.views;
+    let lossSum = 0;
+    if (this.params.length === 0) return v.losses.reduce((a, l, w) => (w === 0 ? a : a + l), 0);
+    const backend = this.params[0].backend;
+    for (let w = 1; w < this.workers; w++) {
+      backend.heap.f32View(this.scratch, v.parameters).set(v.grads.subarray(w * v.parameters, (w + 1) * v.parameters));
+      let at = 0;
+      for (const p of this.params) {
+        backend.kernels.axpy(p.gradPtr, 1, this.scratch + 4 * at, p.size);
+        at += p.size;
+      }
+      lossSum += v.losses[w];
+    }
+    return lossSum;
+  }
+
+  /** Starts an evaluation of `split` (count per group) with `weights` (default the parameters); the leader computes chunks k ≡ 0 (mod N). */
+  startEvaluation(split: 'val' | 'test', count: number, state: unknown, weights?: readonly Float32Array[]): void {
+    this.command(COMMAND.evaluate, { split: SPLITS.indexOf(split), count }, state, weights);
+  }
+
+  /** The replicas' chunk figures, by chunk index. */
+  async finishEvaluation(): Promise<Map<number, ChunkFigures>> {
+    await this.finish();
+    const v = this.views;
+    const out = new Map<number, ChunkFigures>();
+    for (let w = 1; w < this.workers; w++) {
+      const rows = fromJson(readText(v.results.subarray(w * RESULT_BOX_BYTES), v.resultBytes[w])) as (ChunkFigures & { k: number })[];
+      for (const { k, metrics, lossSum } of rows) out.set(k, { metrics, lossSum });
+    }
+    return out;
+  }
+
+  /** Ends the replicas (they are stopped, then terminated). Safe to call twice. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const v = this.views;
+    v.control[C.command] = COMMAND.stop;
+    Atomics.add(v.control, C.generation, 1);
+    Atomics.notify(v.control, C.generation);
+    for (const h of this.handles) h.terminate();
+  }
+
+  /** Terminates replica `w` as a crash would (tests of the failure path). */
+  kill(w: number): void {
+    this.handles[w - 1]?.terminate();
+  }
+}
+
+/** Whether this thread may block in Atomics.wait (not a browser page's main thread). */
+function mayBlock(): boolean {
+  try {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

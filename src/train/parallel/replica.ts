@@ -1,0 +1,135 @@
+/**
+ * A worker replica: the loop a worker thread runs for the leader (./pool.ts), over the shared
+ * memory of ./shared.ts. It owns a backend, a model and a record source built from the same
+ * config as the leader's, and per command:
+ *
+ *   step:      weights ← shared; state ← shared when its version moved; zero gradients;
+ *              backward of its block of the update's micro-batches (each drawn by its own
+ *              source: batch(update, micro) is a pure function of seed, update and the
+ *              source's state); its gradient sum → its slot; its objective sum → losses[w];
+ *              then, while the leader sums and steps, it draws its micro-batches of the next
+ *              update (used only if the state has not moved by then)
+ *   evaluate:  weights ← shared; the chunks k ≡ w (mod N) of the held-out groups → its result box
+ *   stop:      return
+ *
+ * An exception is reported, not thrown: status[w] = 1 and the message in its result box.
+ */
+import { Tape } from '../../autograd/index';
+import { createBackend, type Backend } from '../../backend/index';
+import type { RecordSource } from '../../data/source';
+import type { TrainingConfig } from '../config';
+import type { TrainableModel } from '../contract';
+import { chunkFigures, evalChunks } from '../held-out';
+import { accumulateGradients } from '../step';
+import { C, COMMAND, fromJson, microsOf, readText, RESULT_BOX_BYTES, sharedViews, SPLITS, toJson, writeText } from './shared';
+
+/** What a worker is started with (structured-cloneable). */
+export interface ReplicaInit {
+  /** this worker's index, 1 … workers − 1 (0 is the leader) */
+  worker: number;
+  workers: number;
+  config: TrainingConfig;
+  buffer: SharedArrayBuffer;
+  parameters: number;
+  /** a folder of level files the leader's source reads (Node replicas load it themselves) */
+  levelFiles?: string | null;
+  /** the leader's compiled kernel module (wasm backends), so a replica fetches nothing */
+  wasm?: WebAssembly.Module | null;
+  /** a module exporting replicaParts(config, backend) → { model, data }: a custom model and source (absent: the built-in ones) */
+  module?: string | null;
+}
+
+export interface ReplicaParts<R> {
+  model: TrainableModel<R>;
+  data: RecordSource<R>;
+}
+
+/** Messages a worker posts: ready (built, waiting for commands) or failed (while building). */
+export type ReplicaMessage = { type: 'ready' } | { type: 'failed'; message: string };
+
+export async function serveReplica<R>(
+  init: ReplicaInit,
+  build: (config: TrainingConfig, backend: Backend, levelFiles: string | null) => Promise<ReplicaParts<R>>,
+  post: (message: ReplicaMessage) => void,
+): Promise<void> {
+  let parts: ReplicaParts<R>;
+  let backend: Backend;
+  try {
+    backend = await createBackend(init.config.backend, init.wasm ? { wasm: init.wasm } : {});
+    parts = await build(init.config, backend, init.levelFiles ?? null);
+    const size = parts.model.parameters().reduce((a, p) => a + p.size, 0);
+    if (size !== init.parameters) throw new Error(`the replica's model has ${size} weights, the leader's ${init.parameters}`);
+  } catch (err) {
+    post({ type: 'failed', message: (err as Error)?.message ?? String(err) });
+    return;
+  }
+  post({ type: 'ready' });
+  await serveCommands(init, parts, new Tape(backend));
+}
+
+async function serveCommands<R>(init: ReplicaInit, { model, data }: ReplicaParts<R>, tape: Tape): Promise<void> {
+  const v = sharedViews(init.workers, init.parameters, init.buffer);
+  const w = init.worker;
+  const params = model.parameters();
+  const { batchSize, accumulationSteps } = init.config;
+  const [from, to] = microsOf(w, init.workers, accumulationSteps);
+  const draw = (update: number) => Array.from({ length: to - from }, (_, i) => data.batch({ update, micro: from + i, micros: accumulationSteps, size: batchSize }));
+  let stateVersion = 0;
+  // this worker's micro-batches of the next update, drawn while the leader finishes the last one
+  let prefetched: { update: number; version: number; batches: R[][] } | null = null;
+  let seen = Atomics.load(v.control, C.generation);
+  for (;;) {
+    Atomics.wait(v.control, C.generation, seen);
+    seen = Atomics.load(v.control, C.generation);
+    const command = Atomics.load(v.control, C.command);
+    if (command === COMMAND.stop) return;
+    let next: number | null = null;
+    try {
+      const version = v.control[C.stateVersion];
+      if (version !== stateVersion) {
+        const state = fromJson(readText(v.stateBox, v.control[C.stateBytes])) as { source: unknown; model: unknown };
+        if (state.source !== null) data.loadStateDict?.(state.source);
+        if (state.model !== null) model.loadSharedState?.(state.model);
+        stateVersion = version;
+      }
+      let at = 0;
+      for (const p of params) {
+        p.data.set(v.weights.subarray(at, at + p.size));
+        at += p.size;
+      }
+      if (command === COMMAND.step) {
+        const update = v.control[C.update];
+        const batches = prefetched !== null && prefetched.update === update && prefetched.version === stateVersion ? prefetched.batches : draw(update);
+        prefetched = null;
+        for (const p of params) p.zeroGrad();
+        v.losses[w] = accumulateGradients(tape, (t, micro) => model.loss(t, batches[micro - from]), from, to, accumulationSteps);
+        let g = w * init.parameters;
+        for (const p of params) {
+          v.grads.set(p.grad, g);
+          g += p.size;
+        }
+        next = update + 1;
+      } else if (command === COMMAND.evaluate) {
+        const groups = data.heldOut(SPLITS[v.control[C.split]], v.control[C.count]);
+        const rows = evalChunks(groups).flatMap((c, k) => (k % init.workers === w ? [{ k, ...chunkFigures(model, tape, groups[c.group].slice(c.start, c.end)) }] : []));
+        v.resultBytes[w] = writeText(v.results.subarray(w * RESULT_BOX_BYTES, (w + 1) * RESULT_BOX_BYTES), toJson(rows), `worker ${w}'s evaluation`);
+      }
+      v.status[w] = 0;
+    } catch (err) {
+      v.status[w] = 1;
+      const message = (err as Error)?.stack ?? String(err);
+      v.resultBytes[w] = writeText(v.results.subarray(w * RESULT_BOX_BYTES, (w + 1) * RESULT_BOX_BYTES), message.slice(0, 4000), 'error');
+    }
+    Atomics.store(v.done, w, seen);
+    Atomics.notify(v.done, w);
+    // the batches are a pure function of (update, micro, source state): drawing them early
+    // changes nothing but when; a state change before the next step discards them
+    if (next !== null && from < to) {
+      try {
+        prefetched = { update: next, version: stateVersion, batches: draw(next) };
+      } catch {
+        prefetched = null; // the step itself draws again and reports the error
+      }
+    }
+  }
+}

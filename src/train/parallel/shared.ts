@@ -1,0 +1,112 @@
+/**
+ * The memory the leader and its worker replicas share (one SharedArrayBuffer), and the
+ * protocol over it. Worker 0 is the leader (the Trainer's own thread); workers 1 … N−1 are
+ * replicas, each with its own backend, model and record source.
+ *
+ *   control  Int32  [generation, command, update, stateVersion, stateBytes, split, count, 0]
+ *   done     Int32  per worker: the generation it finished (the leader waits on these)
+ *   status   Int32  per worker: 0 ok, 1 failed (its result box holds the message)
+ *   resultBytes Int32 per worker
+ *   losses   F64    per worker: the sum of its micro-batches' objectives
+ *   weights  F32    P: the parameters, in parameters() order (the leader writes them before a command)
+ *   grads    F32    P per worker: its gradient sum (scaled by 1/micros), slot 0 unused
+ *   stateBox U8     leader → all: JSON { source, model } (the record source's and the model's shared state)
+ *   results  U8     per worker: JSON (evaluation rows, or the error)
+ *
+ * A COMMAND: the leader writes weights (and the state when it changed: stateVersion + 1),
+ * the command's words, clears nothing, then increments `generation` and notifies. A replica
+ * waits on `generation`, runs the command, writes its outputs, stores the generation into
+ * done[w] and notifies. Invariant: the leader writes shared memory only while every replica
+ * is waiting (between its done and the next generation), a replica only its own slots.
+ */
+
+export const COMMAND = { step: 1, evaluate: 2, stop: 3 } as const;
+export const SPLITS = ['val', 'test'] as const;
+
+const CONTROL_WORDS = 8;
+export const C = { generation: 0, command: 1, update: 2, stateVersion: 3, stateBytes: 4, split: 5, count: 6 } as const;
+
+/** bytes of the leader's state box and of each worker's result box */
+export const STATE_BOX_BYTES = 1 << 20;
+export const RESULT_BOX_BYTES = 1 << 20;
+
+export interface SharedViews {
+  buffer: SharedArrayBuffer;
+  workers: number;
+  parameters: number;
+  control: Int32Array;
+  done: Int32Array;
+  status: Int32Array;
+  resultBytes: Int32Array;
+  losses: Float64Array;
+  weights: Float32Array;
+  grads: Float32Array;
+  stateBox: Uint8Array;
+  results: Uint8Array;
+}
+
+const align8 = (n: number) => (n + 7) & ~7;
+
+/** Views over `buffer` (or a new one) for `workers` workers and `parameters` f32 weights. */
+export function sharedViews(workers: number, parameters: number, buffer?: SharedArrayBuffer): SharedViews {
+  let offset = 0;
+  const take = (bytes: number) => {
+    const at = offset;
+    offset = align8(offset + bytes);
+    return at;
+  };
+  const at = {
+    control: take(4 * CONTROL_WORDS),
+    done: take(4 * workers),
+    status: take(4 * workers),
+    resultBytes: take(4 * workers),
+    losses: take(8 * workers),
+    weights: take(4 * parameters),
+    grads: take(4 * parameters * workers),
+    stateBox: take(STATE_BOX_BYTES),
+    results: take(RESULT_BOX_BYTES * workers),
+  };
+  const b = buffer ?? new SharedArrayBuffer(offset);
+  if (b.byteLength !== offset) throw new Error(`shared memory of ${b.byteLength} bytes, the layout needs ${offset}`);
+  return {
+    buffer: b,
+    workers,
+    parameters,
+    control: new Int32Array(b, at.control, CONTROL_WORDS),
+    done: new Int32Array(b, at.done, workers),
+    status: new Int32Array(b, at.status, workers),
+    resultBytes: new Int32Array(b, at.resultBytes, workers),
+    losses: new Float64Array(b, at.losses, workers),
+    weights: new Float32Array(b, at.weights, parameters),
+    grads: new Float32Array(b, at.grads, parameters * workers),
+    stateBox: new Uint8Array(b, at.stateBox, STATE_BOX_BYTES),
+    results: new Uint8Array(b, at.results, RESULT_BOX_BYTES * workers),
+  };
+}
+
+/** Writes `text` as UTF-8 into `box`; returns its byte length (throws when it does not fit). */
+export function writeText(box: Uint8Array, text: string, what: string): number {
+  const bytes = new TextEncoder().encode(text);
+  if (bytes.length > box.length) throw new Error(`${what}: ${bytes.length} bytes, more than the ${box.length} its box holds`);
+  box.set(bytes);
+  return bytes.length;
+}
+
+/** The UTF-8 text of the first `length` bytes of `box` (copied out: decoders refuse shared memory). */
+export function readText(box: Uint8Array, length: number): string {
+  return new TextDecoder().decode(box.slice(0, length));
+}
+
+/** JSON that keeps NaN and ±Infinity (metrics such as a mean GED may be NaN; a unit bound Infinity). */
+export function toJson(value: unknown): string {
+  return JSON.stringify(value, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? { $number: String(v) } : v));
+}
+
+export function fromJson(text: string): unknown {
+  return JSON.parse(text, (_, v) => (v !== null && typeof v === 'object' && typeof v.$number === 'string' && Object.keys(v).length === 1 ? Number(v.$number) : v));
+}
+
+/** The micro-batches of an update that worker `w` of `workers` computes: a contiguous block. */
+export function microsOf(w: number, workers: number, micros: number): [number, number] {
+  return [Math.floor((w * micros) / workers), Math.floor(((w + 1) * micros) / workers)];
+}

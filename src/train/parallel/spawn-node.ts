@@ -1,0 +1,36 @@
+/** Worker replicas as Node worker_threads (also Deno and Bun, which provide node:worker_threads). */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { ReplicaInit, ReplicaMessage } from './replica';
+import type { ReplicaHandle, ReplicaSpawner } from './spawn';
+
+/**
+ * Spawns `entry` (a module that calls serveReplica with its workerData), or the CommonJS
+ * `bootstrap` code that loads it (e.g. through a TypeScript loader).
+ */
+export function nodeSpawner(entry: URL, bootstrap?: string): ReplicaSpawner {
+  return {
+    cores: availableParallelism(),
+    spawn(init: ReplicaInit): ReplicaHandle {
+      const worker = bootstrap === undefined ? new Worker(entry, { workerData: init }) : new Worker(bootstrap, { eval: true, workerData: init });
+      let exited: ((reason: string) => void) | null = null;
+      let reason: string | null = null;
+      const exit = (why: string) => {
+        if (reason !== null) return;
+        reason = why;
+        exited?.(why);
+      };
+      worker.on('error', (err) => exit(`threw: ${err?.message ?? String(err)}`));
+      worker.on('exit', (code) => exit(`exited (code ${code})`));
+      return {
+        onMessage: (listener) => worker.on('message', (m: ReplicaMessage) => listener(m)),
+        onExit: (listener) => {
+          exited = listener;
+          if (reason !== null) listener(reason);
+        },
+        unref: () => worker.unref(),
+        terminate: () => void worker.terminate(),
+      };
+    },
+  };
+}

@@ -1,0 +1,42 @@
+/**
+ * How a runtime starts worker replicas. Each package entry registers its own (Node:
+ * worker_threads, ../../entry/node.ts; browsers: module Web Workers, ../../entry/browser.ts);
+ * workerd registers none (no threads: one worker). A source checkout (tests, tsx) falls back
+ * to worker_threads over the TypeScript sources (./spawn-tree.ts).
+ */
+import type { ReplicaInit, ReplicaMessage } from './replica';
+
+/** A started replica: its first message comes through `onMessage`; a death through `onExit`. */
+export interface ReplicaHandle {
+  onMessage(listener: (message: ReplicaMessage) => void): void;
+  /** the worker threw outside its command loop, or exited (also after terminate()) */
+  onExit(listener: (reason: string) => void): void;
+  /** let the process exit while the worker lives (Node; a no-op elsewhere) */
+  unref(): void;
+  terminate(): void;
+}
+
+export interface ReplicaSpawner {
+  spawn(init: ReplicaInit): ReplicaHandle;
+  /** hardware threads of this machine */
+  cores: number;
+}
+
+let registered: ReplicaSpawner | null | undefined;
+
+/** Registers the runtime's spawner (null: this runtime has no threads). */
+export function setReplicaSpawner(spawner: ReplicaSpawner | null): void {
+  registered = spawner;
+}
+
+/** The registered spawner, else the source checkout's (Node), else null. */
+export async function replicaSpawner(): Promise<ReplicaSpawner | null> {
+  if (registered !== undefined) return registered;
+  if (typeof SharedArrayBuffer === 'undefined') return null;
+  try {
+    const { sourceTreeSpawner } = await import('./spawn-tree');
+    return sourceTreeSpawner();
+  } catch {
+    return null;
+  }
+}

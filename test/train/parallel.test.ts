@@ -1,0 +1,148 @@
+// Data-parallel training (src/train/parallel/): worker replicas in worker_threads, gradients
+// summed in worker order. The oracle for N workers is the same Trainer on one thread (the
+// same update up to float summation order), and for determinism the run itself, repeated.
+import { availableParallelism } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { Trainer, TrainingConfigError, validateConfig, WorkerError, type TrainingConfigInput } from '../../src/train/index';
+
+const config = (workers: number | 'auto', extra: Partial<TrainingConfigInput> = {}): TrainingConfigInput => ({
+  seed: 'parallel check',
+  backend: 'wasm',
+  levels: [1, 2],
+  steps: 1000,
+  batchSize: 16,
+  accumulationSteps: 2,
+  workers,
+  learningRate: 1e-2,
+  maxGradNorm: 1,
+  curriculum: { mode: 'mixed' },
+  evalEvery: 0,
+  evalSize: 300,
+  model: { hidden: 16 },
+  ...extra,
+});
+
+async function losses(t: Trainer, n: number): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) out.push((await t.stepAsync()).loss);
+  return out;
+}
+
+const weights = (t: Trainer) => t.parameters().map((p) => Array.from(p.data));
+
+describe('data-parallel training', () => {
+  it('2 workers: the same losses and weights run after run, and across a resume', async () => {
+    const a = await Trainer.create(config(2));
+    const b = await Trainer.create(config(2));
+    try {
+      expect(a.workers).toBe(2);
+      const la = await losses(a, 12);
+      const lb = await losses(b, 6);
+      const resumed = await Trainer.resume(b.checkpoint());
+      try {
+        expect(resumed.workers).toBe(2);
+        lb.push(...(await losses(resumed, 6)));
+        expect(lb).toEqual(la);
+        expect(weights(resumed)).toEqual(weights(a));
+      } finally {
+        resumed.close();
+      }
+    } finally {
+      a.close();
+      b.close();
+    }
+  }, 60_000);
+
+  it('2 workers compute the 1-worker update up to float summation order', async () => {
+    const one = await Trainer.create(config(1));
+    const two = await Trainer.create(config(2));
+    try {
+      const l1 = await losses(one, 8);
+      const l2 = await losses(two, 8);
+      expect(l2[0]).toBe(l1[0]); // the first update's objective: the same records, the same weights
+      for (let i = 0; i < l1.length; i++) expect(Math.abs(l2[i] - l1[i])).toBeLessThan(1e-4 * Math.max(1, Math.abs(l1[i])));
+      const w1 = weights(one).flat();
+      const w2 = weights(two).flat();
+      let worst = 0;
+      for (let i = 0; i < w1.length; i++) worst = Math.max(worst, Math.abs(w1[i] - w2[i]));
+      expect(worst).toBeLessThan(1e-4);
+      expect(worst).toBeGreaterThanOrEqual(0);
+      // evaluation split across the workers: the figures of the one-thread evaluation
+      const local = two.test(300, 'last');
+      const split = await two.testAsync(300, 'last');
+      for (const level of Object.keys(local.perLevel)) {
+        expect(split.perLevel[level].count).toBe(local.perLevel[level].count);
+        expect(split.perLevel[level].accuracy).toBeCloseTo(local.perLevel[level].accuracy, 12);
+        expect(split.perLevel[level].loss).toBeCloseTo(local.perLevel[level].loss, 5);
+      }
+      expect(Object.keys(split.perLevel).sort()).toEqual(['1', '2']);
+    } finally {
+      one.close();
+      two.close();
+    }
+  }, 60_000);
+
+  it('a worker that is terminated stops the run with a WorkerError and a loadable checkpoint', async () => {
+    const t = await Trainer.create(config(2));
+    try {
+      await losses(t, 3);
+      (t as unknown as { pool: { kill(w: number): void } }).pool.kill(1);
+      const started = performance.now();
+      await expect(losses(t, 50)).rejects.toThrow(WorkerError);
+      expect(performance.now() - started).toBeLessThan(10_000);
+      expect(t.step).toBeGreaterThanOrEqual(3);
+      const resumed = await Trainer.resume(t.checkpoint(), { workers: 1 });
+      expect(resumed.step).toBe(t.step);
+      expect(weights(resumed)).toEqual(weights(t));
+      await losses(resumed, 2);
+    } finally {
+      t.close();
+    }
+  }, 60_000);
+
+  it('a worker whose step throws stops the run with its message', async () => {
+    const t = await Trainer.create(config(2), { replica: new URL('./fixtures/failing-replica.ts', import.meta.url) });
+    try {
+      const at = t.step;
+      await expect(losses(t, 10)).rejects.toThrow(/worker 1 failed: .*a loss that throws/);
+      expect(t.step).toBe(at + 2); // the third update's gradients never arrived: it was not applied
+      await expect(t.stepAsync()).rejects.toThrow(WorkerError); // and the pool stays failed
+    } finally {
+      t.close();
+    }
+  }, 60_000);
+
+  it('checks the worker count', async () => {
+    expect(() => validateConfig(config(3))).toThrow(TrainingConfigError);
+    expect(() => validateConfig(config(3))).toThrow(/workers: 3 workers share the 2 micro-batches/);
+    expect(() => validateConfig(config(0))).toThrow(/workers/);
+    // the synchronous trainStep computes the same update as stepAsync
+    const sync = await Trainer.create(config(2));
+    const async_ = await Trainer.create(config(2));
+    try {
+      const a: number[] = [];
+      for (let i = 0; i < 4; i++) a.push(sync.trainStep().loss);
+      expect(await losses(async_, 4)).toEqual(a);
+    } finally {
+      sync.close();
+      async_.close();
+    }
+    // 'auto': the cores, at most the micro-batches of an update, at most GRAPHEME_TRAIN_WORKERS
+    const before = process.env.GRAPHEME_TRAIN_WORKERS;
+    try {
+      process.env.GRAPHEME_TRAIN_WORKERS = '8';
+      const one = await Trainer.create(config('auto', { accumulationSteps: 1, batchSize: 32 }));
+      expect(one.workers).toBe(1);
+      one.close();
+      const auto = await Trainer.create(config('auto'));
+      expect(auto.workers).toBe(Math.min(availableParallelism(), 2));
+      auto.close();
+      process.env.GRAPHEME_TRAIN_WORKERS = '1';
+      const capped = await Trainer.create(config('auto'));
+      expect(capped.workers).toBe(1);
+      capped.close();
+    } finally {
+      process.env.GRAPHEME_TRAIN_WORKERS = before;
+    }
+  }, 60_000);
+});
