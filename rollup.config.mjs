@@ -8,8 +8,10 @@
 //   browser.js  fetch + WebAssembly.compileStreaming relative to import.meta.url
 //   inline.js   the wasm as base64 inside the module (grapheme-train/inline)
 //   files.js    Node-only file helpers (grapheme-train/files): run folders, checkpoints, JSONL
-// The core is built without src/backend/wasm-source-tree.ts (the source checkout's
-// fallback, which imports node:fs): bundlers for browsers refuse node: modules.
+//   replica-node.js, replica-web.js  a worker replica of data-parallel training (worker_threads,
+//               Web Workers): node.js and browser.js start them beside themselves
+// The core is built without src/backend/wasm-source-tree.ts and src/train/parallel/spawn-tree.ts
+// (the source checkout's fallbacks, which import node: modules): bundlers for browsers refuse node: modules.
 import { readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import typescript from '@rollup/plugin-typescript';
@@ -18,6 +20,8 @@ import { dts } from 'rollup-plugin-dts';
 const wasmFile = fileURLToPath(new URL('./build/grapheme.wasm', import.meta.url));
 const sourceTreeModule = fileURLToPath(new URL('./src/backend/wasm-source-tree.ts', import.meta.url));
 const noSourceTreeModule = fileURLToPath(new URL('./src/backend/wasm-source-none.ts', import.meta.url));
+const spawnTreeModule = fileURLToPath(new URL('./src/train/parallel/spawn-tree.ts', import.meta.url));
+const noSpawnTreeModule = fileURLToPath(new URL('./src/train/parallel/spawn-none.ts', import.meta.url));
 const BASE64_ID = 'virtual:grapheme-wasm-base64';
 const CLI_ID = '\0grapheme-cli-entry';
 
@@ -43,6 +47,7 @@ function wasmEntries() {
       if (source === './grapheme.wasm') return { id: './grapheme.wasm', external: 'relative' };
       const resolved = await this.resolve(source, importer, { skipSelf: true });
       if (resolved && resolved.id === sourceTreeModule) return noSourceTreeModule;
+      if (resolved && resolved.id === spawnTreeModule) return noSpawnTreeModule;
       return resolved;
     },
     load(id) {
@@ -69,6 +74,8 @@ export default [
       inline: 'src/entry/inline.ts',
       files: 'src/entry/files.ts',
       cli: CLI_ID,
+      'replica-node': 'src/entry/replica-node.ts',
+      'replica-web': 'src/entry/replica-web.ts',
     },
     output: { dir: 'dist', format: 'es', sourcemap: true, entryFileNames: '[name].js', chunkFileNames: 'chunks/core-[hash].js' },
     external,

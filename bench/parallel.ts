@@ -13,7 +13,12 @@
  * The trainers are built once and measured in alternating rounds (1 worker, 2 workers, …) so
  * load from other processes hits all alike; figures are medians over rounds. Rows: samples/s
  * per worker count (size = workers), and the ratios 2 workers / 1 worker (unit "x").
+ * CONTROLS, timed in the same rounds: what the machine gives a second thread at that moment —
+ * a fixed arithmetic loop and a fixed allocating loop (short-lived objects, as a training
+ * step makes), each in 1 worker thread and then in 2 at once; the row is the throughput ratio
+ * 2 threads / 1 thread (2.0: two free cores).
  */
+import { Worker } from 'node:worker_threads';
 import { Trainer } from '../src/train/index';
 import type { TrainingConfigInput } from '../src/train/index';
 import { matches, median, Reporter, type Suite, type SuiteOptions } from './util';
@@ -45,6 +50,28 @@ function config(levels: number[], mode: 'mixed' | 'progressive', workers: number
   } as TrainingConfigInput;
 }
 
+/** The control loops: `arith` a float loop, `alloc` one that allocates small objects; each posts its seconds. */
+const CONTROL = `
+const { parentPort, workerData } = require('node:worker_threads');
+const t0 = performance.now();
+let s = 0;
+if (workerData.kind === 'arith') for (let i = 0; i < workerData.n; i++) s += Math.sqrt(i) * 1e-9;
+else for (let i = 0; i < workerData.n; i++) { const o = { a: i, b: [i, i + 1], c: 'x' + (i & 255) }; s += o.b[1]; }
+parentPort.postMessage({ seconds: (performance.now() - t0) / 1000, s });
+`;
+
+/** Throughput of `threads` threads running the control at once, relative to their count: work per second. */
+async function control(kind: 'arith' | 'alloc', threads: number, n: number): Promise<number> {
+  const seconds = await Promise.all(
+    Array.from({ length: threads }, () => new Promise<number>((resolve, reject) => {
+      const w = new Worker(CONTROL, { eval: true, workerData: { kind, n } });
+      w.once('message', (m: { seconds: number }) => resolve(m.seconds));
+      w.once('error', reject);
+    })),
+  );
+  return threads / Math.max(...seconds);
+}
+
 export const run: Suite = async (opts: SuiteOptions) => {
   const report = new Reporter(opts);
   const rounds = opts.quick ? 3 : 9;
@@ -59,6 +86,7 @@ export const run: Suite = async (opts: SuiteOptions) => {
     try {
       for (const v of variants) if (v.trainer.workers !== v.workers) throw new Error(`${v.label}: ${v.trainer.workers} workers started, ${v.workers} asked for`);
       const samples = variants.map(() => [] as number[]);
+      const controls = { arith: [] as number[], alloc: [] as number[] };
       // warm-up: the JIT and the first snap-free updates
       for (const v of variants) for (let i = 0; i < (opts.quick ? 5 : 40); i++) await v.trainer.stepAsync();
       for (let r = 0; r < rounds; r++) {
@@ -71,11 +99,17 @@ export const run: Suite = async (opts: SuiteOptions) => {
           }
           samples[i].push((updates * 64) / ((performance.now() - t0) / 1000));
         }
+        for (const kind of ['arith', 'alloc'] as const) {
+          const n = kind === 'arith' ? (opts.quick ? 2e7 : 1e8) : opts.quick ? 3e5 : 3e6;
+          controls[kind].push((await control(kind, 2, n)) / (await control(kind, 1, n)));
+        }
       }
       const values = samples.map(median);
       variants.forEach((v, i) => report.add({ suite: SUITE, name: v.label, backend: 'wasm', size: v.workers, value: values[i], unit: 'samples/s' }));
       report.add({ suite: SUITE, name: `${w.name} 2 workers / 1 worker`, backend: 'wasm', size: 2, value: values[1] / values[0], unit: 'x' });
       report.add({ suite: SUITE, name: `${w.name} 2 workers / 1 worker one micro-batch`, backend: 'wasm', size: 2, value: values[1] / values[2], unit: 'x' });
+      report.add({ suite: SUITE, name: `control during ${w.name}: arithmetic loop 2 threads / 1 thread`, backend: 'node', size: 2, value: median(controls.arith), unit: 'x' });
+      report.add({ suite: SUITE, name: `control during ${w.name}: allocating loop 2 threads / 1 thread`, backend: 'node', size: 2, value: median(controls.alloc), unit: 'x' });
     } finally {
       for (const v of variants) v.trainer.close();
     }

@@ -29,7 +29,9 @@ const config = {
   backend: 'wasm',
   levels: [1, 2, 3, 4, 5, 6, 7],
   steps: 30600,
-  batchSize: 64,
+  // 64 records per update as two micro-batches of 32: one per core (workers 'auto', the default)
+  batchSize: 32,
+  accumulationSteps: 2,
   learningRate: 3e-2,
   groupLr: { state: 0.1, decoder: 0.1 },
   schedule: 'auto',

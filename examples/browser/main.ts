@@ -1,26 +1,25 @@
 /**
  * The browser page: train the DagNN in this tab and watch it learn.
  *
- * Training runs on the main thread through the public Trainer API: Trainer.run() hands the
- * event loop back every ~16 ms, so clicks, charts and predictions are served between
- * updates. Pause aborts the run (between two updates); Resume calls run() again, which
- * continues from the trainer's update count. Charts are redrawn at most 5 times a second.
+ * Training runs in a Web Worker (./train-worker.ts), which owns the Trainer: this thread only
+ * sends commands (train, pause, resume, predict, checkpoint, upload: ./protocol.ts) and
+ * draws what comes back, so the page stays responsive whatever an update costs. Pause aborts
+ * the worker's run between two updates; Resume runs it again from its update count. On a
+ * cross-origin-isolated page the worker trains with worker replicas too (data-parallel,
+ * config.workers 'auto'). Charts are redrawn at most 5 times a second.
  *
- * The wasm backend gets its kernel module from grapheme.wasm beside this script (the page
- * build copies build/grapheme.wasm there), compiled once with compileStreaming and passed
- * to createBackend explicitly.
+ * The worker gets its kernel module from grapheme.wasm beside the scripts (the page build
+ * copies build/grapheme.wasm there), compiled once with compileStreaming.
  *
  * window.grapheme exposes the page's state (read-only use: test/browser/run.mjs reads it).
  */
 import uPlot from 'uplot';
-import { createBackend, wasmSimdSupported, type Backend } from '../../src/backend/index';
+import { wasmSimdSupported } from '../../src/backend/index';
 import { answer, parse, print, toNumber } from '../../src/engine/index';
 import { MathGraph, type MathGraphJSON } from '../../src/graph/index';
-import { decodeCheckpoint, Trainer, type EvalMetrics, type StepMetrics, type TrainerEvents } from '../../src/train/index';
 import type { PhaseChange } from '../../src/data/index';
 import { graphSvg } from './graph-svg';
-
-type Status = 'idle' | 'starting' | 'training' | 'paused' | 'done' | 'error';
+import type { Command, Report, Session, Status } from './protocol';
 
 interface LevelAccuracy {
   step: number;
@@ -51,7 +50,10 @@ const state = {
   step: 0,
   /** the step of the last checkpoint downloaded or uploaded */
   checkpointStep: null as number | null,
-  trainer: null as Trainer | null,
+  /** the training worker's trainer: backend, worker count, step (null before the first) */
+  session: null as Session | null,
+  /** whether the page is cross-origin isolated (shared memory for the worker replicas) */
+  isolated: globalThis.crossOriginIsolated === true,
 };
 (window as unknown as { grapheme: typeof state }).grapheme = state;
 
@@ -79,12 +81,14 @@ function formConfig(): Record<string, unknown> {
   const levels = Array.from(document.querySelectorAll<HTMLInputElement>('input[name=level]:checked')).map((b) => Number(b.value));
   const steps = number('steps');
   const learningRate = number('lr');
+  const batch = number('batch');
   const config: Record<string, unknown> = {
     seed: $<HTMLInputElement>('seed').value.trim() || 0,
     backend: $<HTMLSelectElement>('backend').value,
     levels,
     steps,
-    batchSize: number('batch'),
+    // the batch of an update as two micro-batches: one per worker on two cores
+    ...(batch >= 2 && batch % 2 === 0 ? { batchSize: batch / 2, accumulationSteps: 2 } : { batchSize: batch, accumulationSteps: 1 }),
     learningRate,
     schedule: $<HTMLSelectElement>('schedule').value === 'cosine' ? { kind: 'cosine', totalSteps: steps, minLr: learningRate / 100 } : { kind: 'constant' },
     evalEvery: number('eval-every'),
@@ -94,27 +98,6 @@ function formConfig(): Record<string, unknown> {
     curriculum: { mode: $<HTMLSelectElement>('curriculum').value },
   };
   return config;
-}
-
-// ---- backends -----------------------------------------------------------------------
-
-let kernelModule: Promise<WebAssembly.Module> | null = null;
-
-/** grapheme.wasm beside this script, compiled once for every backend of the page. */
-function wasmModule(): Promise<WebAssembly.Module> {
-  kernelModule ??= (async () => {
-    const url = new URL('grapheme.wasm', import.meta.url);
-    const response = await fetch(url);
-    if (!response.ok) throw new Error(`fetching ${url.href} answered ${response.status}`);
-    return response.headers.get('content-type') === 'application/wasm' ? WebAssembly.compileStreaming(response) : WebAssembly.compile(await response.arrayBuffer());
-  })();
-  kernelModule.catch(() => (kernelModule = null));
-  return kernelModule;
-}
-
-async function backendFor(name: unknown): Promise<Backend> {
-  const kind = name === 'js' || (name === 'auto' && !wasmSimdSupported()) ? 'js' : 'wasm';
-  return createBackend(kind, kind === 'wasm' ? { wasm: await wasmModule() } : {});
 }
 
 // ---- charts -------------------------------------------------------------------------
@@ -247,17 +230,17 @@ function setStatus(status: Status, message = ''): void {
   state.message = message;
   $<HTMLButtonElement>('train').disabled = status === 'starting' || status === 'training';
   $<HTMLButtonElement>('pause').disabled = status !== 'training';
-  $<HTMLButtonElement>('resume').disabled = status !== 'paused' || state.trainer === null;
+  $<HTMLButtonElement>('resume').disabled = status !== 'paused' || state.session === null;
   renderStatus();
 }
 
 function renderStatus(): void {
-  const t = state.trainer;
+  const t = state.session;
   const n = state.losses.length;
   const parts = [
     state.status,
-    t ? `${t.backend.name} backend` : null,
-    t ? `step ${t.step}/${t.config.steps}` : null,
+    t ? `${t.backend} backend, ${t.workers} worker${t.workers === 1 ? '' : 's'}` : null,
+    t ? `step ${state.step}/${t.steps}` : null,
     n > 0 ? `loss ${smoothed[n - 1].toPrecision(4)} (median of last ${Math.min(n, SMOOTH)})` : null,
     lastRate ? `${Math.round(lastRate)} samples/s` : null,
     lastLevel !== null ? `level ${lastLevel}` : null,
@@ -271,37 +254,12 @@ function renderStatus(): void {
     : '';
 }
 
-// ---- training -----------------------------------------------------------------------
+// ---- training: the worker ----------------------------------------------------------
 
 let lastRate = 0;
 let lastLevel: number | null = null;
-let abort: AbortController | null = null;
-let running: Promise<void> | null = null;
-
-function events(): TrainerEvents {
-  return {
-    onStep: (m: StepMetrics) => {
-      state.steps.push(m.step);
-      state.losses.push(m.loss);
-      smoothed.push(windowMedian(state.losses, SMOOTH));
-      state.lrs.push(m.lr);
-      state.step = m.step;
-      lastRate = m.samplesPerSec;
-      lastLevel = m.level;
-      scheduleRedraw();
-    },
-    onEval: (e: EvalMetrics) => {
-      const perLevel: Record<string, number> = {};
-      for (const [level, figures] of Object.entries(e.perLevel)) perLevel[level] = figures.accuracy;
-      state.evals.push({ step: e.step, accuracy: e.accuracy, perLevel });
-      scheduleRedraw();
-    },
-    onLevel: (c: PhaseChange) => {
-      state.levelChanges.push(c);
-      state.message = `level ${c.from} → ${c.to} at step ${c.step} (${c.reason})`;
-    },
-  };
-}
+const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+const send = (command: Command, transfer: Transferable[] = []) => worker.postMessage(command, transfer);
 
 function clearHistory(): void {
   state.steps = [];
@@ -312,100 +270,85 @@ function clearHistory(): void {
   state.levelChanges = [];
 }
 
-async function stopRun(): Promise<void> {
-  abort?.abort();
-  await running;
-}
-
-/** Runs the current trainer until its step budget, Pause, or an error. */
-function startRun(): void {
-  const trainer = state.trainer!;
-  abort = new AbortController();
-  setStatus('training');
-  running = (async () => {
-    try {
-      const result = await trainer.run({ signal: abort!.signal });
-      state.step = trainer.step;
-      if (result.reason === 'aborted') setStatus('paused', `paused at step ${trainer.step}`);
-      else setStatus('done', result.reason === 'early-stop' ? 'stopped early' : `finished ${trainer.step} updates`);
-    } catch (err) {
-      setStatus('error', (err as Error).message);
-    } finally {
-      running = null;
+worker.addEventListener('error', (e) => setStatus('error', `the training worker failed: ${e.message}`));
+worker.addEventListener('message', (event: MessageEvent<Report>) => {
+  const r = event.data;
+  switch (r.type) {
+    case 'status':
+      if (r.fresh) {
+        clearHistory();
+        resetCharts(r.session?.levels ?? ['1', '2']);
+      }
+      state.session = r.session;
+      state.backend = r.session?.backend ?? null;
+      if (r.session) state.step = r.session.step;
+      if (r.fresh && r.session) state.checkpointStep = /^resumed/.test(r.message) ? r.session.step : state.checkpointStep;
+      setStatus(r.status, r.message);
       redraw();
+      return;
+    case 'steps':
+      for (let i = 0; i < r.steps.length; i++) {
+        state.steps.push(r.steps[i]);
+        state.losses.push(r.losses[i]);
+        smoothed.push(windowMedian(state.losses, SMOOTH));
+        state.lrs.push(r.lrs[i]);
+      }
+      state.step = r.steps[r.steps.length - 1];
+      lastRate = r.rate;
+      lastLevel = r.level;
+      scheduleRedraw();
+      return;
+    case 'eval':
+      state.evals.push({ step: r.step, accuracy: r.accuracy, perLevel: r.perLevel });
+      scheduleRedraw();
+      return;
+    case 'level':
+      state.levelChanges.push(r.change);
+      state.message = `level ${r.change.from} → ${r.change.to} at step ${r.change.step} (${r.change.reason})`;
+      return;
+    case 'prediction':
+      showPrediction(r);
+      return;
+    case 'prediction-error':
+      $('predict-error').textContent = r.message;
+      return;
+    case 'checkpoint': {
+      const url = URL.createObjectURL(new Blob([r.bytes as BlobPart], { type: 'application/octet-stream' }));
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = `grapheme-step-${r.step}.safetensors`;
+      a.click();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      state.checkpointStep = r.step;
+      setStatus(state.status, `checkpoint of step ${r.step} downloaded`);
+      return;
     }
-  })();
-}
-
-async function newTrainer(): Promise<Trainer> {
-  const config = formConfig();
-  const backend = await backendFor(config.backend);
-  return Trainer.create(config, { backend, ...events() });
-}
-
-$('train').addEventListener('click', async () => {
-  await stopRun();
-  setStatus('starting');
-  try {
-    const trainer = await newTrainer();
-    state.trainer = trainer;
-    state.backend = trainer.backend.name;
-    clearHistory();
-    resetCharts(trainedLevels(trainer));
-    startRun();
-  } catch (err) {
-    setStatus('error', (err as Error).message);
   }
 });
-$('pause').addEventListener('click', () => abort?.abort());
-$('resume').addEventListener('click', () => {
-  if (state.trainer && state.status === 'paused') startRun();
-});
 
-function trainedLevels(trainer: Trainer): string[] {
-  return trainer.curriculum!.levels.map(String);
-}
+$('train').addEventListener('click', () => {
+  setStatus('starting');
+  send({ type: 'train', config: formConfig() });
+});
+$('pause').addEventListener('click', () => send({ type: 'pause' }));
+$('resume').addEventListener('click', () => {
+  if (state.session && state.status === 'paused') send({ type: 'resume' });
+});
 
 // ---- checkpoints --------------------------------------------------------------------
 
 $('download').addEventListener('click', () => {
-  const trainer = state.trainer;
-  if (!trainer) return setStatus(state.status, 'nothing to download: train first');
-  // between two updates (this handler runs while run() yields): a consistent state
-  const bytes = trainer.checkpoint();
-  const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type: 'application/octet-stream' }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = `grapheme-step-${trainer.step}.safetensors`;
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-  state.checkpointStep = trainer.step;
-  setStatus(state.status, `checkpoint of step ${trainer.step} downloaded`);
+  if (!state.session) return setStatus(state.status, 'nothing to download: train first');
+  send({ type: 'checkpoint' });
 });
 
 $<HTMLInputElement>('upload').addEventListener('change', async (event) => {
   const input = event.target as HTMLInputElement;
   const file = input.files?.[0];
   if (!file) return;
-  await stopRun();
-  setStatus('starting', `loading ${file.name}`);
-  try {
-    const bytes = new Uint8Array(await file.arrayBuffer());
-    // the checkpoint names its backend; the page supplies the wasm module for it
-    const config = JSON.parse(decodeCheckpoint(bytes).metadata.config ?? '{}');
-    const trainer = await Trainer.resume(bytes, { backend: await backendFor(config.backend), ...events() });
-    state.trainer = trainer;
-    state.backend = trainer.backend.name;
-    state.step = trainer.step;
-    state.checkpointStep = trainer.step;
-    clearHistory();
-    resetCharts(trainedLevels(trainer));
-    setStatus('paused', `resumed ${file.name} at step ${trainer.step}: press Resume to continue`);
-  } catch (err) {
-    setStatus('error', `${file.name}: ${(err as Error).message}`);
-  } finally {
-    input.value = '';
-  }
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  input.value = '';
+  send({ type: 'upload', name: file.name, bytes }, [bytes.buffer]);
 });
 
 // ---- prediction ---------------------------------------------------------------------
@@ -430,27 +373,29 @@ function engineAnswer(text: string, bindings: Record<string, number>): string | 
   }
 }
 
-$('predict-form').addEventListener('submit', async (event) => {
+/** the engine's answer for the expression being predicted (computed here, shown beside the model's) */
+let pendingEngine: { text: string; engine: string | null; graph: MathGraphJSON } | null = null;
+
+function showPrediction(r: Extract<Report, { type: 'prediction' }>): void {
+  const asked = pendingEngine?.text === r.input ? pendingEngine : null;
+  const prediction: Prediction = { input: r.input, output: r.output, outputText: r.outputText, engine: asked?.engine ?? null, step: r.step };
+  state.prediction = prediction;
+  $('predict-result').textContent = `model (step ${prediction.step}): ${prediction.outputText} · engine: ${prediction.engine}`;
+  if (asked) $('input-graph').replaceChildren(graphSvg(asked.graph));
+  $('output-graph').replaceChildren(graphSvg(prediction.output));
+}
+
+$('predict-form').addEventListener('submit', (event) => {
   event.preventDefault();
   const text = $<HTMLInputElement>('expr').value.trim();
   const error = $('predict-error');
   error.textContent = '';
   try {
-    if (!state.trainer) {
-      // an untrained model answers too: its answer shows what training changes
-      state.trainer = await newTrainer();
-      state.backend = state.trainer.backend.name;
-      resetCharts(trainedLevels(state.trainer));
-      setStatus('idle', 'untrained model created');
-    }
     const bindings = parseBindings($<HTMLInputElement>('bindings').value);
     const inputGraph = parse(text); // a typed error with the position when the text is not an expression
-    const output = state.trainer.model.predict(text, bindings);
-    const prediction: Prediction = { input: text, output: output.toJSON(), outputText: output.toPolish(), engine: engineAnswer(text, bindings), step: state.trainer.step };
-    state.prediction = prediction;
-    $('predict-result').textContent = `model (step ${prediction.step}): ${prediction.outputText} · engine: ${prediction.engine}`;
-    $('input-graph').replaceChildren(graphSvg(MathGraph.fromExpr(inputGraph).toJSON()));
-    $('output-graph').replaceChildren(graphSvg(prediction.output));
+    pendingEngine = { text, engine: engineAnswer(text, bindings), graph: MathGraph.fromExpr(inputGraph).toJSON() };
+    // an untrained model answers too (the worker creates one from the form): its answer shows what training changes
+    send({ type: 'predict', text, bindings, config: formConfig() });
   } catch (err) {
     error.textContent = (err as Error).message;
   }

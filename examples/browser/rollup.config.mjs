@@ -1,5 +1,6 @@
-// The browser page (npm run build:browser): main.ts and the library sources it imports,
-// bundled into examples/browser/dist/app.js, with index.html, uPlot's stylesheet and the
+// The browser page (npm run build:browser): main.ts (the page, dist/app.js), train-worker.ts
+// (its training worker, dist/worker.js) and src/entry/replica-web.ts (the worker replicas,
+// dist/replica.js) with the library sources they import, with index.html, uPlot's stylesheet and the
 // kernel module build/grapheme.wasm copied beside it (the page fetches grapheme.wasm
 // relative to its script). Serve dist/ with any static server: npm run serve:browser.
 import { readFileSync, rmSync } from 'node:fs';
@@ -44,8 +45,9 @@ function pageAssets() {
 }
 
 export default {
-  input: join(here, 'main.ts'),
-  output: { dir: dist, format: 'es', sourcemap: true, entryFileNames: 'app.js', chunkFileNames: 'chunks/[name]-[hash].js' },
+  // the page, its training worker, and the worker replicas the training worker starts
+  input: { app: join(here, 'main.ts'), worker: join(here, 'train-worker.ts'), replica: join(root, 'src', 'entry', 'replica-web.ts') },
+  output: { dir: dist, format: 'es', sourcemap: true, entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js' },
   // the source checkout's wasm fallback reads build/ with node:fs in Node only; the page
   // passes its own module, so that dynamic import is never reached in a browser
   external: (id) => id.startsWith('node:'),

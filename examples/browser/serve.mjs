@@ -1,6 +1,8 @@
 // A tiny static server for the built page (npm run serve:browser; test/browser/run.mjs uses
 // serve() too). Serves examples/browser/dist on 127.0.0.1 only, .wasm as application/wasm
-// (WebAssembly.compileStreaming insists on it).
+// (WebAssembly.compileStreaming insists on it), with the cross-origin-isolation headers
+// (COOP same-origin, COEP require-corp) that give the page SharedArrayBuffer: the training
+// worker's replicas share memory with it (data-parallel training).
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
@@ -14,6 +16,9 @@ const TYPES = {
   '.map': 'application/json',
   '.json': 'application/json',
 };
+
+/** cross-origin isolation: SharedArrayBuffer for the page and its workers */
+const ISOLATION = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
 
 export const DIST = fileURLToPath(new URL('./dist', import.meta.url));
 
@@ -41,7 +46,7 @@ export function serve(dir = DIST, port = 0) {
     }
     try {
       const body = await readFile(file);
-      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' }).end(body);
+      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store', ...ISOLATION }).end(body);
     } catch {
       fail(404, 'not found');
     }

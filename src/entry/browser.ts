@@ -3,6 +3,8 @@
 // plugins) recognise to emit the file as an asset.
 import { WasmLoadError } from '../backend/wasm-load-error';
 import { setWasmLoader } from '../backend/wasm-source';
+import { setReplicaSpawner } from '../train/parallel/spawn';
+import { webSpawner } from '../train/parallel/spawn-web';
 
 setWasmLoader(async () => {
   const url = new URL('./grapheme.wasm', import.meta.url);
@@ -15,5 +17,9 @@ setWasmLoader(async () => {
   }
   return new Uint8Array(await response.arrayBuffer());
 });
+
+// worker replicas: module Web Workers running replica-web.js beside this module (a
+// cross-origin-isolated page: shared memory; else one worker)
+setReplicaSpawner(webSpawner(new URL('./replica-web.js', import.meta.url)));
 
 export * from '../index';

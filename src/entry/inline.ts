@@ -3,6 +3,7 @@
 // (Not for workerd, which forbids compiling bytes at run time: it has its own condition.)
 import wasmBase64 from 'virtual:grapheme-wasm-base64';
 import { setWasmLoader } from '../backend/wasm-source';
+import { setReplicaSpawner } from '../train/parallel/spawn';
 
 setWasmLoader(() => {
   const text = atob(wasmBase64);
@@ -10,5 +11,8 @@ setWasmLoader(() => {
   for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
   return bytes;
 });
+
+// one self-contained module: no replica entry beside it, so training runs on one worker
+setReplicaSpawner(null);
 
 export * from '../index';

@@ -3,7 +3,10 @@
 // it precompiled (wrangler's CompiledWasm rule; rollup.config.mjs keeps this import as is).
 import wasm from './grapheme.wasm';
 import { setWasmLoader } from '../backend/wasm-source';
+import { setReplicaSpawner } from '../train/parallel/spawn';
 
 setWasmLoader(() => wasm);
+// workerd has no threads: training runs on one worker
+setReplicaSpawner(null);
 
 export * from '../index';

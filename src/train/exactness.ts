@@ -126,7 +126,10 @@ export class Exactness<R> {
   snap(step: number, probe: readonly R[], validate: () => Record<string, number>): SnapEvent[] {
     const events: SnapEvent[] = [];
     const active = new Set(this.active());
-    let before = validate();
+    // the accuracies before any change, computed only when a change is about to be made (a
+    // snap point with nothing to snap costs no validation)
+    let measured: Record<string, number> | null = null;
+    const measure = () => (measured ??= validate());
     const score = (records: readonly R[]) => () => {
       const m = this.model.evaluate(records);
       return 1000 * (m.accuracy ?? 0) - Math.min(this.model.probeError?.(records) ?? 0, 999);
@@ -138,6 +141,7 @@ export class Exactness<R> {
       const records = this.model.probeFor?.(probe, name) ?? probe;
       if (records.length < MIN_PROBE_RECORDS) continue;
       // every one-hot is a candidate: a kind's right unit may not be among its largest weights yet (log vs sqrt correlate)
+      const before = measure();
       const result = snapBySearch(group, this.mask, score(records), { topK: Infinity });
       if (result === null) continue;
       const after = validate();
@@ -147,10 +151,22 @@ export class Exactness<R> {
         events.push({ step, group: name, kept: false, detail: `reverted: level ${fell.join(', ')} fell` });
         continue;
       }
-      before = after;
+      measured = after;
       events.push({ step, group: name, kept: true, detail: `[${result.record.entries.map((e) => e.snapped).join(', ')}]` });
     }
-    for (const fit of this.model.refit?.(probe) ?? []) {
+    // the refit applies its fits as it returns them: the accuracies before it are measured on
+    // the weights from before (put back for that), and only when it fitted something
+    const all = Object.values(this.model.parameterGroups()).flat();
+    const prior = measured === null ? all.map((p) => p.data.slice()) : null;
+    const fits = this.model.refit?.(probe) ?? [];
+    if (fits.length > 0 && prior !== null) {
+      const fitted = all.map((p) => p.data.slice());
+      all.forEach((p, i) => p.data.set(prior[i]));
+      measure();
+      all.forEach((p, i) => p.data.set(fitted[i]));
+    }
+    for (const fit of fits) {
+      const before = measure();
       const after = validate();
       const fell = Object.keys(after).filter((k) => after[k] < (before[k] ?? 0));
       if (fell.length > 0) {
@@ -158,7 +174,7 @@ export class Exactness<R> {
         events.push({ step, group: fit.group, kept: false, detail: `refit reverted: level ${fell.join(', ')} fell` });
         continue;
       }
-      before = after;
+      measured = after;
       events.push({ step, group: fit.group, kept: true, detail: `refit ${fit.detail}` });
     }
     return events;

@@ -442,8 +442,8 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
     if (exact === null) return [];
     if (this.data.probe === undefined) throw new TrainerError('exactness: the record source gives no probe records (RecordSource.probe)');
     const probe = this.data.probe(exact.config.probeSize);
-    const val = this.data.heldOut('val', this.config.evalSize);
-    const validate = () => Object.fromEntries(Object.entries(val).map(([k, records]) => [k, this.model.evaluate(records).accuracy ?? 0]));
+    // each trained level's validation accuracy, the chunks split across the workers
+    const validate = () => Object.fromEntries(Object.entries(this.figuresOnWorkersSync('val', this.config.evalSize)).map(([k, r]) => [k, r.accuracy ?? 0]));
     const events = exact.snap(this.updates, probe, validate);
     this.snaps.push(...events);
     for (const e of events) this.events.onSnap?.(e);
@@ -499,17 +499,24 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
    * leader computes its own with `weights` in place), merged by count (./held-out.ts).
    */
   private async figuresOnWorkers(split: 'val' | 'test', count: number, weights?: Float32Array[]): Promise<Record<string, GroupEvaluation>> {
-    const pool = this.pool;
+    const part = this.startFigures(split, count, weights);
+    return part.finish(this.pool === null ? new Map() : await this.pool.finishEvaluation());
+  }
+
+  /** figuresOnWorkers waiting synchronously (the snap points' validation, inside the synchronous exactness search). */
+  private figuresOnWorkersSync(split: 'val' | 'test', count: number): Record<string, GroupEvaluation> {
+    const part = this.startFigures(split, count);
+    return part.finish(this.pool === null ? new Map() : this.pool.finishEvaluationSync());
+  }
+
+  private startFigures(split: 'val' | 'test', count: number, weights?: Float32Array[]): { finish: (others: Map<number, ChunkFigures>) => Record<string, GroupEvaluation> } {
     const groups = this.data.heldOut(split, count);
-    if (pool === null) return weights === undefined ? this.evaluateGroups(groups) : this.withWeights(weights, () => this.evaluateGroups(groups));
     const chunks = evalChunks(groups);
-    pool.startEvaluation(split, count, this.sharedState(), weights);
-    const own = (weights === undefined ? (f: () => ChunkFigures[]) => f() : (f: () => ChunkFigures[]) => this.withWeights(weights, f))(() =>
-      chunks.flatMap((c, k) => (k % this.workerCount === 0 ? [chunkFigures(this.model, this.tape, groups[c.group].slice(c.start, c.end))] : [])),
-    );
-    const others = await pool.finishEvaluation();
-    const figures = chunks.map((_, k) => (k % this.workerCount === 0 ? own[k / this.workerCount] : others.get(k)!));
-    return mergeChunks(chunks, figures) as Record<string, GroupEvaluation>;
+    const n = this.workerCount;
+    this.pool?.startEvaluation(split, count, this.sharedState(), weights);
+    const compute = () => chunks.flatMap((c, k) => (k % n === 0 ? [chunkFigures(this.model, this.tape, groups[c.group].slice(c.start, c.end))] : []));
+    const own = weights === undefined ? compute() : this.withWeights(weights, compute);
+    return { finish: (others) => mergeChunks(chunks, chunks.map((_, k) => (k % n === 0 ? own[k / n] : others.get(k)!))) as Record<string, GroupEvaluation> };
   }
 
   private phaseChanged(change: PhaseChange | null): void {

@@ -1,7 +1,8 @@
 // The workload every runtime runs on the packed package, in phases so that a host can time
 // them from outside (workerd freezes its clocks while a request computes). `lib` is the
 // namespace the runtime got from `import * as lib from 'grapheme-train'`.
-export const CONFIG = { seed: 'runtimes', backend: 'wasm', levels: [1], steps: 50, batchSize: 16, evalEvery: 0 };
+// one worker: every runtime computes the same float64 losses (2 workers sum gradients in another order)
+export const CONFIG = { seed: 'runtimes', backend: 'wasm', levels: [1], steps: 50, batchSize: 16, workers: 1, evalEvery: 0 };
 export const EXPRESSION = '(+ (* 2 3) 4)';
 export const TIMED_STEPS = 20;
 export const TOTAL_STEPS = 50;

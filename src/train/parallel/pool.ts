@@ -190,6 +190,16 @@ export class WorkerPool {
   /** The replicas' chunk figures, by chunk index. */
   async finishEvaluation(): Promise<Map<number, ChunkFigures>> {
     await this.finish();
+    return this.evaluationRows();
+  }
+
+  /** finishEvaluation() for a synchronous caller (see finishSync). */
+  finishEvaluationSync(): Map<number, ChunkFigures> {
+    this.finishSync();
+    return this.evaluationRows();
+  }
+
+  private evaluationRows(): Map<number, ChunkFigures> {
     const v = this.views;
     const out = new Map<number, ChunkFigures>();
     for (let w = 1; w < this.workers; w++) {

@@ -77,7 +77,9 @@ async function serveCommands<R>(init: ReplicaInit, { model, data }: ReplicaParts
   let stateVersion = 0;
   // this worker's micro-batches of the next update, drawn while the leader finishes the last one
   let prefetched: { update: number; version: number; batches: R[][] } | null = null;
-  let seen = Atomics.load(v.control, C.generation);
+  // the generation before the leader's first command: 0, NOT a load (the leader may have
+  // issued its first command between our 'ready' and this line: a load would miss its wake-up)
+  let seen = 0;
   for (;;) {
     Atomics.wait(v.control, C.generation, seen);
     seen = Atomics.load(v.control, C.generation);

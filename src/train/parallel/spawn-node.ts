@@ -1,5 +1,5 @@
 /** Worker replicas as Node worker_threads (also Deno and Bun, which provide node:worker_threads). */
-import { availableParallelism } from 'node:os';
+import * as os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { ReplicaInit, ReplicaMessage } from './replica';
 import type { ReplicaHandle, ReplicaSpawner } from './spawn';
@@ -10,7 +10,8 @@ import type { ReplicaHandle, ReplicaSpawner } from './spawn';
  */
 export function nodeSpawner(entry: URL, bootstrap?: string): ReplicaSpawner {
   return {
-    cores: availableParallelism(),
+    // Deno's and older runtimes' node:os may lack availableParallelism
+    cores: typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length,
     spawn(init: ReplicaInit): ReplicaHandle {
       const worker = bootstrap === undefined ? new Worker(entry, { workerData: init }) : new Worker(bootstrap, { eval: true, workerData: init });
       let exited: ((reason: string) => void) | null = null;
@@ -29,7 +30,11 @@ export function nodeSpawner(entry: URL, bootstrap?: string): ReplicaSpawner {
           if (reason !== null) listener(reason);
         },
         unref: () => worker.unref(),
-        terminate: () => void worker.terminate(),
+        terminate: () => {
+          void worker.terminate();
+          // heard at once: a thread blocked in Atomics.wait may take a while to exit
+          exit('was terminated');
+        },
       };
     },
   };

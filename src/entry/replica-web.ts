@@ -1,0 +1,17 @@
+// A worker replica in a module Web Worker: src/train/parallel/replica.ts over the first
+// message (ReplicaInit), with the built-in model and curriculum. Built as dist/replica-web.js.
+import { builtInModel, builtInSource } from '../train/builtin';
+import { serveReplica, type ReplicaInit, type ReplicaParts } from '../train/parallel/replica';
+
+const scope = globalThis as unknown as { postMessage(m: unknown): void; addEventListener(type: 'message', listener: (e: MessageEvent<ReplicaInit>) => void, options?: { once: boolean }): void };
+scope.addEventListener(
+  'message',
+  (event) => {
+    void serveReplica(
+      event.data,
+      async (config, backend): Promise<ReplicaParts<unknown>> => ({ model: builtInModel(backend, config), data: builtInSource(config) }) as unknown as ReplicaParts<unknown>,
+      (message) => scope.postMessage(message),
+    );
+  },
+  { once: true },
+);

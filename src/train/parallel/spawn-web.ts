@@ -1,0 +1,41 @@
+/**
+ * Worker replicas as module Web Workers (browsers, Deno). Shared memory needs a
+ * cross-origin-isolated page (COOP/COEP headers); without it there is no spawner and
+ * training runs on one worker.
+ */
+import type { ReplicaInit, ReplicaMessage } from './replica';
+import type { ReplicaHandle, ReplicaSpawner } from './spawn';
+
+/** Spawns `entry` (a module that calls serveReplica with the first message it receives), or null where shared memory is unavailable. */
+export function webSpawner(entry: URL): ReplicaSpawner | null {
+  const scope = globalThis as { crossOriginIsolated?: boolean; Worker?: unknown; navigator?: { hardwareConcurrency?: number } };
+  if (typeof SharedArrayBuffer === 'undefined' || scope.crossOriginIsolated === false || typeof scope.Worker !== 'function') return null;
+  return {
+    cores: scope.navigator?.hardwareConcurrency ?? 1,
+    spawn(init: ReplicaInit): ReplicaHandle {
+      const worker = new Worker(entry, { type: 'module' });
+      let exited: ((reason: string) => void) | null = null;
+      let reason: string | null = null;
+      const exit = (why: string) => {
+        if (reason !== null) return;
+        reason = why;
+        exited?.(why);
+      };
+      worker.addEventListener('error', (e) => exit(`threw: ${(e as ErrorEvent).message ?? 'an error'}`));
+      worker.addEventListener('messageerror', () => exit('sent a message that could not be read'));
+      worker.postMessage(init);
+      return {
+        onMessage: (listener) => worker.addEventListener('message', (e) => listener((e as MessageEvent<ReplicaMessage>).data)),
+        onExit: (listener) => {
+          exited = listener;
+          if (reason !== null) listener(reason);
+        },
+        unref: () => {},
+        terminate: () => {
+          worker.terminate();
+          exit('was terminated');
+        },
+      };
+    },
+  };
+}
