@@ -2,7 +2,7 @@
 import * as os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { ReplicaInit, ReplicaMessage } from './replica';
-import type { ReplicaHandle, ReplicaSpawner } from './spawn';
+import { exitOnce, type ReplicaHandle, type ReplicaSpawner } from './spawn';
 
 /**
  * Spawns `entry` (a module that calls serveReplica with its workerData), or the CommonJS
@@ -14,21 +14,12 @@ export function nodeSpawner(entry: URL, bootstrap?: string): ReplicaSpawner {
     cores: typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length,
     spawn(init: ReplicaInit): ReplicaHandle {
       const worker = bootstrap === undefined ? new Worker(entry, { workerData: init }) : new Worker(bootstrap, { eval: true, workerData: init });
-      let exited: ((reason: string) => void) | null = null;
-      let reason: string | null = null;
-      const exit = (why: string) => {
-        if (reason !== null) return;
-        reason = why;
-        exited?.(why);
-      };
+      const { exit, onExit } = exitOnce();
       worker.on('error', (err) => exit(`threw: ${err?.message ?? String(err)}`));
       worker.on('exit', (code) => exit(`exited (code ${code})`));
       return {
         onMessage: (listener) => worker.on('message', (m: ReplicaMessage) => listener(m)),
-        onExit: (listener) => {
-          exited = listener;
-          if (reason !== null) listener(reason);
-        },
+        onExit,
         unref: () => worker.unref(),
         terminate: () => {
           void worker.terminate();

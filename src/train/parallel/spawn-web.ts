@@ -4,7 +4,7 @@
  * training runs on one worker.
  */
 import type { ReplicaInit, ReplicaMessage } from './replica';
-import type { ReplicaHandle, ReplicaSpawner } from './spawn';
+import { exitOnce, type ReplicaHandle, type ReplicaSpawner } from './spawn';
 
 /** Spawns `entry` (a module that calls serveReplica with the first message it receives), or null where shared memory is unavailable. */
 export function webSpawner(entry: URL): ReplicaSpawner | null {
@@ -14,22 +14,13 @@ export function webSpawner(entry: URL): ReplicaSpawner | null {
     cores: scope.navigator?.hardwareConcurrency ?? 1,
     spawn(init: ReplicaInit): ReplicaHandle {
       const worker = new Worker(entry, { type: 'module' });
-      let exited: ((reason: string) => void) | null = null;
-      let reason: string | null = null;
-      const exit = (why: string) => {
-        if (reason !== null) return;
-        reason = why;
-        exited?.(why);
-      };
+      const { exit, onExit } = exitOnce();
       worker.addEventListener('error', (e) => exit(`threw: ${(e as ErrorEvent).message ?? 'an error'}`));
       worker.addEventListener('messageerror', () => exit('sent a message that could not be read'));
       worker.postMessage(init);
       return {
         onMessage: (listener) => worker.addEventListener('message', (e) => listener((e as MessageEvent<ReplicaMessage>).data)),
-        onExit: (listener) => {
-          exited = listener;
-          if (reason !== null) listener(reason);
-        },
+        onExit,
         unref: () => {},
         terminate: () => {
           worker.terminate();

@@ -22,6 +22,23 @@ export interface ReplicaSpawner {
   cores: number;
 }
 
+/** A worker's end, reported once (the first reason wins) to the listener, also one set after it. */
+export function exitOnce(): { exit: (reason: string) => void; onExit: (listener: (reason: string) => void) => void } {
+  let listener: ((reason: string) => void) | null = null;
+  let reason: string | null = null;
+  return {
+    exit: (why) => {
+      if (reason !== null) return;
+      reason = why;
+      listener?.(why);
+    },
+    onExit: (next) => {
+      listener = next;
+      if (reason !== null) next(reason);
+    },
+  };
+}
+
 let registered: ReplicaSpawner | null | undefined;
 
 /** Registers the runtime's spawner (null: this runtime has no threads). */
