@@ -32,10 +32,11 @@ export function evalChunks(groups: Readonly<Record<string, readonly unknown[]>>)
   return out;
 }
 
-export function chunkFigures<R>(model: TrainableModel<R>, tape: Tape, records: readonly R[]): ChunkFigures {
+/** A chunk's figures; `withLoss` false skips the objective (lossSum NaN: a snap's validation reads only the accuracy). */
+export function chunkFigures<R>(model: TrainableModel<R>, tape: Tape, records: readonly R[], withLoss = true): ChunkFigures {
   const metrics = model.evaluate(records);
-  let lossSum = 0;
-  if (records.length > 0) {
+  let lossSum = withLoss ? 0 : NaN;
+  if (withLoss && records.length > 0) {
     try {
       lossSum = tape.scalar(model.loss(tape, records)) * records.length;
     } finally {

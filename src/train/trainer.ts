@@ -443,7 +443,7 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
     if (this.data.probe === undefined) throw new TrainerError('exactness: the record source gives no probe records (RecordSource.probe)');
     const probe = this.data.probe(exact.config.probeSize);
     // each trained level's validation accuracy, the chunks split across the workers
-    const validate = () => Object.fromEntries(Object.entries(this.figuresOnWorkersSync('val', this.config.evalSize)).map(([k, r]) => [k, r.accuracy ?? 0]));
+    const validate = () => Object.fromEntries(Object.entries(this.figuresOnWorkersSync('val', this.config.evalSize, false)).map(([k, r]) => [k, r.accuracy ?? 0]));
     const events = exact.snap(this.updates, probe, validate);
     this.snaps.push(...events);
     for (const e of events) this.events.onSnap?.(e);
@@ -504,17 +504,17 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
   }
 
   /** figuresOnWorkers waiting synchronously (the snap points' validation, inside the synchronous exactness search). */
-  private figuresOnWorkersSync(split: 'val' | 'test', count: number): Record<string, GroupEvaluation> {
-    const part = this.startFigures(split, count);
+  private figuresOnWorkersSync(split: 'val' | 'test', count: number, withLoss = true): Record<string, GroupEvaluation> {
+    const part = this.startFigures(split, count, undefined, withLoss);
     return part.finish(this.pool === null ? new Map() : this.pool.finishEvaluationSync());
   }
 
-  private startFigures(split: 'val' | 'test', count: number, weights?: Float32Array[]): { finish: (others: Map<number, ChunkFigures>) => Record<string, GroupEvaluation> } {
+  private startFigures(split: 'val' | 'test', count: number, weights?: Float32Array[], withLoss = true): { finish: (others: Map<number, ChunkFigures>) => Record<string, GroupEvaluation> } {
     const groups = this.data.heldOut(split, count);
     const chunks = evalChunks(groups);
     const n = this.workerCount;
-    this.pool?.startEvaluation(split, count, this.sharedState(), weights);
-    const compute = () => chunks.flatMap((c, k) => (k % n === 0 ? [chunkFigures(this.model, this.tape, groups[c.group].slice(c.start, c.end))] : []));
+    this.pool?.startEvaluation(split, count, this.sharedState(), weights, withLoss);
+    const compute = () => chunks.flatMap((c, k) => (k % n === 0 ? [chunkFigures(this.model, this.tape, groups[c.group].slice(c.start, c.end), withLoss)] : []));
     const own = weights === undefined ? compute() : this.withWeights(weights, compute);
     return { finish: (others) => mergeChunks(chunks, chunks.map((_, k) => (k % n === 0 ? own[k / n] : others.get(k)!))) as Record<string, GroupEvaluation> };
   }

@@ -183,8 +183,8 @@ export class WorkerPool {
   }
 
   /** Starts an evaluation of `split` (count per group) with `weights` (default the parameters); the leader computes chunks k ≡ 0 (mod N). */
-  startEvaluation(split: 'val' | 'test', count: number, state: unknown, weights?: readonly Float32Array[]): void {
-    this.command(COMMAND.evaluate, { split: SPLITS.indexOf(split), count }, state, weights);
+  startEvaluation(split: 'val' | 'test', count: number, state: unknown, weights?: readonly Float32Array[], withLoss = true): void {
+    this.command(COMMAND.evaluate, { split: SPLITS.indexOf(split), count, withLoss: withLoss ? 1 : 0 }, state, weights);
   }
 
   /** The replicas' chunk figures, by chunk index. */

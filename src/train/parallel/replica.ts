@@ -113,7 +113,7 @@ async function serveCommands<R>(init: ReplicaInit, { model, data }: ReplicaParts
         next = update + 1;
       } else if (command === COMMAND.evaluate) {
         const groups = data.heldOut(SPLITS[v.control[C.split]], v.control[C.count]);
-        const rows = evalChunks(groups).flatMap((c, k) => (k % init.workers === w ? [{ k, ...chunkFigures(model, tape, groups[c.group].slice(c.start, c.end)) }] : []));
+        const rows = evalChunks(groups).flatMap((c, k) => (k % init.workers === w ? [{ k, ...chunkFigures(model, tape, groups[c.group].slice(c.start, c.end), v.control[C.withLoss] === 1) }] : []));
         v.resultBytes[w] = writeText(v.results.subarray(w * RESULT_BOX_BYTES, (w + 1) * RESULT_BOX_BYTES), toJson(rows), `worker ${w}'s evaluation`);
       }
       v.status[w] = 0;
