@@ -33,7 +33,7 @@ after(() => {
 
 test('the tarball holds the bundles, the types, the wasm and the CLI, nothing else', () => {
   const paths = installed.pack.files.map((f) => f.path).sort();
-  for (const required of ['dist/node.js', 'dist/browser.js', 'dist/workerd.js', 'dist/inline.js', 'dist/files.js', 'dist/cli.js', 'dist/index.d.ts', 'dist/files.d.ts', 'dist/grapheme.wasm', 'bin/grapheme-train.js', 'package.json', 'examples/quickstart.ts', 'examples/custom-model.ts']) {
+  for (const required of ['dist/node.js', 'dist/browser.js', 'dist/workerd.js', 'dist/inline.js', 'dist/files.js', 'dist/cli.js', 'dist/replica-node.js', 'dist/replica-web.js', 'dist/index.d.ts', 'dist/files.d.ts', 'dist/grapheme.wasm', 'bin/grapheme-train.js', 'package.json', 'examples/quickstart.ts', 'examples/custom-model.ts']) {
     assert.ok(paths.includes(required), `${required} is not in the tarball`);
   }
   const unexpected = paths.filter((p) => !/^(dist\/(chunks\/)?[\w-]+\.js|dist\/(index|files)\.d\.ts|dist\/grapheme\.wasm|bin\/grapheme-train\.js|examples\/[\w-]+\.ts|package\.json|README\.md|LICENSE)$/.test(p));
