@@ -4,6 +4,7 @@
 import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { Trainer, TrainingConfigError, validateConfig, WorkerError, type TrainingConfigInput } from '../../src/train/index';
+import { workerFlags } from '../../src/train/parallel/spawn-node';
 
 const config = (workers: number | 'auto', extra: Partial<TrainingConfigInput> = {}): TrainingConfigInput => ({
   seed: 'parallel check',
@@ -147,4 +148,9 @@ describe('data-parallel training', () => {
       process.env.GRAPHEME_TRAIN_WORKERS = before;
     }
   }, 60_000);
+
+  it('a worker inherits the parent\'s flags but those only a main script takes', () => {
+    expect(workerFlags(['--input-type=module', '-e', 'code', '--max-old-space-size=100'])).toEqual(['--max-old-space-size=100']);
+    expect(workerFlags(['--eval=x', '--print', 'y', '--stack-size=900', '--import', 'tsx'])).toEqual(['--stack-size=900', '--import', 'tsx']);
+  });
 });

@@ -5,6 +5,20 @@ import type { ReplicaInit, ReplicaMessage } from './replica';
 import { exitOnce, type ReplicaHandle, type ReplicaSpawner } from './spawn';
 
 /**
+ * The parent's flags a worker may inherit: without those that only a main script takes
+ * (`node --input-type=module -e CODE`: --input-type, and -e/-p/--eval/--print with their code).
+ */
+export function workerFlags(execArgv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const a = execArgv[i];
+    if (/^(-e|-p|--eval|--print)$/.test(a)) i++; // and its code
+    else if (!/^(--input-type|--eval|--print)=/.test(a) && !/^-pe?$/.test(a)) out.push(a);
+  }
+  return out;
+}
+
+/**
  * Spawns `entry` (a module that calls serveReplica with its workerData), or the CommonJS
  * `bootstrap` code that loads it (e.g. through a TypeScript loader).
  */
@@ -13,7 +27,8 @@ export function nodeSpawner(entry: URL, bootstrap?: string): ReplicaSpawner {
     // Deno's and older runtimes' node:os may lack availableParallelism
     cores: typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length,
     spawn(init: ReplicaInit): ReplicaHandle {
-      const worker = bootstrap === undefined ? new Worker(entry, { workerData: init }) : new Worker(bootstrap, { eval: true, workerData: init });
+      const execArgv = workerFlags(process.execArgv);
+      const worker = bootstrap === undefined ? new Worker(entry, { workerData: init, execArgv }) : new Worker(bootstrap, { eval: true, workerData: init, execArgv });
       const { exit, onExit } = exitOnce();
       worker.on('error', (err) => exit(`threw: ${err?.message ?? String(err)}`));
       worker.on('exit', (code) => exit(`exited (code ${code})`));
