@@ -361,13 +361,9 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
    * stepAsync() and run() can.
    */
   trainStep(): StepMetrics {
-    const pool = this.pool;
     const update = this.beginUpdate();
-    if (pool === null) return this.finishUpdate(update, accumulateGradients(this.tape, update.lossOf, 0, this.config.accumulationSteps, this.config.accumulationSteps));
-    pool.startStep(this.updates, this.sharedState());
-    const [from, to] = microsOf(0, this.workerCount, this.config.accumulationSteps);
-    const own = accumulateGradients(this.tape, update.lossOf, from, to, this.config.accumulationSteps);
-    return this.finishUpdate(update, own + pool.finishStepSync());
+    const own = this.ownGradients(update);
+    return this.finishUpdate(update, own + (this.pool?.finishStepSync() ?? 0));
   }
 
   /**
@@ -377,13 +373,17 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
    * WorkerError; the trainer is then at the last finished update (checkpoint() saves it).
    */
   async stepAsync(): Promise<StepMetrics> {
-    const pool = this.pool;
-    if (pool === null) return this.trainStep();
     const update = this.beginUpdate();
-    pool.startStep(this.updates, this.sharedState());
-    const [from, to] = microsOf(0, this.workerCount, this.config.accumulationSteps);
-    const own = accumulateGradients(this.tape, update.lossOf, from, to, this.config.accumulationSteps);
-    return this.finishUpdate(update, own + (await pool.finishStep()));
+    const own = this.ownGradients(update);
+    return this.finishUpdate(update, own + (this.pool === null ? 0 : await this.pool.finishStep()));
+  }
+
+  /** Starts the update on the workers (if any), then this thread's block of its micro-batches; returns their objective sum. */
+  private ownGradients(update: ReturnType<Trainer<R, M>['beginUpdate']>): number {
+    const micros = this.config.accumulationSteps;
+    this.pool?.startStep(this.updates, this.sharedState());
+    const [from, to] = microsOf(0, this.workerCount, micros);
+    return accumulateGradients(this.tape, update.lossOf, from, to, micros);
   }
 
   /** What every worker must share besides the weights: the source's state and the model's (contract: sharedState). */
@@ -443,7 +443,7 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
     if (this.data.probe === undefined) throw new TrainerError('exactness: the record source gives no probe records (RecordSource.probe)');
     const probe = this.data.probe(exact.config.probeSize);
     // each trained level's validation accuracy, the chunks split across the workers
-    const validate = () => Object.fromEntries(Object.entries(this.figuresOnWorkersSync('val', this.config.evalSize, false)).map(([k, r]) => [k, r.accuracy ?? 0]));
+    const validate = () => Object.fromEntries(Object.entries(this.figuresOnWorkersSync('val', this.config.evalSize, undefined, false)).map(([k, r]) => [k, r.accuracy ?? 0]));
     const events = exact.snap(this.updates, probe, validate);
     this.snaps.push(...events);
     for (const e of events) this.events.onSnap?.(e);
@@ -451,16 +451,16 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
   }
 
   /**
-   * Evaluates every held-out group on its validation records, on this thread; updates the best
-   * weights and the early-stopping count, then lets the source move on (e.g. the curriculum's
-   * threshold). evaluateAsync() splits the records across the workers.
+   * Evaluates every held-out group on its validation records (split across the workers, which
+   * it waits for synchronously, like trainStep); updates the best weights and the
+   * early-stopping count, then lets the source move on (e.g. the curriculum's threshold).
    */
   evaluate(): EvalMetrics {
     const started = performance.now();
-    return this.recordEvaluation(started, this.evaluateGroups(this.data.heldOut('val', this.config.evalSize)));
+    return this.recordEvaluation(started, this.figuresOnWorkersSync('val', this.config.evalSize));
   }
 
-  /** evaluate() with the held-out chunks split across the workers (the same figures up to float rounding). */
+  /** evaluate() waiting for the workers asynchronously (it hears a worker die; run() uses it). */
   async evaluateAsync(): Promise<EvalMetrics> {
     const started = performance.now();
     return this.recordEvaluation(started, await this.figuresOnWorkers('val', this.config.evalSize));
@@ -503,9 +503,9 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
     return part.finish(this.pool === null ? new Map() : await this.pool.finishEvaluation());
   }
 
-  /** figuresOnWorkers waiting synchronously (the snap points' validation, inside the synchronous exactness search). */
-  private figuresOnWorkersSync(split: 'val' | 'test', count: number, withLoss = true): Record<string, GroupEvaluation> {
-    const part = this.startFigures(split, count, undefined, withLoss);
+  /** figuresOnWorkers waiting synchronously (evaluate, test, and the snap points' validation inside the synchronous exactness search). */
+  private figuresOnWorkersSync(split: 'val' | 'test', count: number, weights?: Float32Array[], withLoss = true): Record<string, GroupEvaluation> {
+    const part = this.startFigures(split, count, weights, withLoss);
     return part.finish(this.pool === null ? new Map() : this.pool.finishEvaluationSync());
   }
 
@@ -543,20 +543,23 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
   /**
    * The final held-out test: every group on `count` (default config.testSize) records of the
    * 'test' split, on the best evaluation's weights (`weights: 'best'`, the default, when any
-   * evaluation ran) or the last ones, on this thread (testAsync: across the workers). The
-   * trainer's own weights are unchanged afterwards.
+   * evaluation ran) or the last ones, split across the workers (waited for synchronously;
+   * testAsync asynchronously). The trainer's own weights are unchanged afterwards.
    */
   test(count = this.config.testSize, weights: 'best' | 'last' = 'best'): TestMetrics {
-    const held = this.data.heldOut('test', count);
-    if (weights === 'last' || this.bestWeightsRef === null || this.best.step === this.updates) return { step: this.updates, perLevel: this.evaluateGroups(held) as unknown as Record<string, LevelEvaluation> };
-    return this.withBestWeights(() => ({ step: this.best.step, perLevel: this.evaluateGroups(held) as unknown as Record<string, LevelEvaluation> }));
+    const best = this.testWeights(weights);
+    return { step: best === undefined ? this.updates : this.best.step, perLevel: this.figuresOnWorkersSync('test', count, best) as unknown as Record<string, LevelEvaluation> };
   }
 
-  /** test() with the records split across the workers. */
+  /** test() waiting for the workers asynchronously. */
   async testAsync(count = this.config.testSize, weights: 'best' | 'last' = 'best'): Promise<TestMetrics> {
-    const last = weights === 'last' || this.bestWeightsRef === null || this.best.step === this.updates;
-    const perLevel = await this.figuresOnWorkers('test', count, last ? undefined : this.bestWeightsRef!);
-    return { step: last ? this.updates : this.best.step, perLevel: perLevel as unknown as Record<string, LevelEvaluation> };
+    const best = this.testWeights(weights);
+    return { step: best === undefined ? this.updates : this.best.step, perLevel: (await this.figuresOnWorkers('test', count, best)) as unknown as Record<string, LevelEvaluation> };
+  }
+
+  /** The weights test() runs on: the best evaluation's, or undefined for the current ones. */
+  private testWeights(weights: 'best' | 'last'): Float32Array[] | undefined {
+    return weights === 'last' || this.bestWeightsRef === null || this.best.step === this.updates ? undefined : this.bestWeightsRef;
   }
 
   /** Runs `body` with the best evaluation's weights in place (the last ones are put back after). */
@@ -572,12 +575,6 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
     } finally {
       this.params.forEach((p, i) => p.data.set(last[i]));
     }
-  }
-
-  /** Every group's metrics and held-out loss, on this thread, in the chunks the workers would use (./held-out.ts). */
-  private evaluateGroups(groups: Record<string, R[]>): Record<string, GroupEvaluation> {
-    const chunks = evalChunks(groups);
-    return mergeChunks(chunks, chunks.map((c) => chunkFigures(this.model, this.tape, groups[c.group].slice(c.start, c.end)))) as Record<string, GroupEvaluation>;
   }
 
   /**
