@@ -17,6 +17,8 @@
  * a fixed arithmetic loop and a fixed allocating loop (short-lived objects, as a training
  * step makes), each in 1 worker thread and then in 2 at once; the row is the throughput ratio
  * 2 threads / 1 thread (2.0: two free cores).
+ * BENCH_ROUNDS=1 in the environment also prints every round's samples/s (stderr), to see the
+ * spread behind the medians.
  */
 import { Worker } from 'node:worker_threads';
 import { Trainer } from '../src/train/index';
@@ -24,6 +26,8 @@ import type { TrainingConfigInput } from '../src/train/index';
 import { matches, median, Reporter, type Suite, type SuiteOptions } from './util';
 
 const SUITE = 'parallel';
+/** warm-up per trainer before the measured rounds (all three share the JIT's work) */
+const WARM_UP_MS = 3000;
 
 const WORKLOADS: { name: string; levels: number[]; mode: 'mixed' | 'progressive' }[] = [
   { name: 'levels 1-4 mixed', levels: [1, 2, 3, 4], mode: 'mixed' },
@@ -87,8 +91,13 @@ export const run: Suite = async (opts: SuiteOptions) => {
       for (const v of variants) if (v.trainer.workers !== v.workers) throw new Error(`${v.label}: ${v.trainer.workers} workers started, ${v.workers} asked for`);
       const samples = variants.map(() => [] as number[]);
       const controls = { arith: [] as number[], alloc: [] as number[] };
-      // warm-up: the JIT and the first snap-free updates
-      for (const v of variants) for (let i = 0; i < (opts.quick ? 5 : 40); i++) await v.trainer.stepAsync();
+      // warm-up: V8 keeps optimizing the host code (record generation, plans) for the first
+      // ~2 500 updates of levels 1–4; while it does, a lone trainer's compiles run on the idle
+      // core, which would credit the JIT's warm-up to the 1-worker figure
+      for (const v of variants) {
+        const t0 = performance.now();
+        while (performance.now() - t0 < (opts.quick ? 200 : WARM_UP_MS)) await v.trainer.stepAsync();
+      }
       for (let r = 0; r < rounds; r++) {
         for (const [i, v] of variants.entries()) {
           const t0 = performance.now();
@@ -105,6 +114,7 @@ export const run: Suite = async (opts: SuiteOptions) => {
         }
       }
       const values = samples.map(median);
+      if (process.env.BENCH_ROUNDS) console.error(w.name, JSON.stringify(samples.map((a) => a.map((x) => Math.round(x)))));
       variants.forEach((v, i) => report.add({ suite: SUITE, name: v.label, backend: 'wasm', size: v.workers, value: values[i], unit: 'samples/s' }));
       report.add({ suite: SUITE, name: `${w.name} 2 workers / 1 worker`, backend: 'wasm', size: 2, value: values[1] / values[0], unit: 'x' });
       report.add({ suite: SUITE, name: `${w.name} 2 workers / 1 worker one micro-batch`, backend: 'wasm', size: 2, value: values[1] / values[2], unit: 'x' });

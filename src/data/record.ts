@@ -2,6 +2,7 @@ import {
   type Answer,
   type Bindings,
   type Expr,
+  type Integrand,
   type Rational,
   answer,
   compileNumeric,
@@ -170,13 +171,18 @@ const GL5_W = [0.23692688505618908, 0.47862867049936647, 0.5688888888888889, 0.4
  * Composite 5-point Gauss–Legendre on fixed equal panels: an independent check of the
  * engine's adaptive Gauss–Kronrod result (different rule, nodes and subdivision).
  */
-export function fixedPanelQuadrature(f: (x: number) => number, a: number, b: number, panels = 64): number {
+export function fixedPanelQuadrature(f: Integrand, a: number, b: number, panels = 64): number {
   const h = (b - a) / panels;
-  let sum = 0;
+  const xs = new Float64Array(panels * 5);
   for (let p = 0; p < panels; p++) {
     const center = a + (p + 0.5) * h;
-    for (let k = 0; k < 5; k++) sum += GL5_W[k] * f(center + 0.5 * h * GL5_X[k]);
+    for (let k = 0; k < 5; k++) xs[p * 5 + k] = center + 0.5 * h * GL5_X[k];
   }
+  const fx = new Float64Array(xs.length);
+  if (f.many !== undefined) f.many(xs, fx);
+  else for (let i = 0; i < xs.length; i++) fx[i] = f(xs[i]);
+  let sum = 0;
+  for (let i = 0; i < xs.length; i++) sum += GL5_W[i % 5] * fx[i];
   return 0.5 * h * sum;
 }
 

@@ -16,8 +16,9 @@ const SIN = 7, COS = 8, TAN = 9, LOG = 10, EXP = 11, SQRT = 12;
 const FN_CODE: Record<string, number> = { sin: SIN, cos: COS, tan: TAN, log: LOG, exp: EXP, sqrt: SQRT };
 const OP_CODE: Record<string, number> = { '+': ADD, '-': SUB, '*': MUL, '/': DIV, '^': POW };
 
-/** Replaces each nested (derive f v) by its (unsimplified) derivative. */
+/** Replaces each nested (derive f v) by its (unsimplified) derivative (the expression itself when there is none). */
 function expandDerivatives(expr: Expr): Expr {
+  if (!containsDerive(expr)) return expr;
   return foldExpr<Expr>(expr, (node, kids) => {
     if (node.type === 'fn' && node.value === 'derive') return differentiate(kids[0], (kids[1] as { value: string }).value);
     if (node.type === 'op' || node.type === 'fn') return { ...node, children: kids } as Expr;
@@ -25,7 +26,21 @@ function expandDerivatives(expr: Expr): Expr {
   });
 }
 
-export type NumericFunction = (x: number) => number;
+function containsDerive(expr: Expr): boolean {
+  const stack: Expr[] = [expr];
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    if (node.type === 'fn' && node.value === 'derive') return true;
+    if (node.type === 'op' || node.type === 'fn') for (const c of node.children) stack.push(c);
+  }
+  return false;
+}
+
+/** f(x); `many(xs, out, n)` writes f at xs[0 … n − 1] (n defaults to xs.length) into out */
+export interface NumericFunction {
+  (x: number): number;
+  many(xs: ArrayLike<number>, out: Float64Array, n?: number): void;
+}
 
 export function compileNumeric(expr: Expr, variable: string | null, bindings: Bindings = {}): NumericFunction {
   const code: number[] = [];
@@ -77,11 +92,20 @@ export function compileNumeric(expr: Expr, variable: string | null, bindings: Bi
       }
     }
   });
-  if (maxDepth <= CLOSURE_MAX_DEPTH && exprDepthAtMost(source, CLOSURE_MAX_DEPTH)) return closureOf(code, constants);
-  const program = Int32Array.from(code);
-  const values = Float64Array.from(constants);
+  return stackMachine(Int32Array.from(code), Float64Array.from(constants), maxDepth);
+}
+
+/**
+ * The program's two evaluators. One point: a Float64Array stack, so no value is boxed on the
+ * way (nested closures boxed one number per node per call: most of record generation's
+ * garbage on the calculus levels, at the same speed). Many points: each instruction runs over
+ * all n points at once (stack slot s holds rows s·n … s·n + n − 1), so a quadrature rule's
+ * nodes cost one pass over the program and no allocation once the stack has grown.
+ */
+function stackMachine(program: Int32Array, values: Float64Array, maxDepth: number): NumericFunction {
   const stack = new Float64Array(maxDepth + 1);
-  return (x: number): number => {
+  let rows = new Float64Array(0);
+  const one = (x: number): number => {
     let sp = -1;
     for (let pc = 0; pc < program.length; pc += 2) {
       switch (program[pc]) {
@@ -102,58 +126,47 @@ export function compileNumeric(expr: Expr, variable: string | null, bindings: Bi
     }
     return stack[0];
   };
+  const many = (xs: ArrayLike<number>, out: Float64Array, n: number = xs.length): void => {
+    if (rows.length < (maxDepth + 1) * n) rows = new Float64Array((maxDepth + 1) * n);
+    let top = -n; // first row of the top slot
+    for (let pc = 0; pc < program.length; pc += 2) {
+      const op = program[pc];
+      if (op === PUSH_CONST) {
+        top += n;
+        rows.fill(values[program[pc + 1]], top, top + n);
+      } else if (op === PUSH_VAR) {
+        top += n;
+        for (let i = 0; i < n; i++) rows[top + i] = xs[i];
+      } else if (op >= SIN) {
+        for (let i = top; i < top + n; i++) rows[i] = unaryOp(op, rows[i]);
+      } else {
+        const a = top - n;
+        for (let i = 0; i < n; i++) rows[a + i] = binaryOp(op, rows[a + i], rows[top + i]);
+        top = a;
+      }
+    }
+    for (let i = 0; i < n; i++) out[i] = rows[i];
+  };
+  return Object.assign(one, { many });
 }
 
-/**
- * Shallow expressions (the common case) become nested closures, several times faster than
- * the stack machine in quadrature loops; their call depth is bounded by CLOSURE_MAX_DEPTH.
- * (No `new Function`: edge runtimes forbid it.)
- */
-const CLOSURE_MAX_DEPTH = 64;
-
-function exprDepthAtMost(expr: Expr, limit: number): boolean {
-  const nodes: Expr[] = [expr];
-  const depths: number[] = [0];
-  while (nodes.length > 0) {
-    const node = nodes.pop()!;
-    const d = depths.pop()!;
-    if (d > limit) return false;
-    if (node.type === 'op' || node.type === 'fn') for (const c of node.children) { nodes.push(c); depths.push(d + 1); }
+function unaryOp(op: number, v: number): number {
+  switch (op) {
+    case SIN: return Math.sin(v);
+    case COS: return Math.cos(v);
+    case TAN: return Math.tan(v);
+    case LOG: return Math.log(v);
+    case EXP: return Math.exp(v);
+    default: return Math.sqrt(v);
   }
-  return true;
 }
 
-function closureOf(code: readonly number[], constants: readonly number[]): NumericFunction {
-  const stack: NumericFunction[] = [];
-  for (let pc = 0; pc < code.length; pc += 2) {
-    const instruction = code[pc];
-    if (instruction === PUSH_CONST) {
-      const c = constants[code[pc + 1]];
-      stack.push(() => c);
-      continue;
-    }
-    if (instruction === PUSH_VAR) {
-      stack.push((x) => x);
-      continue;
-    }
-    if (instruction >= SIN) {
-      const a = stack.pop()!;
-      const unary: Record<number, NumericFunction> = {
-        [SIN]: (x) => Math.sin(a(x)), [COS]: (x) => Math.cos(a(x)), [TAN]: (x) => Math.tan(a(x)),
-        [LOG]: (x) => Math.log(a(x)), [EXP]: (x) => Math.exp(a(x)), [SQRT]: (x) => Math.sqrt(a(x)),
-      };
-      stack.push(unary[instruction]);
-      continue;
-    }
-    const b = stack.pop()!;
-    const a = stack.pop()!;
-    switch (instruction) {
-      case ADD: stack.push((x) => a(x) + b(x)); break;
-      case SUB: stack.push((x) => a(x) - b(x)); break;
-      case MUL: stack.push((x) => a(x) * b(x)); break;
-      case DIV: stack.push((x) => a(x) / b(x)); break;
-      case POW: stack.push((x) => Math.pow(a(x), b(x))); break;
-    }
+function binaryOp(op: number, a: number, b: number): number {
+  switch (op) {
+    case ADD: return a + b;
+    case SUB: return a - b;
+    case MUL: return a * b;
+    case DIV: return a / b;
+    default: return Math.pow(a, b);
   }
-  return stack[0];
 }

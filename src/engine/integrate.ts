@@ -40,18 +40,37 @@ interface Piece {
   error: number;
 }
 
-function gaussKronrod(f: NumericFunction, a: number, b: number): Piece {
+/** A function of one variable; a compiled one (NumericFunction) is evaluated at many points in one pass. */
+export type Integrand = ((x: number) => number) & Partial<Pick<NumericFunction, 'many'>>;
+
+/** f at xs[0 … n − 1] into out */
+function evaluateAt(f: Integrand, xs: Float64Array, out: Float64Array, n: number): void {
+  if (f.many !== undefined) f.many(xs, out, n);
+  else for (let i = 0; i < n; i++) out[i] = f(xs[i]);
+}
+
+// the 15 nodes of one rule (center, then center ∓ dx_j) and f there: reused by every call
+const nodesGK = new Float64Array(15);
+const valuesGK = new Float64Array(15);
+
+function gaussKronrod(f: Integrand, a: number, b: number): Piece {
   const center = 0.5 * (a + b);
   const half = 0.5 * (b - a);
-  const fc = f(center);
+  nodesGK[0] = center;
+  for (let j = 0; j < 7; j++) {
+    const dx = half * XGK[j];
+    nodesGK[1 + 2 * j] = center - dx;
+    nodesGK[2 + 2 * j] = center + dx;
+  }
+  evaluateAt(f, nodesGK, valuesGK, 15);
+  const fc = valuesGK[0];
   let kronrod = fc * WGK[7];
   let gauss = fc * WG[3];
   for (let j = 0; j < 7; j++) {
-    const dx = half * XGK[j];
-    const f1 = f(center - dx);
-    const f2 = f(center + dx);
+    const f1 = valuesGK[1 + 2 * j];
+    const f2 = valuesGK[2 + 2 * j];
     if (!Number.isFinite(f1) || !Number.isFinite(f2)) {
-      throw new IntegrationError(`integrand is not finite near x = ${Number.isFinite(f1) ? center + dx : center - dx}`);
+      throw new IntegrationError(`integrand is not finite near x = ${Number.isFinite(f1) ? nodesGK[2 + 2 * j] : nodesGK[1 + 2 * j]}`);
     }
     kronrod += WGK[j] * (f1 + f2);
     if (j % 2 === 1) gauss += WG[(j - 1) / 2] * (f1 + f2);
@@ -100,16 +119,17 @@ class PieceHeap {
  * Globally adaptive Gauss–Kronrod quadrature: always bisect the piece with the largest error
  * (a heap); the interior is scanned first so an integrand with a pole on it fails fast.
  */
-export function quadrature(f: NumericFunction, a: number, b: number, options: QuadratureOptions = {}): { value: number; errorEstimate: number } {
+export function quadrature(f: Integrand, a: number, b: number, options: QuadratureOptions = {}): { value: number; errorEstimate: number } {
   const relTol = options.relTol ?? 1e-11;
   const absTol = options.absTol ?? 1e-13;
   const maxIntervals = options.maxIntervals ?? 200;
   if (a === b) return { value: 0, errorEstimate: 0 };
   if (!Number.isFinite(a) || !Number.isFinite(b)) throw new IntegrationError('integration bounds must be finite');
-  for (let i = 1; i < 32; i++) {
-    const x = a + ((b - a) * i) / 32;
-    if (!Number.isFinite(f(x))) throw new IntegrationError(`integrand is not finite at x = ${x}`);
-  }
+  const scan = new Float64Array(31);
+  for (let i = 1; i < 32; i++) scan[i - 1] = a + ((b - a) * i) / 32;
+  const scanned = new Float64Array(31);
+  evaluateAt(f, scan, scanned, 31);
+  for (let i = 0; i < 31; i++) if (!Number.isFinite(scanned[i])) throw new IntegrationError(`integrand is not finite at x = ${scan[i]}`);
   const heap = new PieceHeap();
   const first = gaussKronrod(f, a, b);
   heap.push(first);

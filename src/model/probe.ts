@@ -47,14 +47,15 @@ export class ValueProbe {
     this.graphs = B;
     const exprCount = targets[0].exprs.length;
     if (targets.some((t) => t.exprs.length !== exprCount)) throw new ProbeError('ValueProbe: every input needs the same number of probed expressions');
+    // each input's compact arrays once, shared by its copies (a MathGraph would be converted per copy)
+    const compacts = inputs.map((input) => compactOf(input.graph));
     const replicated: PlanInput[] = [];
-    for (let c = 0; c < copies; c++) for (let i = 0; i < B; i++) replicated.push({ ...inputs[i], bindings: { ...inputs[i].bindings, [targets[i].variable]: 0 } });
+    for (let c = 0; c < copies; c++) for (let i = 0; i < B; i++) replicated.push({ ...inputs[i], graph: compacts[i], bindings: { ...inputs[i].bindings, [targets[i].variable]: 0 } });
     this.plan = buildPlan(replicated);
     this.rowsByExpr = Array.from({ length: exprCount }, (_, e) => Int32Array.from({ length: copies * B }, (_, p) => this.plan.rowOf[p][targets[p % B].exprs[e]]));
     // the variable's leaves: symbol nodes named like the variable, per probe graph
     const slotOfRow = new Map<number, { group: PlanGroup; local: number }>();
     for (const group of this.plan.groups) if (group.arity === 0) for (let local = 0; local < group.count; local++) slotOfRow.set(group.start + local, { group, local });
-    const compacts = inputs.map((input) => compactOf(input.graph));
     for (let p = 0; p < copies * B; p++) {
       const c = compacts[p % B];
       const variable = targets[p % B].variable;

@@ -16,10 +16,13 @@ export const CAP = 1e6;
 /** the bound `put` applies (set by the unit function that calls it, CAP by default) */
 let bound = CAP;
 
-function put(y: Float64Array, jacobian: Float64Array, arity: number, j: number, value: number, ...derivatives: number[]): void {
-  const ok = Number.isFinite(value) && Math.abs(value) <= bound && derivatives.every((d) => Number.isFinite(d) && Math.abs(d) <= Math.max(bound, CAP));
+/** y[j] = value and its `arity` partial derivatives d0 (, d1), or 0 and zero gradient outside the domain (fixed arguments: no array per call on this hot path) */
+function put(y: Float64Array, jacobian: Float64Array, arity: 1 | 2, j: number, value: number, d0 = 0, d1 = 0): void {
+  const dBound = Math.max(bound, CAP);
+  const ok = Number.isFinite(value) && Math.abs(value) <= bound && Number.isFinite(d0) && Math.abs(d0) <= dBound && (arity === 1 || (Number.isFinite(d1) && Math.abs(d1) <= dBound));
   y[j] = ok ? value : 0;
-  for (let s = 0; s < arity; s++) jacobian[j * arity + s] = ok ? derivatives[s] : 0;
+  jacobian[j * arity] = ok ? d0 : 0;
+  if (arity === 2) jacobian[j * arity + 1] = ok ? d1 : 0;
 }
 
 /** The primitives of two children a, b, by name. */

@@ -41,7 +41,7 @@ import { Curriculum } from './curriculum';
 import { builtInModel, builtInSource } from './builtin';
 import { chunkFigures, evalChunks, mergeChunks, type ChunkFigures } from './held-out';
 import { WorkerPool } from './parallel/pool';
-import { microsOf } from './parallel/shared';
+import { microsOf, toJson } from './parallel/shared';
 import { replicaSpawner } from './parallel/spawn';
 import { defaultWasmSource } from '../backend/wasm-source';
 import { DivergenceMonitor } from './divergence';
@@ -210,6 +210,12 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
   /** the worker replicas (null: this thread computes alone) */
   private pool: WorkerPool | null = null;
   private workerCount = 1;
+  /**
+   * This thread's micro-batches of the next update, drawn while the workers finish the current
+   * one (a wait turned into work). A batch is a pure function of the update, the micro-batch
+   * and the source's state: they are used only if that state (as JSON) has not moved since.
+   */
+  private prefetched: { update: number; state: string; batches: R[][] } | null = null;
 
   private constructor(
     readonly backend: Backend,
@@ -363,7 +369,9 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
   trainStep(): StepMetrics {
     const update = this.beginUpdate();
     const own = this.ownGradients(update);
-    return this.finishUpdate(update, own + (this.pool?.finishStepSync() ?? 0));
+    if (this.pool === null) return this.finishUpdate(update, own);
+    this.prefetchOwn(this.updates + 1);
+    return this.finishUpdate(update, own + this.pool.finishStepSync());
   }
 
   /**
@@ -375,7 +383,36 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
   async stepAsync(): Promise<StepMetrics> {
     const update = this.beginUpdate();
     const own = this.ownGradients(update);
-    return this.finishUpdate(update, own + (this.pool === null ? 0 : await this.pool.finishStep()));
+    if (this.pool === null) return this.finishUpdate(update, own);
+    this.prefetchOwn(this.updates + 1);
+    return this.finishUpdate(update, own + (await this.pool.finishStep()));
+  }
+
+  /** Draws this thread's micro-batches of update `update` ahead (see `prefetched`); a failure is left to the step, which draws again. */
+  private prefetchOwn(update: number): void {
+    const [from, to] = microsOf(0, this.workerCount, this.config.accumulationSteps);
+    try {
+      const batches: R[][] = [];
+      for (let m = from; m < to; m++) batches.push(this.trainBatch(update, m));
+      this.prefetched = { update, state: this.sourceStateText(), batches };
+    } catch {
+      this.prefetched = null;
+    }
+  }
+
+  /** Micro-batch `micro` of update `update`: the prefetched one when the source's state has not moved since, else drawn now. */
+  private ownBatch(update: number, micro: number): R[] {
+    const p = this.prefetched;
+    if (p !== null && p.update === update) {
+      const [from] = microsOf(0, this.workerCount, this.config.accumulationSteps);
+      const batch = p.batches[micro - from];
+      if (batch !== undefined && p.state === this.sourceStateText()) return batch;
+    }
+    return this.trainBatch(update, micro);
+  }
+
+  private sourceStateText(): string {
+    return toJson(this.data.stateDict?.() ?? null);
   }
 
   /** Starts the update on the workers (if any), then this thread's block of its micro-batches; returns their objective sum. */
@@ -403,7 +440,7 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
     const gated = [...(this.exactness?.gates(phaseStep) ?? []), ...frozenGroups].filter((g) => this.groupNames.includes(g));
     const lr = this.optimizer.getLr();
     this.optimizer.zeroGrad();
-    return { started, phase, phaseStart, phaseStep, phaseSteps, gated, lr, lossOf: (tape, micro) => this.model.loss(tape, this.trainBatch(update, micro)) as ReturnType<M['loss']> };
+    return { started, phase, phaseStart, phaseStep, phaseSteps, gated, lr, lossOf: (tape, micro) => this.model.loss(tape, this.ownBatch(update, micro)) as ReturnType<M['loss']> };
   }
 
   /** After the gradients (the mean over the update's micro-batches): hooks, clipping, optimizer, schedule, metrics, snaps, phase. */

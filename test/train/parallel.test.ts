@@ -84,6 +84,24 @@ describe('data-parallel training', () => {
     }
   }, 60_000);
 
+  it('across a level change (the batches drawn ahead for the old level are dropped), 2 workers follow 1 worker', async () => {
+    // level 1's budget ends after update 3: the updates after it draw level 2 (with replay),
+    // so a batch drawn ahead under level 1's state would change the objective if it were used
+    const progressive = (workers: number) => config(workers, { steps: 8, curriculum: { mode: 'progressive', levelSteps: { '1': 3, '2': 5 }, replay: 0.25 } });
+    const one = await Trainer.create(progressive(1));
+    const two = await Trainer.create(progressive(2));
+    try {
+      const l1 = await losses(one, 8);
+      const l2 = await losses(two, 8);
+      expect(one.levelHistory.map((c) => [c.step, c.from, c.to])).toEqual([[3, 1, 2]]);
+      expect(two.levelHistory).toEqual(one.levelHistory);
+      for (let i = 0; i < l1.length; i++) expect(Math.abs(l2[i] - l1[i]), `update ${i + 1}`).toBeLessThan(1e-4 * Math.max(1, Math.abs(l1[i])));
+    } finally {
+      one.close();
+      two.close();
+    }
+  }, 60_000);
+
   it('a worker that is terminated stops the run with a WorkerError and a loadable checkpoint', async () => {
     const t = await Trainer.create(config(2));
     try {

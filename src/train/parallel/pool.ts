@@ -8,7 +8,7 @@
  * fixed order, so a seed and a worker count give bit-identical updates run after run. The
  * optimizer step then runs once, on the leader (replicas hold no optimizer state).
  *
- * Waiting: Atomics.wait in slices of WAIT_SLICE_MS, handing the event loop back between slices
+ * Waiting: a spin of up to SPIN_MS (./shared.ts, WAITING), then Atomics.wait in slices of WAIT_SLICE_MS, handing the event loop back between slices
  * (where a replica's death is heard: Node's 'exit', a Web Worker's 'error'); where the thread
  * may not block (a page's main thread), Atomics.waitAsync. A replica that failed (its command
  * threw: status 1) or died ends the command with a WorkerError naming the worker.
@@ -18,7 +18,7 @@ import { GraphemeError } from '../../errors';
 import type { ChunkFigures } from '../held-out';
 import type { ReplicaInit } from './replica';
 import type { ReplicaHandle, ReplicaSpawner } from './spawn';
-import { C, COMMAND, fromJson, readText, RESULT_BOX_BYTES, sharedViews, SPLITS, toJson, writeText, type SharedViews } from './shared';
+import { C, COMMAND, fromJson, readText, RESULT_BOX_BYTES, sharedViews, spinUntil, SPLITS, toJson, writeText, type SharedViews } from './shared';
 
 /** A worker failed or died: the run stops (the leader's state is that of the last finished update). */
 export class WorkerError extends GraphemeError {
@@ -109,6 +109,7 @@ export class WorkerPool {
     if (!this.canBlock) throw new WorkerError(0, 'cannot be waited for synchronously on this thread (a page\'s main thread): use stepAsync()');
     const deadline = performance.now() + SYNC_TIMEOUT_MS;
     for (let w = 1; w < this.workers; w++) {
+      spinUntil(() => Atomics.load(v.done, w) === this.generation);
       while (Atomics.load(v.done, w) !== this.generation) {
         if (this.failure !== null) throw this.failure;
         if (performance.now() > deadline) {
@@ -125,6 +126,8 @@ export class WorkerPool {
   private async finish(): Promise<void> {
     const v = this.views;
     for (let w = 1; w < this.workers; w++) {
+      // a thread that may block may spin; a page's main thread keeps its event loop free
+      if (this.canBlock) spinUntil(() => Atomics.load(v.done, w) === this.generation);
       while (Atomics.load(v.done, w) !== this.generation) {
         if (this.failure !== null) throw this.failure;
         if (this.canBlock) {

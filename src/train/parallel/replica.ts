@@ -21,7 +21,7 @@ import type { TrainingConfig } from '../config';
 import type { TrainableModel } from '../contract';
 import { chunkFigures, evalChunks } from '../held-out';
 import { accumulateGradients } from '../step';
-import { C, COMMAND, fromJson, microsOf, readText, RESULT_BOX_BYTES, sharedViews, SPLITS, toJson, writeText } from './shared';
+import { C, COMMAND, fromJson, microsOf, readText, RESULT_BOX_BYTES, sharedViews, spinUntil, SPLITS, toJson, writeText } from './shared';
 
 /** What a worker is started with (structured-cloneable). */
 export interface ReplicaInit {
@@ -81,7 +81,7 @@ async function serveCommands<R>(init: ReplicaInit, { model, data }: ReplicaParts
   // issued its first command between our 'ready' and this line: a load would miss its wake-up)
   let seen = 0;
   for (;;) {
-    Atomics.wait(v.control, C.generation, seen);
+    if (!spinUntil(() => Atomics.load(v.control, C.generation) !== seen)) Atomics.wait(v.control, C.generation, seen);
     seen = Atomics.load(v.control, C.generation);
     const command = Atomics.load(v.control, C.command);
     if (command === COMMAND.stop) return;

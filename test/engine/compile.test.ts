@@ -1,0 +1,67 @@
+// compileNumeric: the one-point and the many-point evaluators of the compiled program, against
+// mathjs (an independent evaluator) and against each other bit for bit (the quadrature rules
+// evaluate their nodes with `many`, the root scans with the one-point function).
+import { describe, expect, it } from 'vitest';
+import { compileNumeric, parse, print, type Expr } from '../../src/engine/index';
+import { DataGenerator } from '../../src/data/generator';
+import { Prng } from '../../src/util/prng';
+import { mathjsValue, relativeClose } from './mathjs-oracle';
+
+/** The integrands of level-6 problems and the functions of level-4 problems: every operator and function the levels use. */
+function expressions(count: number): Expr[] {
+  const g = new DataGenerator({ seed: 'compile-test' });
+  const out: Expr[] = [];
+  for (let i = 0; i < count; i++) {
+    const integral = parse(g.next(6).polish) as Extract<Expr, { type: 'fn' }>;
+    out.push(integral.children[0]);
+    const derivative = parse(g.next(4).polish) as Extract<Expr, { type: 'fn' }>;
+    out.push(derivative.children[0]);
+  }
+  return out;
+}
+
+/** the other symbols the levels use */
+const BOUND = { y: 1.7, z: -0.6 };
+
+describe('compileNumeric', () => {
+  const exprs = expressions(60);
+  const prng = new Prng('points');
+  const xs = Float64Array.from({ length: 37 }, () => (prng.int(-4000, 4000) + 0.5) / 1000);
+
+  it('agrees with mathjs at random points', () => {
+    let compared = 0;
+    for (const e of exprs) {
+      const f = compileNumeric(e, 'x', BOUND);
+      for (const x of xs.subarray(0, 5)) {
+        const theirs = mathjsValue(e, { ...BOUND, x });
+        const ours = f(x);
+        if (theirs === null) continue; // not a finite real for mathjs (e.g. log of a negative)
+        expect(relativeClose(ours, theirs, 1e-9, 1e-9), `${print(e)} at ${x}: ${ours} vs mathjs ${theirs}`).toBe(true);
+        compared++;
+      }
+    }
+    expect(compared).toBeGreaterThan(200);
+  });
+
+  it('many(xs) gives the one-point values bit for bit, NaN and Infinity included, on a reused buffer', () => {
+    for (const e of exprs) {
+      const f = compileNumeric(e, 'x', BOUND);
+      for (const n of [xs.length, 15, 1]) {
+        const out = new Float64Array(n).fill(12345);
+        f.many(xs, out, n);
+        for (let i = 0; i < n; i++) expect(Object.is(out[i], f(xs[i])), `${print(e)} at ${xs[i]}`).toBe(true);
+      }
+    }
+  });
+
+  it('binds constants and symbols; a constant program ignores x', () => {
+    const f = compileNumeric(parse('(+ (* a x) (sin pi))'), 'x', { a: 3 });
+    expect(f(2)).toBeCloseTo(6, 12);
+    const out = new Float64Array(3);
+    f.many([1, 2, 3], out);
+    expect(Array.from(out)).toEqual([1, 2, 3].map((x) => f(x)));
+    const c = compileNumeric(parse('(^ 2 10)'), null);
+    c.many([0, 5], out, 2);
+    expect([out[0], out[1]]).toEqual([1024, 1024]);
+  });
+});
