@@ -22,6 +22,25 @@ export interface ChunkFigures {
   lossSum: number;
 }
 
+/** Group masks cover at most this many groups (bit i: the i-th group in key order); a source with more evaluates all. */
+const MASK_GROUPS = 31;
+
+/** The mask of `keys` that selects `only` (all: null, or more groups than a mask holds): −1 for all. */
+export function groupMask(keys: readonly string[], only: readonly string[] | null): number {
+  if (only === null || keys.length > MASK_GROUPS) return -1;
+  let mask = 0;
+  keys.forEach((k, i) => {
+    if (only.includes(k)) mask |= 1 << i;
+  });
+  return mask;
+}
+
+/** The groups that `mask` selects (groupMask), in their order. */
+export function selectGroups<T>(groups: Readonly<Record<string, T>>, mask: number): Record<string, T> {
+  if (mask === -1) return { ...groups };
+  return Object.fromEntries(Object.entries(groups).filter((_, i) => (mask & (1 << i)) !== 0));
+}
+
 /** The chunks of held-out groups, in group order (a group without records: one empty chunk). */
 export function evalChunks(groups: Readonly<Record<string, readonly unknown[]>>): EvalChunk[] {
   const out: EvalChunk[] = [];

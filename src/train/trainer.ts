@@ -39,7 +39,7 @@ import { TrainingConfigError, validateConfig, type SelectBy, type TrainingConfig
 import { checkParameterNames, type ModelMetrics, type TrainableModel } from './contract';
 import { Curriculum } from './curriculum';
 import { builtInModel, builtInSource } from './builtin';
-import { chunkFigures, evalChunks, mergeChunks, type ChunkFigures } from './held-out';
+import { chunkFigures, evalChunks, groupMask, mergeChunks, selectGroups, type ChunkFigures } from './held-out';
 import { WorkerPool } from './parallel/pool';
 import { microsOf, toJson } from './parallel/shared';
 import { replicaSpawner } from './parallel/spawn';
@@ -50,6 +50,7 @@ import { checkResources, runtimeBudget } from './limits';
 import { Exactness, type ExactModel, type SnapEvent } from './exactness';
 import { accumulateGradients, applyUpdate } from './step';
 import { GraphemeError } from '../errors';
+import { yieldToEventLoop } from '../util/yield';
 
 export const CHECKPOINT_FORMAT = 'grapheme-train/trainer';
 /** 4: the record source's state in `source`, best weights as `best.*` tensors and `best` metadata; 3: tensor checksums (./integrity.ts) */
@@ -472,15 +473,21 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
 
   /**
    * Snap-and-freeze now (./exactness.ts): each reached sub-group to its best lattice point on
-   * probe records of the current stage, kept only if no level's validation accuracy falls.
+   * probe records of the current stage, kept only if no trained level's validation accuracy
+   * falls — the levels the source trains on now (phase().levels: the current one and those
+   * replayed). A level not trained yet sits at chance, where a snap's effect is noise, and its
+   * figures may cost the most (level 5's decoder: 2.5 s of the 2.7 s a validation of all seven
+   * levels takes); a source without phase levels that name its groups has all validated.
    */
   snapNow(): SnapEvent[] {
     const exact = this.exactness;
     if (exact === null) return [];
     if (this.data.probe === undefined) throw new TrainerError('exactness: the record source gives no probe records (RecordSource.probe)');
     const probe = this.data.probe(exact.config.probeSize);
-    // each trained level's validation accuracy, the chunks split across the workers
-    const validate = () => Object.fromEntries(Object.entries(this.figuresOnWorkersSync('val', this.config.evalSize, undefined, false)).map(([k, r]) => [k, r.accuracy ?? 0]));
+    const trained = (this.data.phase?.().levels ?? []).map(String);
+    const only = trained.some((l) => l in this.data.heldOut('val', this.config.evalSize)) ? trained : null;
+    // the validation accuracies, the chunks split across the workers
+    const validate = () => Object.fromEntries(Object.entries(this.figuresOnWorkersSync('val', this.config.evalSize, undefined, false, only)).map(([k, r]) => [k, r.accuracy ?? 0]));
     const events = exact.snap(this.updates, probe, validate);
     this.snaps.push(...events);
     for (const e of events) this.events.onSnap?.(e);
@@ -541,16 +548,19 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
   }
 
   /** figuresOnWorkers waiting synchronously (evaluate, test, and the snap points' validation inside the synchronous exactness search). */
-  private figuresOnWorkersSync(split: 'val' | 'test', count: number, weights?: Float32Array[], withLoss = true): Record<string, GroupEvaluation> {
-    const part = this.startFigures(split, count, weights, withLoss);
+  private figuresOnWorkersSync(split: 'val' | 'test', count: number, weights?: Float32Array[], withLoss = true, only: readonly string[] | null = null): Record<string, GroupEvaluation> {
+    const part = this.startFigures(split, count, weights, withLoss, only);
     return part.finish(this.pool === null ? new Map() : this.pool.finishEvaluationSync());
   }
 
-  private startFigures(split: 'val' | 'test', count: number, weights?: Float32Array[], withLoss = true): { finish: (others: Map<number, ChunkFigures>) => Record<string, GroupEvaluation> } {
-    const groups = this.data.heldOut(split, count);
+  /** Starts the figures of the held-out groups (`only` those, when given) on every worker; finish() merges them. */
+  private startFigures(split: 'val' | 'test', count: number, weights?: Float32Array[], withLoss = true, only: readonly string[] | null = null): { finish: (others: Map<number, ChunkFigures>) => Record<string, GroupEvaluation> } {
+    const all = this.data.heldOut(split, count);
+    const mask = groupMask(Object.keys(all), only);
+    const groups = selectGroups(all, mask);
     const chunks = evalChunks(groups);
     const n = this.workerCount;
-    this.pool?.startEvaluation(split, count, this.sharedState(), weights, withLoss);
+    this.pool?.startEvaluation(split, count, this.sharedState(), weights, withLoss, mask);
     const compute = () => chunks.flatMap((c, k) => (k % n === 0 ? [chunkFigures(this.model, this.tape, groups[c.group].slice(c.start, c.end), withLoss)] : []));
     const own = weights === undefined ? compute() : this.withWeights(weights, compute);
     return { finish: (others) => mergeChunks(chunks, chunks.map((_, k) => (k % n === 0 ? own[k / n] : others.get(k)!))) as Record<string, GroupEvaluation> };
@@ -634,7 +644,7 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
         if (patience > 0 && this.best.staleEvals >= patience) return { steps: this.updates, reason: 'early-stop' };
       }
       if (performance.now() - lastYield >= YIELD_AFTER_MS) {
-        await new Promise((resolve) => setTimeout(resolve, 0));
+        await yieldToEventLoop();
         lastYield = performance.now();
       }
     }

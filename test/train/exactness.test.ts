@@ -92,6 +92,35 @@ const staged = (backend: 'js' | 'wasm'): TrainingConfigInput => ({
 });
 
 describe('the Trainer with stages and exactness', () => {
+  it("a snap's validation reads the trained levels only (a level not trained yet is at chance), on 1 and on 2 workers", async () => {
+    for (const workers of [1, 2]) {
+      const t = await Trainer.create({ ...staged('wasm'), levels: [1, 2, 5], workers, accumulationSteps: 2, batchSize: 8 });
+      try {
+        // the levels of the records the leader's model evaluates during snapNow (its share of the chunks, and the probe)
+        const model = t.model as unknown as { evaluate(records: readonly { level: number }[]): unknown };
+        const evaluate = model.evaluate.bind(model);
+        const seen = new Set<number>();
+        model.evaluate = (records) => {
+          for (const r of records) seen.add(r.level);
+          return evaluate(records);
+        };
+        for (let i = 0; i < 60; i++) await t.stepAsync(); // level 1's snap points at 30 and 60
+        expect(t.snaps.length).toBeGreaterThan(0);
+        expect([...seen].sort()).toEqual([1]);
+        // an evaluation still covers every level, and a masked one matches the 1-worker figures
+        seen.clear();
+        const all = await t.evaluateAsync();
+        expect(Object.keys(all.perLevel).sort()).toEqual(['1', '2', '5']);
+        const figures = (t as unknown as { figuresOnWorkersSync(s: string, n: number, w: undefined, l: boolean, only: string[]): Record<string, { count: number; accuracy: number }> }).figuresOnWorkersSync('val', 12, undefined, false, ['2', '5']);
+        expect(Object.keys(figures)).toEqual(['2', '5']);
+        expect(figures['5'].count).toBe(12);
+        expect(figures['2'].accuracy).toBeCloseTo(all.perLevel['2'].accuracy, 12);
+      } finally {
+        t.close();
+      }
+    }
+  }, 60_000);
+
   it('freezeGroups: a group frozen from a level on stays bit-identical through it while the others train', async () => {
     const t = await Trainer.create({ ...staged('js'), steps: 80, freezeGroups: { state: 2 } });
     await t.run({ until: 60 });

@@ -1,7 +1,9 @@
 // Data-parallel training (src/train/parallel/): worker replicas in worker_threads, gradients
 // summed in worker order. The oracle for N workers is the same Trainer on one thread (the
 // same update up to float summation order), and for determinism the run itself, repeated.
+import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Trainer, TrainingConfigError, validateConfig, WorkerError, type TrainingConfigInput } from '../../src/train/index';
 import { workerFlags } from '../../src/train/parallel/spawn-node';
@@ -100,6 +102,15 @@ describe('data-parallel training', () => {
       one.close();
       two.close();
     }
+  }, 60_000);
+
+  it('a parent started with V8 flags (which Node refuses a worker) still starts its workers', () => {
+    const child = spawnSync(process.execPath, ['--max-old-space-size=3000', '--stack-size=2000', '--import', 'tsx', fileURLToPath(new URL('./fixtures/flags-parent.mts', import.meta.url))], { encoding: 'utf8', timeout: 60_000 });
+    expect(child.stderr).not.toMatch(/ERR_WORKER_INVALID_EXEC_ARGV/);
+    expect(child.status, child.stderr).toBe(0);
+    const out = JSON.parse(child.stdout.trim().split('\n').pop()!) as { workers: number; loss: number };
+    expect(out.workers).toBe(2);
+    expect(Number.isFinite(out.loss)).toBe(true);
   }, 60_000);
 
   it('a worker that is terminated stops the run with a WorkerError and a loadable checkpoint', async () => {

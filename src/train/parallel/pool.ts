@@ -15,6 +15,7 @@
  */
 import type { Parameter } from '../../autograd/index';
 import { GraphemeError } from '../../errors';
+import { yieldToEventLoop } from '../../util/yield';
 import type { ChunkFigures } from '../held-out';
 import type { ReplicaInit } from './replica';
 import type { ReplicaHandle, ReplicaSpawner } from './spawn';
@@ -131,7 +132,7 @@ export class WorkerPool {
       while (Atomics.load(v.done, w) !== this.generation) {
         if (this.failure !== null) throw this.failure;
         if (this.canBlock) {
-          if (Atomics.wait(v.done, w, Atomics.load(v.done, w), WAIT_SLICE_MS) === 'timed-out') await new Promise((resolve) => setTimeout(resolve, 0));
+          if (Atomics.wait(v.done, w, Atomics.load(v.done, w), WAIT_SLICE_MS) === 'timed-out') await yieldToEventLoop();
         } else {
           const wait = (Atomics as unknown as { waitAsync: (a: Int32Array, i: number, v: number, t: number) => { value: Promise<string> | string } }).waitAsync(v.done, w, Atomics.load(v.done, w), WAIT_SLICE_MS);
           await wait.value;
@@ -185,9 +186,9 @@ export class WorkerPool {
     return lossSum;
   }
 
-  /** Starts an evaluation of `split` (count per group) with `weights` (default the parameters); the leader computes chunks k ≡ 0 (mod N). */
-  startEvaluation(split: 'val' | 'test', count: number, state: unknown, weights?: readonly Float32Array[], withLoss = true): void {
-    this.command(COMMAND.evaluate, { split: SPLITS.indexOf(split), count, withLoss: withLoss ? 1 : 0 }, state, weights);
+  /** Starts an evaluation of `split` (count per group; the groups of `groupMask`, −1 all: held-out.ts) with `weights` (default the parameters); the leader computes chunks k ≡ 0 (mod N). */
+  startEvaluation(split: 'val' | 'test', count: number, state: unknown, weights?: readonly Float32Array[], withLoss = true, groupMask = -1): void {
+    this.command(COMMAND.evaluate, { split: SPLITS.indexOf(split), count, withLoss: withLoss ? 1 : 0, groupMask }, state, weights);
   }
 
   /** The replicas' chunk figures, by chunk index. */

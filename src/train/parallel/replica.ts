@@ -9,7 +9,8 @@
  *              source's state); its gradient sum → its slot; its objective sum → losses[w];
  *              then, while the leader sums and steps, it draws its micro-batches of the next
  *              update (used only if the state has not moved by then)
- *   evaluate:  weights ← shared; the chunks k ≡ w (mod N) of the held-out groups → its result box
+ *   evaluate:  weights ← shared; the chunks k ≡ w (mod N) of the held-out groups (those of
+ *              groupMask) → its result box
  *   stop:      return
  *
  * An exception is reported, not thrown: status[w] = 1 and the message in its result box.
@@ -19,7 +20,7 @@ import { createBackend, type Backend } from '../../backend/index';
 import type { RecordSource } from '../../data/source';
 import type { TrainingConfig } from '../config';
 import type { TrainableModel } from '../contract';
-import { chunkFigures, evalChunks } from '../held-out';
+import { chunkFigures, evalChunks, selectGroups } from '../held-out';
 import { accumulateGradients } from '../step';
 import { C, COMMAND, fromJson, microsOf, readText, RESULT_BOX_BYTES, sharedViews, spinUntil, SPLITS, toJson, writeText } from './shared';
 
@@ -112,7 +113,7 @@ async function serveCommands<R>(init: ReplicaInit, { model, data }: ReplicaParts
         }
         next = update + 1;
       } else if (command === COMMAND.evaluate) {
-        const groups = data.heldOut(SPLITS[v.control[C.split]], v.control[C.count]);
+        const groups = selectGroups(data.heldOut(SPLITS[v.control[C.split]], v.control[C.count]), v.control[C.groupMask]);
         const rows = evalChunks(groups).flatMap((c, k) => (k % init.workers === w ? [{ k, ...chunkFigures(model, tape, groups[c.group].slice(c.start, c.end), v.control[C.withLoss] === 1) }] : []));
         v.resultBytes[w] = writeText(v.results.subarray(w * RESULT_BOX_BYTES, (w + 1) * RESULT_BOX_BYTES), toJson(rows), `worker ${w}'s evaluation`);
       }

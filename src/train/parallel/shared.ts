@@ -3,7 +3,7 @@
  * protocol over it. Worker 0 is the leader (the Trainer's own thread); workers 1 … N−1 are
  * replicas, each with its own backend, model and record source.
  *
- *   control  Int32  [generation, command, update, stateVersion, stateBytes, split, count, withLoss]
+ *   control  Int32  [generation, command, update, stateVersion, stateBytes, split, count, withLoss, groupMask]
  *   done     Int32  per worker: the generation it finished (the leader waits on these)
  *   status   Int32  per worker: 0 ok, 1 failed (its result box holds the message)
  *   resultBytes Int32 per worker
@@ -31,8 +31,8 @@
 export const COMMAND = { step: 1, evaluate: 2, stop: 3 } as const;
 export const SPLITS = ['val', 'test'] as const;
 
-const CONTROL_WORDS = 8;
-export const C = { generation: 0, command: 1, update: 2, stateVersion: 3, stateBytes: 4, split: 5, count: 6, withLoss: 7 } as const;
+const CONTROL_WORDS = 9;
+export const C = { generation: 0, command: 1, update: 2, stateVersion: 3, stateBytes: 4, split: 5, count: 6, withLoss: 7, groupMask: 8 } as const;
 
 /** bytes of the leader's state box and of each worker's result box */
 export const STATE_BOX_BYTES = 1 << 20;

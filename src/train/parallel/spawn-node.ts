@@ -19,6 +19,22 @@ export function workerFlags(execArgv: readonly string[]): string[] {
 }
 
 /**
+ * `make(execArgv)`, once more without the flags Node refuses a worker (ERR_WORKER_INVALID_EXEC_ARGV
+ * names them): V8 and process-wide flags such as --max-old-space-size or --stack-size, which
+ * already apply to the whole process.
+ */
+export function startWorker(make: (execArgv: string[]) => Worker, execArgv: string[]): Worker {
+  try {
+    return make(execArgv);
+  } catch (err) {
+    if ((err as { code?: string })?.code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw err;
+    const message = String((err as Error).message);
+    const refused = new Set(message.slice(message.indexOf(':') + 1).split(',').map((f) => f.trim()));
+    return make(execArgv.filter((f) => !refused.has(f)));
+  }
+}
+
+/**
  * Spawns `entry` (a module that calls serveReplica with its workerData), or the CommonJS
  * `bootstrap` code that loads it (e.g. through a TypeScript loader).
  */
@@ -27,8 +43,7 @@ export function nodeSpawner(entry: URL, bootstrap?: string): ReplicaSpawner {
     // Deno's and older runtimes' node:os may lack availableParallelism
     cores: typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length,
     spawn(init: ReplicaInit): ReplicaHandle {
-      const execArgv = workerFlags(process.execArgv);
-      const worker = bootstrap === undefined ? new Worker(entry, { workerData: init, execArgv }) : new Worker(bootstrap, { eval: true, workerData: init, execArgv });
+      const worker = startWorker((execArgv) => (bootstrap === undefined ? new Worker(entry, { workerData: init, execArgv }) : new Worker(bootstrap, { eval: true, workerData: init, execArgv })), workerFlags(process.execArgv));
       const { exit, onExit } = exitOnce();
       worker.on('error', (err) => exit(`threw: ${err?.message ?? String(err)}`));
       worker.on('exit', (code) => exit(`exited (code ${code})`));
