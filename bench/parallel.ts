@@ -12,7 +12,8 @@
  * data-parallel training) for reference.
  * The trainers are built once and measured in alternating rounds (1 worker, 2 workers, …) so
  * load from other processes hits all alike; figures are medians over rounds. Rows: samples/s
- * per worker count (size = workers), and the ratios 2 workers / 1 worker (unit "x").
+ * per worker count (size = workers), and the ratios 2 workers / 1 worker (unit "x"): of the
+ * medians, and the median of each round's ratio (2 workers against the 1-worker round before it).
  * CONTROLS, timed in the same rounds: what the machine gives a second thread at that moment —
  * a fixed arithmetic loop and a fixed allocating loop (short-lived objects, as a training
  * step makes), each in 1 worker thread and then in 2 at once; the row is the throughput ratio
@@ -29,9 +30,10 @@ const SUITE = 'parallel';
 /** warm-up per trainer before the measured rounds (all three share the JIT's work) */
 const WARM_UP_MS = 3000;
 
-const WORKLOADS: { name: string; levels: number[]; mode: 'mixed' | 'progressive' }[] = [
-  { name: 'levels 1-4 mixed', levels: [1, 2, 3, 4], mode: 'mixed' },
-  { name: 'level 6', levels: [6], mode: 'progressive' },
+/** roundMs: one round of one trainer, long enough for ~150+ updates (the first after a switch starts cold) */
+const WORKLOADS: { name: string; levels: number[]; mode: 'mixed' | 'progressive'; roundMs: number }[] = [
+  { name: 'levels 1-4 mixed', levels: [1, 2, 3, 4], mode: 'mixed', roundMs: 600 },
+  { name: 'level 6', levels: [6], mode: 'progressive', roundMs: 2000 },
 ];
 
 function config(levels: number[], mode: 'mixed' | 'progressive', workers: number, batchSize: number, accumulationSteps: number): TrainingConfigInput {
@@ -79,7 +81,6 @@ async function control(kind: 'arith' | 'alloc', threads: number, n: number): Pro
 export const run: Suite = async (opts: SuiteOptions) => {
   const report = new Reporter(opts);
   const rounds = opts.quick ? 3 : 9;
-  const roundMs = opts.quick ? 150 : 600;
   for (const w of WORKLOADS) {
     if (!matches(opts, w.name)) continue;
     const variants = [
@@ -102,7 +103,7 @@ export const run: Suite = async (opts: SuiteOptions) => {
         for (const [i, v] of variants.entries()) {
           const t0 = performance.now();
           let updates = 0;
-          while (performance.now() - t0 < roundMs) {
+          while (performance.now() - t0 < (opts.quick ? 150 : w.roundMs)) {
             await v.trainer.stepAsync();
             updates++;
           }
@@ -117,6 +118,9 @@ export const run: Suite = async (opts: SuiteOptions) => {
       if (process.env.BENCH_ROUNDS) console.error(w.name, JSON.stringify(samples.map((a) => a.map((x) => Math.round(x)))));
       variants.forEach((v, i) => report.add({ suite: SUITE, name: v.label, backend: 'wasm', size: v.workers, value: values[i], unit: 'samples/s' }));
       report.add({ suite: SUITE, name: `${w.name} 2 workers / 1 worker`, backend: 'wasm', size: 2, value: values[1] / values[0], unit: 'x' });
+      // each 2-worker round against the 1-worker round just before it: the machine's load drifts
+      // between rounds (the controls move from 1.9 to 1.5 within a run), less within a pair
+      report.add({ suite: SUITE, name: `${w.name} 2 workers / 1 worker, median of per-round ratios`, backend: 'wasm', size: 2, value: median(samples[1].map((x, r) => x / samples[0][r])), unit: 'x' });
       report.add({ suite: SUITE, name: `${w.name} 2 workers / 1 worker one micro-batch`, backend: 'wasm', size: 2, value: values[1] / values[2], unit: 'x' });
       report.add({ suite: SUITE, name: `control during ${w.name}: arithmetic loop 2 threads / 1 thread`, backend: 'node', size: 2, value: median(controls.arith), unit: 'x' });
       report.add({ suite: SUITE, name: `control during ${w.name}: allocating loop 2 threads / 1 thread`, backend: 'node', size: 2, value: median(controls.alloc), unit: 'x' });

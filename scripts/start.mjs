@@ -15,7 +15,7 @@ const out = join(root, 'runs', 'start');
  * The preset. Levels 1–4: depth stages (depth 1, ≤ 2, ≤ 3) with these budgets, every unit
  * offered to every kind (product, ratio and power for the two-child kinds), the exact value
  * path (float64 values, learned exact/float type), and exactness: NAU sparsity ramped over each
- * stage, snap-and-freeze at 85% and 100% of each stage, kept only if no level falls (the learned
+ * stage, snap-and-freeze at 85% and 100% of each stage, kept only if no trained level falls (the learned
  * kind → unit assignment is in metrics.jsonl and printed with --tables). Levels 5–7: their own
  * budgets (the decoder learns level 5; level 6 the integration head's quadrature weights, by the
  * gradient and by the robust least-squares refit at the snap points; level 7 the root head's

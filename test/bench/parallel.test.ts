@@ -19,6 +19,7 @@ describe('bench parallel (smoke)', () => {
     }
     expect(rows.filter((r) => r.unit === 'x').map((r) => r.name)).toEqual([
       'levels 1-4 mixed 2 workers / 1 worker',
+      'levels 1-4 mixed 2 workers / 1 worker, median of per-round ratios',
       'levels 1-4 mixed 2 workers / 1 worker one micro-batch',
       'control during levels 1-4 mixed: arithmetic loop 2 threads / 1 thread',
       'control during levels 1-4 mixed: allocating loop 2 threads / 1 thread',
