@@ -36,13 +36,15 @@ function containsDerive(expr: Expr): boolean {
   return false;
 }
 
-/** f(x); `many(xs, out, n)` writes f at xs[0 … n − 1] (n defaults to xs.length) into out */
-export interface NumericFunction {
-  (x: number): number;
+/** A real function of one variable. */
+export type NumericFunction = (x: number) => number;
+
+/** What compileNumeric returns: f(x), and `many(xs, out, n)`, which writes f at xs[0 … n − 1] (n defaults to xs.length) into out. */
+export interface CompiledFunction extends NumericFunction {
   many(xs: ArrayLike<number>, out: Float64Array, n?: number): void;
 }
 
-export function compileNumeric(expr: Expr, variable: string | null, bindings: Bindings = {}): NumericFunction {
+export function compileNumeric(expr: Expr, variable: string | null, bindings: Bindings = {}): CompiledFunction {
   const code: number[] = [];
   const constants: number[] = [];
   let depth = 0;
@@ -98,11 +100,11 @@ export function compileNumeric(expr: Expr, variable: string | null, bindings: Bi
 /**
  * The program's two evaluators. One point: a Float64Array stack, so no value is boxed on the
  * way (nested closures boxed one number per node per call: most of record generation's
- * garbage on the calculus levels, at the same speed). Many points: each instruction runs over
+ * garbage on the calculus levels; level 6's records took 83 µs each with either). Many points: each instruction runs over
  * all n points at once (stack slot s holds rows s·n … s·n + n − 1), so a quadrature rule's
  * nodes cost one pass over the program and no allocation once the stack has grown.
  */
-function stackMachine(program: Int32Array, values: Float64Array, maxDepth: number): NumericFunction {
+function stackMachine(program: Int32Array, values: Float64Array, maxDepth: number): CompiledFunction {
   const stack = new Float64Array(maxDepth + 1);
   let rows = new Float64Array(0);
   const one = (x: number): number => {
@@ -127,6 +129,7 @@ function stackMachine(program: Int32Array, values: Float64Array, maxDepth: numbe
     return stack[0];
   };
   const many = (xs: ArrayLike<number>, out: Float64Array, n: number = xs.length): void => {
+    if (!Number.isInteger(n) || n < 0 || n > xs.length || n > out.length) throw new RangeError(`many: n = ${n} points, xs holds ${xs.length} and out ${out.length}`);
     if (rows.length < (maxDepth + 1) * n) rows = new Float64Array((maxDepth + 1) * n);
     let top = -n; // first row of the top slot
     for (let pc = 0; pc < program.length; pc += 2) {

@@ -1,4 +1,4 @@
-import { compileNumeric, type NumericFunction } from './compile';
+import { compileNumeric, type CompiledFunction } from './compile';
 import { IntegrationError } from './errors';
 import type { Expr } from './expr';
 import { Rational } from './rational';
@@ -40,8 +40,8 @@ interface Piece {
   error: number;
 }
 
-/** A function of one variable; a compiled one (NumericFunction) is evaluated at many points in one pass. */
-export type Integrand = ((x: number) => number) & Partial<Pick<NumericFunction, 'many'>>;
+/** A function of one variable; a compiled one (CompiledFunction) is evaluated at many points in one pass. */
+export type Integrand = ((x: number) => number) & Partial<Pick<CompiledFunction, 'many'>>;
 
 /** f at xs[0 … n − 1] into out */
 function evaluateAt(f: Integrand, xs: Float64Array, out: Float64Array, n: number): void {
@@ -49,11 +49,13 @@ function evaluateAt(f: Integrand, xs: Float64Array, out: Float64Array, n: number
   else for (let i = 0; i < n; i++) out[i] = f(xs[i]);
 }
 
-// the 15 nodes of one rule (center, then center ∓ dx_j) and f there: reused by every call
-const nodesGK = new Float64Array(15);
-const valuesGK = new Float64Array(15);
+/** One rule's 15 nodes (center, then center ∓ dx_j) and f there; each quadrature() has its own (an integrand may integrate too). */
+interface RuleBuffers {
+  nodes: Float64Array;
+  values: Float64Array;
+}
 
-function gaussKronrod(f: Integrand, a: number, b: number): Piece {
+function gaussKronrod(f: Integrand, a: number, b: number, { nodes: nodesGK, values: valuesGK }: RuleBuffers): Piece {
   const center = 0.5 * (a + b);
   const half = 0.5 * (b - a);
   nodesGK[0] = center;
@@ -131,7 +133,8 @@ export function quadrature(f: Integrand, a: number, b: number, options: Quadratu
   evaluateAt(f, scan, scanned, 31);
   for (let i = 0; i < 31; i++) if (!Number.isFinite(scanned[i])) throw new IntegrationError(`integrand is not finite at x = ${scan[i]}`);
   const heap = new PieceHeap();
-  const first = gaussKronrod(f, a, b);
+  const rule: RuleBuffers = { nodes: new Float64Array(15), values: new Float64Array(15) };
+  const first = gaussKronrod(f, a, b, rule);
   heap.push(first);
   let total = first.value;
   let error = first.error;
@@ -142,8 +145,8 @@ export function quadrature(f: Integrand, a: number, b: number, options: Quadratu
     }
     const piece = heap.pop();
     const mid = 0.5 * (piece.a + piece.b);
-    const left = gaussKronrod(f, piece.a, mid);
-    const right = gaussKronrod(f, mid, piece.b);
+    const left = gaussKronrod(f, piece.a, mid, rule);
+    const right = gaussKronrod(f, mid, piece.b, rule);
     heap.push(left);
     heap.push(right);
     // Running sums drift; recompute exactly every 64 splits and before accepting.

@@ -1,4 +1,4 @@
-import { compileNumeric } from './compile';
+import { compileNumeric, type NumericFunction } from './compile';
 import { EvalError, NoSolutionError } from './errors';
 import type { Expr } from './expr';
 import { Rational } from './rational';
@@ -23,7 +23,7 @@ function horner(coefficients: Rational[], x: Rational): Rational {
   return acc;
 }
 
-function bisect(g: (x: number) => number, a: number, b: number, ga: number): number {
+function bisect(g: NumericFunction, a: number, b: number, ga: number): number {
   for (let i = 0; i < 200; i++) {
     const m = 0.5 * (a + b);
     if (m === a || m === b) break;
@@ -100,7 +100,7 @@ export function solve(equation: Expr, variable: string, bindings: Bindings = {})
     return { roots, exact, method: degree === 1 ? 'linear' : 'quadratic' };
   }
 
-  const g = (x: number): number => left(x) - right(x);
+  const g: NumericFunction = (x) => left(x) - right(x);
   const { from, to, steps } = NUMERIC_SEARCH;
   const found: number[] = [];
   let xa = from;

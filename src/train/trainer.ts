@@ -407,6 +407,7 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
     if (p !== null && p.update === update) {
       const [from] = microsOf(0, this.workerCount, this.config.accumulationSteps);
       const batch = p.batches[micro - from];
+      if (micro === from + p.batches.length - 1) this.prefetched = null; // its last micro-batch: nothing left to use
       if (batch !== undefined && p.state === this.sourceStateText()) return batch;
     }
     return this.trainBatch(update, micro);
@@ -474,8 +475,8 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
   /**
    * Snap-and-freeze now (./exactness.ts): each reached sub-group to its best lattice point on
    * probe records of the current stage, kept only if no trained level's validation accuracy
-   * falls — the levels the source trains on now (phase().levels: the current one and those
-   * replayed). A level not trained yet sits at chance, where a snap's effect is noise, and its
+   * falls — the levels the source trains on now or has trained on (phase().levels, and the
+   * levels of the phase changes so far). A level not trained yet sits at chance, where a snap's effect is noise, and its
    * figures may cost the most (level 5's decoder: 2.5 s of the 2.7 s a validation of all seven
    * levels takes); a source without phase levels that name its groups has all validated.
    */
@@ -484,7 +485,9 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
     if (exact === null) return [];
     if (this.data.probe === undefined) throw new TrainerError('exactness: the record source gives no probe records (RecordSource.probe)');
     const probe = this.data.probe(exact.config.probeSize);
-    const trained = (this.data.phase?.().levels ?? []).map(String);
+    // the levels of the current mix and every level a phase change has left or entered (with
+    // replay 0 the mix holds the current level alone, and the earlier ones must still not fall)
+    const trained = [...new Set([...(this.data.phase?.().levels ?? []), ...this.changes.flatMap((c) => [c.from, c.to])].map(String))];
     const only = trained.some((l) => l in this.data.heldOut('val', this.config.evalSize)) ? trained : null;
     // the validation accuracies, the chunks split across the workers
     const validate = () => Object.fromEntries(Object.entries(this.figuresOnWorkersSync('val', this.config.evalSize, undefined, false, only)).map(([k, r]) => [k, r.accuracy ?? 0]));

@@ -2,7 +2,7 @@
 // mathjs (an independent evaluator) and against each other bit for bit (the quadrature rules
 // evaluate their nodes with `many`, the root scans with the one-point function).
 import { describe, expect, it } from 'vitest';
-import { compileNumeric, parse, print, type Expr } from '../../src/engine/index';
+import { compileNumeric, parse, print, quadrature, type Expr } from '../../src/engine/index';
 import { DataGenerator } from '../../src/data/generator';
 import { Prng } from '../../src/util/prng';
 import { mathjsValue, relativeClose } from './mathjs-oracle';
@@ -64,4 +64,25 @@ describe('compileNumeric', () => {
     c.many([0, 5], out, 2);
     expect([out[0], out[1]]).toEqual([1024, 1024]);
   });
+
+  it('many() refuses more points than xs or out hold', () => {
+    const f = compileNumeric(parse('(* x x)'), 'x');
+    expect(() => f.many([1, 2], new Float64Array(4), 3)).toThrow(RangeError);
+    expect(() => f.many([1, 2, 3], new Float64Array(2))).toThrow(RangeError);
+  });
 });
+
+describe('quadrature', () => {
+  it('a compiled integrand and the same plain function give the same bits; a plain integrand may integrate too', () => {
+    const e = parse('(+ (sin (* 3 x)) (^ x 2))');
+    const compiled = compileNumeric(e, 'x');
+    const plain = (x: number) => compiled(x);
+    expect(Object.is(quadrature(compiled, -1, 2).value, quadrature(plain, -1, 2).value)).toBe(true);
+    // ∫₀¹ (1 − cos 3)/3 + x² dx, against the closed form
+    expect(quadrature(compiled, 0, 1).value).toBeCloseTo((1 - Math.cos(3)) / 3 + 1 / 3, 12);
+    // ∫₀¹∫₀² x·y dy dx = 1: the outer rule's nodes must survive the inner quadratures
+    const nested = quadrature((x) => quadrature((y) => x * y, 0, 2).value, 0, 1).value;
+    expect(nested).toBeCloseTo(1, 12);
+  });
+});
+

@@ -107,7 +107,7 @@ describe('the Trainer with stages and exactness', () => {
         for (let i = 0; i < 60; i++) await t.stepAsync(); // level 1's snap points at 30 and 60
         expect(t.snaps.length).toBeGreaterThan(0);
         expect([...seen].sort()).toEqual([1]);
-        // an evaluation still covers every level, and a masked one matches the 1-worker figures
+        // an evaluation still covers every level, and a masked one gives the unmasked figures of its levels
         seen.clear();
         const all = await t.evaluateAsync();
         expect(Object.keys(all.perLevel).sort()).toEqual(['1', '2', '5']);
@@ -118,6 +118,29 @@ describe('the Trainer with stages and exactness', () => {
       } finally {
         t.close();
       }
+    }
+  }, 60_000);
+
+  it("with replay 0 a snap at level 2 still validates level 1 (a level left behind), not level 5", async () => {
+    // level 2's kinds are reached for 60 updates (50 make an element 'reached'), snapped at update 90
+    const t = await Trainer.create({ ...staged('wasm'), levels: [1, 2, 5], steps: 200, curriculum: { stages: 'depth', stageSteps: { 1: [30], 2: [60, 20, 20] }, replay: 0, threshold: 1 }, exactness: { snapAt: [1], probeSize: 40 } });
+    try {
+      const model = t.model as unknown as { evaluate(records: readonly { level: number }[]): unknown };
+      const evaluate = model.evaluate.bind(model);
+      const seen = new Set<number>();
+      model.evaluate = (records) => {
+        for (const r of records) seen.add(r.level);
+        return evaluate(records);
+      };
+      for (let i = 0; i < 30; i++) t.trainStep();
+      seen.clear();
+      const snapsBefore = t.snaps.length;
+      for (let i = 0; i < 60; i++) t.trainStep();
+      expect(t.snaps.length).toBeGreaterThan(snapsBefore); // level 2's kinds were snapped: validation ran
+      expect(seen.has(1)).toBe(true);
+      expect(seen.has(5)).toBe(false);
+    } finally {
+      t.close();
     }
   }, 60_000);
 

@@ -6,7 +6,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Trainer, TrainingConfigError, validateConfig, WorkerError, type TrainingConfigInput } from '../../src/train/index';
-import { workerFlags } from '../../src/train/parallel/spawn-node';
+import { startWorker, workerFlags } from '../../src/train/parallel/spawn-node';
 
 const config = (workers: number | 'auto', extra: Partial<TrainingConfigInput> = {}): TrainingConfigInput => ({
   seed: 'parallel check',
@@ -112,6 +112,20 @@ describe('data-parallel training', () => {
     expect(out.workers).toBe(2);
     expect(Number.isFinite(out.loss)).toBe(true);
   }, 60_000);
+
+  it('startWorker drops exactly the flags Node names as refused (a value may hold a comma), then gives up', () => {
+    const refuse = (bad: string[]) => (flags: string[]) => {
+      const invalid = flags.filter((f) => bad.includes(f));
+      if (invalid.length > 0) throw Object.assign(new Error(`Initiated Worker with invalid execArgv flags: ${invalid.join(', ')}`), { code: 'ERR_WORKER_INVALID_EXEC_ARGV' });
+      return flags as unknown as import('node:worker_threads').Worker;
+    };
+    const given = ['--conditions=dev', '--trace-opt-filter=a,b', '--max-old-space-size=3000'];
+    expect(startWorker(refuse(['--trace-opt-filter=a,b', '--max-old-space-size=3000']), given)).toEqual(['--conditions=dev']);
+    // a message that names nothing given: retried without flags
+    expect(startWorker((flags) => (flags.length > 0 ? refuse(['x'])(['x']) : (flags as never)), given)).toEqual([]);
+    // another error is not caught
+    expect(() => startWorker(() => { throw new TypeError('nope'); }, given)).toThrow(TypeError);
+  });
 
   it('a worker that is terminated stops the run with a WorkerError and a loadable checkpoint', async () => {
     const t = await Trainer.create(config(2));

@@ -24,13 +24,18 @@ export function workerFlags(execArgv: readonly string[]): string[] {
  * already apply to the whole process.
  */
 export function startWorker(make: (execArgv: string[]) => Worker, execArgv: string[]): Worker {
-  try {
-    return make(execArgv);
-  } catch (err) {
-    if ((err as { code?: string })?.code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw err;
-    const message = String((err as Error).message);
-    const refused = new Set(message.slice(message.indexOf(':') + 1).split(',').map((f) => f.trim()));
-    return make(execArgv.filter((f) => !refused.has(f)));
+  let flags = execArgv;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return make(flags);
+    } catch (err) {
+      if ((err as { code?: string })?.code !== 'ERR_WORKER_INVALID_EXEC_ARGV' || attempt === 2) throw err;
+      // "Initiated Worker with invalid execArgv flags: --a=1, --b" (joined by ', '; a flag's value may hold a comma)
+      const message = String((err as Error).message);
+      const refused = new Set(message.slice(message.indexOf(': ') + 2).split(', '));
+      const kept = flags.filter((f) => !refused.has(f));
+      flags = kept.length < flags.length ? kept : [];
+    }
   }
 }
 
