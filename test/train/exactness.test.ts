@@ -91,19 +91,25 @@ const staged = (backend: 'js' | 'wasm'): TrainingConfigInput => ({
   model: { hidden: 4, binaryUnits: ['product', 'ratio', 'power'], exact: true },
 });
 
+/** The levels of the records the trainer's (leader's) model evaluates from now on. */
+function levelsEvaluated(t: Trainer): Set<number> {
+  const model = t.model as unknown as { evaluate(records: readonly { level: number }[]): unknown };
+  const evaluate = model.evaluate.bind(model);
+  const seen = new Set<number>();
+  model.evaluate = (records) => {
+    for (const r of records) seen.add(r.level);
+    return evaluate(records);
+  };
+  return seen;
+}
+
 describe('the Trainer with stages and exactness', () => {
   it("a snap's validation reads the trained levels only (a level not trained yet is at chance), on 1 and on 2 workers", async () => {
     for (const workers of [1, 2]) {
       const t = await Trainer.create({ ...staged('wasm'), levels: [1, 2, 5], workers, accumulationSteps: 2, batchSize: 8 });
       try {
         // the levels of the records the leader's model evaluates during snapNow (its share of the chunks, and the probe)
-        const model = t.model as unknown as { evaluate(records: readonly { level: number }[]): unknown };
-        const evaluate = model.evaluate.bind(model);
-        const seen = new Set<number>();
-        model.evaluate = (records) => {
-          for (const r of records) seen.add(r.level);
-          return evaluate(records);
-        };
+        const seen = levelsEvaluated(t);
         for (let i = 0; i < 60; i++) await t.stepAsync(); // level 1's snap points at 30 and 60
         expect(t.snaps.length).toBeGreaterThan(0);
         expect([...seen].sort()).toEqual([1]);
@@ -125,13 +131,7 @@ describe('the Trainer with stages and exactness', () => {
     // level 2's kinds are reached for 60 updates (50 make an element 'reached'), snapped at update 90
     const t = await Trainer.create({ ...staged('wasm'), levels: [1, 2, 5], steps: 200, curriculum: { stages: 'depth', stageSteps: { 1: [30], 2: [60, 20, 20] }, replay: 0, threshold: 1 }, exactness: { snapAt: [1], probeSize: 40 } });
     try {
-      const model = t.model as unknown as { evaluate(records: readonly { level: number }[]): unknown };
-      const evaluate = model.evaluate.bind(model);
-      const seen = new Set<number>();
-      model.evaluate = (records) => {
-        for (const r of records) seen.add(r.level);
-        return evaluate(records);
-      };
+      const seen = levelsEvaluated(t);
       for (let i = 0; i < 30; i++) t.trainStep();
       seen.clear();
       const snapsBefore = t.snaps.length;
