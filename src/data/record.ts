@@ -6,6 +6,7 @@ import {
   type Rational,
   answer,
   compileNumeric,
+  evaluateAt,
   exprDepth,
   isConstant,
   isExact,
@@ -179,8 +180,7 @@ export function fixedPanelQuadrature(f: Integrand, a: number, b: number, panels 
     for (let k = 0; k < 5; k++) xs[p * 5 + k] = center + 0.5 * h * GL5_X[k];
   }
   const fx = new Float64Array(xs.length);
-  if (f.many !== undefined) f.many(xs, fx);
-  else for (let i = 0; i < xs.length; i++) fx[i] = f(xs[i]);
+  evaluateAt(f, xs, fx, xs.length);
   let sum = 0;
   for (let i = 0; i < xs.length; i++) sum += GL5_W[i % 5] * fx[i];
   return 0.5 * h * sum;

@@ -1,6 +1,6 @@
 import { differentiate } from './derive-rules';
 import { UnboundSymbolError, UnsupportedError } from './errors';
-import { CONSTANTS, type Expr, foldExpr } from './expr';
+import { CONSTANTS, containsNode, type Expr, foldExpr } from './expr';
 import { rationalFromFloat, type Bindings } from './value';
 
 /**
@@ -18,22 +18,12 @@ const OP_CODE: Record<string, number> = { '+': ADD, '-': SUB, '*': MUL, '/': DIV
 
 /** Replaces each nested (derive f v) by its (unsimplified) derivative (the expression itself when there is none). */
 function expandDerivatives(expr: Expr): Expr {
-  if (!containsDerive(expr)) return expr;
+  if (!containsNode(expr, (node) => node.type === 'fn' && node.value === 'derive')) return expr;
   return foldExpr<Expr>(expr, (node, kids) => {
     if (node.type === 'fn' && node.value === 'derive') return differentiate(kids[0], (kids[1] as { value: string }).value);
     if (node.type === 'op' || node.type === 'fn') return { ...node, children: kids } as Expr;
     return node;
   });
-}
-
-function containsDerive(expr: Expr): boolean {
-  const stack: Expr[] = [expr];
-  while (stack.length > 0) {
-    const node = stack.pop()!;
-    if (node.type === 'fn' && node.value === 'derive') return true;
-    if (node.type === 'op' || node.type === 'fn') for (const c of node.children) stack.push(c);
-  }
-  return false;
 }
 
 /** A real function of one variable. */
@@ -100,9 +90,10 @@ export function compileNumeric(expr: Expr, variable: string | null, bindings: Bi
 /**
  * The program's two evaluators. One point: a Float64Array stack, so no value is boxed on the
  * way (nested closures boxed one number per node per call: most of record generation's
- * garbage on the calculus levels; level 6's records took 83 µs each with either). Many points: each instruction runs over
- * all n points at once (stack slot s holds rows s·n … s·n + n − 1), so a quadrature rule's
- * nodes cost one pass over the program and no allocation once the stack has grown.
+ * garbage on the calculus levels; level 6's records took 83 µs each with either). Many
+ * points: each instruction runs over all n points at once (stack slot s holds rows s·n …
+ * s·n + n − 1), so a quadrature rule's nodes cost one pass over the program and no
+ * allocation once the stack has grown.
  */
 function stackMachine(program: Int32Array, values: Float64Array, maxDepth: number): CompiledFunction {
   const stack = new Float64Array(maxDepth + 1);

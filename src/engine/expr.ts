@@ -130,17 +130,19 @@ export function freeSymbols(root: Expr): Set<string> {
   return found;
 }
 
-export function containsSymbol(root: Expr, name: string): boolean {
+/** Whether some node of the tree passes `test` (iterative, stops at the first). */
+export function containsNode(root: Expr, test: (node: Expr) => boolean): boolean {
   const stack: Expr[] = [root];
   while (stack.length > 0) {
     const node = stack.pop()!;
-    if (node.type === 'symbol') {
-      if (node.value === name) return true;
-    } else if (node.type === 'op' || node.type === 'fn') {
-      for (const child of node.children) stack.push(child);
-    }
+    if (test(node)) return true;
+    if (node.type === 'op' || node.type === 'fn') for (const child of node.children) stack.push(child);
   }
   return false;
+}
+
+export function containsSymbol(root: Expr, name: string): boolean {
+  return containsNode(root, (node) => node.type === 'symbol' && node.value === name);
 }
 
 /** Depth = edges on the longest root-to-leaf path (a lone leaf has depth 0). */

@@ -9,7 +9,7 @@ export { compileNumeric, type CompiledFunction, type NumericFunction } from './c
 export { simplify, toSum, sumToExpr, polynomialCoefficients, type NormalFormOptions, type Sum, type Term, type Factor } from './simplify';
 export { differentiate } from './derive-rules';
 export { derive } from './derive';
-export { integrate, quadrature, type Integrand, type IntegralResult, type QuadratureOptions } from './integrate';
+export { evaluateAt, integrate, quadrature, type Integrand, type IntegralResult, type QuadratureOptions } from './integrate';
 export { solve, type SolveResult } from './solve';
 export { substitute } from './substitute';
 export { answer, type Answer } from './answer';

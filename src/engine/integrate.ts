@@ -43,8 +43,8 @@ interface Piece {
 /** A function of one variable; a compiled one (CompiledFunction) is evaluated at many points in one pass. */
 export type Integrand = ((x: number) => number) & Partial<Pick<CompiledFunction, 'many'>>;
 
-/** f at xs[0 … n − 1] into out */
-function evaluateAt(f: Integrand, xs: Float64Array, out: Float64Array, n: number): void {
+/** f at xs[0 … n − 1] into out: in one pass when f is compiled, else point by point. */
+export function evaluateAt(f: Integrand, xs: Float64Array, out: Float64Array, n: number): void {
   if (f.many !== undefined) f.many(xs, out, n);
   else for (let i = 0; i < n; i++) out[i] = f(xs[i]);
 }

@@ -78,7 +78,8 @@ export interface PlanInput {
   root?: number;
 }
 
-function compactOf(graph: MathGraph | CompactGraph): CompactGraph {
+/** The compact arrays of an input graph (a MathGraph is converted; compact arrays pass through). */
+export function compactOf(graph: MathGraph | CompactGraph): CompactGraph {
   return graph instanceof MathGraph ? graph.toArrays() : graph;
 }
 

@@ -12,8 +12,8 @@
  * probes f at 0 and 1 (copies = 2).
  */
 import { GraphemeError } from '../errors';
-import { MathGraph, TYPE_CODE, type CompactGraph } from '../graph/index';
-import { buildPlan, type BatchPlan, type PlanGroup, type PlanInput } from './plan';
+import { TYPE_CODE } from '../graph/index';
+import { buildPlan, compactOf, type BatchPlan, type PlanGroup, type PlanInput } from './plan';
 
 export class ProbeError extends GraphemeError {}
 
@@ -22,10 +22,6 @@ export interface ProbeTarget {
   exprs: readonly number[];
   /** the variable to bind */
   variable: string;
-}
-
-function compactOf(graph: MathGraph | CompactGraph): CompactGraph {
-  return graph instanceof MathGraph ? graph.toArrays() : graph;
 }
 
 export class ValueProbe {

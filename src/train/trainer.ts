@@ -476,9 +476,10 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
    * Snap-and-freeze now (./exactness.ts): each reached sub-group to its best lattice point on
    * probe records of the current stage, kept only if no trained level's validation accuracy
    * falls — the levels the source trains on now or has trained on (phase().levels, and the
-   * levels of the phase changes so far). A level not trained yet sits at chance, where a snap's effect is noise, and its
-   * figures may cost the most (level 5's decoder: 2.5 s of the 2.7 s a validation of all seven
-   * levels takes); a source without phase levels that name its groups has all validated.
+   * levels of the phase changes so far). A level not trained yet sits at chance, where a
+   * snap's effect is noise, and its figures may cost the most (level 5's decoder: 2.5 s of the
+   * 2.7 s a validation of all seven levels takes, on npm start's trained weights); a source
+   * without phase levels that name its groups has all validated.
    */
   snapNow(): SnapEvent[] {
     const exact = this.exactness;
