@@ -213,6 +213,42 @@ export function countNonFinite(x: usize, n: i32): i32 {
 }
 
 /**
+ * How many of x[0..n) have a bit pattern other than +0.0 (−0 counts: a gradient that is all
+ * +0 bits is the one an add or an optimizer step may skip exactly).
+ */
+export function countNonZeroBits(x: usize, n: i32): i32 {
+  if (n <= 0) return 0;
+  const bytes = bytesOf(n);
+  const vecBytes = wholeVectors(bytes);
+  const zero = i32x4.splat(0);
+  // each lane counts down by one per hit (a true comparison is all ones, i.e. −1)
+  let negCount = i32x4.splat(0);
+  let i: usize = 0;
+  for (; i < vecBytes; i += 16) negCount = i32x4.add(negCount, i32x4.ne(v128.load(x + i), zero));
+  let count = -sumLanesI32x4(negCount);
+  for (; i < bytes; i += 4) if (load<i32>(x + i) != 0) count++;
+  return count;
+}
+
+/**
+ * dst[0..n) = src[0..n); returns 1 when some dst[i] had other bits than src[i] before (0: dst
+ * was already a bitwise copy, and nothing is written). Keeps a mirror of what was last sent.
+ */
+export function copyIfChanged(dst: usize, src: usize, n: i32): i32 {
+  if (n <= 0) return 0;
+  const bytes = bytesOf(n);
+  const vecBytes = wholeVectors(bytes);
+  let diff = i32x4.splat(0);
+  let i: usize = 0;
+  for (; i < vecBytes; i += 16) diff = v128.or(diff, v128.xor(v128.load(dst + i), v128.load(src + i)));
+  let changed = v128.any_true(diff);
+  for (; i < bytes; i += 4) if (load<i32>(dst + i) != load<i32>(src + i)) changed = true;
+  if (!changed) return 0;
+  memory.copy(dst, src, bytes);
+  return 1;
+}
+
+/**
  * dst[r, 0..cols) = src[r, 0..cols) for r < rows, with row strides in elements: writes one
  * block of columns of a wider matrix (concatenation along features) or reads one (split).
  */

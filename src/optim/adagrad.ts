@@ -32,6 +32,11 @@ export class Adagrad extends Optimizer<AdagradOptions> {
     return ['sum'];
   }
 
+  /** g = 0 and sum = 0 (initialAccumulatorValue 0): sum stays 0 and p − clr · 0 / (0 + eps) = p when eps > 0 and there is no decay */
+  protected override idleIsExact(o: AdagradOptions): boolean {
+    return o.weightDecay === 0 && o.eps > 0;
+  }
+
   protected override initBuffer(_name: string, ptr: number, size: number, o: AdagradOptions): void {
     if (o.initialAccumulatorValue !== 0) this.backend.kernels.fill(ptr, size, o.initialAccumulatorValue);
   }

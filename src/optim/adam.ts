@@ -42,6 +42,11 @@ abstract class AdamFamily extends Optimizer<AdamOptions> {
     return o.amsgrad ? ['expAvg', 'expAvgSq', 'maxExpAvgSq'] : ['expAvg', 'expAvgSq'];
   }
 
+  /** g = 0, m = v = 0: m, v stay 0 and p − stepSize · 0 / (0 + eps) = p when eps > 0 and there is no decay */
+  protected override idleIsExact(o: AdamOptions): boolean {
+    return o.weightDecay === 0 && o.eps > 0;
+  }
+
   protected updateGroup(o: AdamOptions, slots: readonly Slot[], t: number): void {
     const k = this.backend.kernels;
     const [beta1, beta2] = o.betas;

@@ -42,6 +42,11 @@ export class SGD extends Optimizer<SGDOptions> {
     return o.momentum !== 0 ? ['momentumBuffer'] : [];
   }
 
+  /** d = 0 and buf = 0: buf stays 0 and p − lr · 0 = p when there is no decay */
+  protected override idleIsExact(o: SGDOptions): boolean {
+    return o.weightDecay === 0;
+  }
+
   protected updateGroup(o: SGDOptions, slots: readonly Slot[], t: number): void {
     const k = this.backend.kernels;
     if (o.momentum === 0) {

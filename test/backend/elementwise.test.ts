@@ -242,6 +242,35 @@ describe('elementwise kernels: wasm and js against float32 oracles', () => {
     }
   });
 
+  it('countNonZeroBits counts every value whose bits are not +0 (−0, subnormals and NaN count)', () => {
+    for (const n of LENGTHS) {
+      const x = awkward(rng, n);
+      for (let i = 0; i < n; i++) if (rng.next() < 0.5) x[i] = 0;
+      const bits = new Int32Array(x.buffer, x.byteOffset, n);
+      const expected = Array.from(bits).filter((w) => w !== 0).length;
+      for (const run of onBoth({ x }, (k, p) => k.countNonZeroBits(p.x, n))) expect(run.result, `countNonZeroBits n=${n} on ${run.name}`).toBe(expected);
+    }
+  });
+
+  it('copyIfChanged copies and returns 1 exactly when some bit pattern differs (−0 against +0, NaN against NaN payloads)', () => {
+    for (const n of LENGTHS.filter((n) => n > 0)) {
+      const src = awkward(rng, n);
+      const same = src.slice();
+      // one differing word anywhere, the tail included; −0 against +0 is a difference of bits
+      for (const at of [0, n - 1, Math.floor(n / 2)]) {
+        const dst = src.slice();
+        dst[at] = Object.is(src[at], 0) ? -0 : 0;
+        const runs = onBoth({ dst, src }, (k, p) => k.copyIfChanged(p.dst, p.src, n));
+        for (const run of runs) {
+          expect(run.result, `copyIfChanged n=${n} at ${at} on ${run.name}`).toBe(1);
+          expect(new Int32Array(run.out.dst.buffer, run.out.dst.byteOffset, n)).toEqual(new Int32Array(src.buffer, src.byteOffset, n));
+        }
+      }
+      for (const run of onBoth({ dst: same, src }, (k, p) => k.copyIfChanged(p.dst, p.src, n))) expect(run.result, `copyIfChanged n=${n} unchanged on ${run.name}`).toBe(0);
+    }
+    for (const run of onBoth({ dst: new Float32Array(0), src: new Float32Array(0) }, (k, p) => k.copyIfChanged(p.dst, p.src, 0))) expect(run.result).toBe(0);
+  });
+
   it('copyBlock writes a column block of a wider matrix (concat) and reads one back (split)', () => {
     for (const [rows, colsA, colsB] of [[0, 3, 3], [1, 1, 1], [3, 5, 2], [7, 4, 13], [33, 17, 64]]) {
       const a = rng.f32(rows * colsA), b = rng.f32(rows * colsB);

@@ -104,6 +104,31 @@ describe('data-parallel training', () => {
     }
   }, 60_000);
 
+  it('weights changed outside the optimizer reach the workers (only changed tensors cross: shared.ts, SPARSE TRANSFERS)', async () => {
+    const one = await Trainer.create(config(1));
+    const two = await Trainer.create(config(2));
+    try {
+      const l1 = await losses(one, 3);
+      const l2 = await losses(two, 3);
+      // every tensor, the idle ones included (no gradient, no optimizer state: the optimizer
+      // leaves them alone, so only a comparison with what was last sent can see the change)
+      for (const t of [one, two]) for (const p of t.parameters()) p.data.set(p.data.map((x, i) => 0.8 * x + 0.01 * Math.sin(i)));
+      l1.push(...(await losses(one, 4)));
+      l2.push(...(await losses(two, 4)));
+      for (let i = 0; i < l1.length; i++) expect(Math.abs(l2[i] - l1[i]), `update ${i + 1}`).toBeLessThan(1e-4 * Math.max(1, Math.abs(l1[i])));
+      // and after an evaluation with other weights than the parameters (the step after it sends every tensor)
+      const figures = await two.testAsync(100, 'last');
+      expect(figures.perLevel['1'].count).toBe(100);
+      for (const t of [one, two]) t.parameters()[0].data.fill(0.125);
+      const after1 = await losses(one, 2);
+      const after2 = await losses(two, 2);
+      for (let i = 0; i < 2; i++) expect(Math.abs(after2[i] - after1[i])).toBeLessThan(1e-4 * Math.max(1, Math.abs(after1[i])));
+    } finally {
+      one.close();
+      two.close();
+    }
+  }, 60_000);
+
   it('a parent started with V8 flags (which Node refuses a worker) still starts its workers', () => {
     const child = spawnSync(process.execPath, ['--max-old-space-size=3000', '--stack-size=2000', '--import', 'tsx', fileURLToPath(new URL('./fixtures/flags-parent.mts', import.meta.url))], { encoding: 'utf8', timeout: 60_000 });
     expect(child.stderr).not.toMatch(/ERR_WORKER_INVALID_EXEC_ARGV/);

@@ -113,6 +113,24 @@ export function countNonFinite(h: Heap, x: number, n: number): number {
   return count;
 }
 
+/** how many x[i] have a bit pattern other than +0.0 (−0 counts) */
+export function countNonZeroBits(h: Heap, x: number, n: number): number {
+  const b = h.i32, ix = x >>> 2;
+  let count = 0;
+  for (let i = 0; i < n; i++) if (b[ix + i] !== 0) count++;
+  return count;
+}
+
+/** dst[0..n) = src[0..n); 1 when dst had other bits before, 0 when it was already a bitwise copy (then nothing is written) */
+export function copyIfChanged(h: Heap, dst: number, src: number, n: number): number {
+  const b = h.i32, id = dst >>> 2, is = src >>> 2;
+  let i = 0;
+  while (i < n && b[id + i] === b[is + i]) i++;
+  if (i >= n) return 0;
+  b.copyWithin(id, is, is + n);
+  return 1;
+}
+
 /** dst[r, 0..cols) = src[r, 0..cols), row strides in elements */
 export function copyBlock(h: Heap, dst: number, dstStride: number, src: number, srcStride: number, rows: number, cols: number): void {
   if (cols <= 0) return;

@@ -44,19 +44,25 @@ export class WorkerPool {
 
   /** a P-float buffer in the leader's persistent heap: a replica's gradients are copied here, then added by the axpy kernel */
   private readonly scratch: number;
+  /** a P-float mirror of `weights` in the leader's heap (what it last wrote there: ./shared.ts, SPARSE TRANSFERS) */
+  private readonly mirror: number;
+  /** the mirror does not hold `weights` (before the first command, after explicit weights): the next command writes every tensor */
+  private mirrorStale = true;
 
   private constructor(readonly workers: number, private readonly params: readonly Parameter[]) {
-    this.views = sharedViews(workers, params.reduce((a, p) => a + p.size, 0));
+    this.views = sharedViews(workers, params.map((p) => p.size));
     this.canBlock = mayBlock();
-    this.scratch = params.length === 0 ? 0 : params[0].backend.heap.allocPersistent(4 * this.views.parameters);
+    const heap = params[0]?.backend.heap;
+    this.scratch = heap === undefined ? 0 : heap.allocPersistent(4 * this.views.parameters);
+    this.mirror = heap === undefined ? 0 : heap.allocPersistent(4 * this.views.parameters);
   }
 
   /** Starts workers − 1 replicas and waits until each has built its model (or fails). */
-  static async start(spawner: ReplicaSpawner, workers: number, params: readonly Parameter[], init: Omit<ReplicaInit, 'worker' | 'workers' | 'buffer' | 'parameters'>): Promise<WorkerPool> {
+  static async start(spawner: ReplicaSpawner, workers: number, params: readonly Parameter[], init: Omit<ReplicaInit, 'worker' | 'workers' | 'buffer' | 'sizes'>): Promise<WorkerPool> {
     const pool = new WorkerPool(workers, params);
     const ready: Promise<void>[] = [];
     for (let w = 1; w < workers; w++) {
-      const handle = spawner.spawn({ ...init, worker: w, workers, buffer: pool.views.buffer, parameters: pool.views.parameters });
+      const handle = spawner.spawn({ ...init, worker: w, workers, buffer: pool.views.buffer, sizes: [...pool.views.sizes] });
       pool.handles.push(handle);
       ready.push(new Promise<void>((resolve, reject) => {
         handle.onMessage((m) => (m.type === 'ready' ? resolve() : reject(new WorkerError(w, `could not start: ${m.message}`))));
@@ -84,9 +90,21 @@ export class WorkerPool {
     const v = this.views;
     let at = 0;
     this.params.forEach((p, i) => {
-      v.weights.set(weights?.[i] ?? p.data, at);
+      const given = weights?.[i];
+      if (given !== undefined) {
+        v.weights.set(given, at);
+        v.fresh[i] = 1;
+      } else if (this.mirrorStale) {
+        p.backend.kernels.copy(this.mirror + 4 * at, p.ptr, p.size);
+        v.weights.set(p.data, at);
+        v.fresh[i] = 1;
+      } else {
+        v.fresh[i] = p.backend.kernels.copyIfChanged(this.mirror + 4 * at, p.ptr, p.size);
+        if (v.fresh[i] === 1) v.weights.set(p.data, at);
+      }
       at += p.size;
     });
+    this.mirrorStale = weights !== undefined;
     const text = toJson(state);
     if (text !== this.stateText) {
       v.control[C.stateBytes] = writeText(v.stateBox, text, 'the shared state');
@@ -174,13 +192,17 @@ export class WorkerPool {
     let lossSum = 0;
     if (this.params.length === 0) return v.losses.reduce((a, l, w) => (w === 0 ? a : a + l), 0);
     const backend = this.params[0].backend;
+    const tensors = this.params.length;
     for (let w = 1; w < this.workers; w++) {
-      backend.heap.f32View(this.scratch, v.parameters).set(v.grads.subarray(w * v.parameters, (w + 1) * v.parameters));
       let at = 0;
-      for (const p of this.params) {
-        backend.kernels.axpy(p.gradPtr, 1, this.scratch + 4 * at, p.size);
+      this.params.forEach((p, i) => {
+        if (v.sent[w * tensors + i] === 1) {
+          const g = w * v.parameters + at;
+          backend.heap.f32View(this.scratch + 4 * at, p.size).set(v.grads.subarray(g, g + p.size));
+          backend.kernels.axpy(p.gradPtr, 1, this.scratch + 4 * at, p.size);
+        }
         at += p.size;
-      }
+      });
       lossSum += v.losses[w];
     }
     return lossSum;

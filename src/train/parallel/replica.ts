@@ -3,10 +3,10 @@
  * memory of ./shared.ts. It owns a backend, a model and a record source built from the same
  * config as the leader's, and per command:
  *
- *   step:      weights ← shared; state ← shared when its version moved; zero gradients;
+ *   step:      weights ← shared (the tensors marked fresh); state ← shared when its version moved; zero gradients;
  *              backward of its block of the update's micro-batches (each drawn by its own
  *              source: batch(update, micro) is a pure function of seed, update and the
- *              source's state); its gradient sum → its slot; its objective sum → losses[w];
+ *              source's state); its gradient sum → its slot (the tensors with a bit other than +0, marked sent); its objective sum → losses[w];
  *              then, while the leader sums and steps, it draws its micro-batches of the next
  *              update (used only if the state has not moved by then)
  *   evaluate:  weights ← shared; the chunks k ≡ w (mod N) of the held-out groups (those of
@@ -31,7 +31,8 @@ export interface ReplicaInit {
   workers: number;
   config: TrainingConfig;
   buffer: SharedArrayBuffer;
-  parameters: number;
+  /** the float count of each of the leader's parameter tensors, in order */
+  sizes: number[];
   /** a folder of level files the leader's source reads (Node replicas load it themselves) */
   levelFiles?: string | null;
   /** the leader's compiled kernel module (wasm backends), so a replica fetches nothing */
@@ -58,8 +59,10 @@ export async function serveReplica<R>(
   try {
     backend = await createBackend(init.config.backend, init.wasm ? { wasm: init.wasm } : {});
     parts = await build(init.config, backend, init.levelFiles ?? null);
-    const size = parts.model.parameters().reduce((a, p) => a + p.size, 0);
-    if (size !== init.parameters) throw new Error(`the replica's model has ${size} weights, the leader's ${init.parameters}`);
+    const sizes = parts.model.parameters().map((p) => p.size);
+    if (sizes.length !== init.sizes.length || sizes.some((n, i) => n !== init.sizes[i])) {
+      throw new Error(`the replica's model has tensors of ${sizes.length === init.sizes.length ? sizes.join(', ') : sizes.length} weights, the leader's ${sizes.length === init.sizes.length ? init.sizes.join(', ') : init.sizes.length}`);
+    }
   } catch (err) {
     post({ type: 'failed', message: (err as Error)?.message ?? String(err) });
     return;
@@ -69,7 +72,7 @@ export async function serveReplica<R>(
 }
 
 async function serveCommands<R>(init: ReplicaInit, { model, data }: ReplicaParts<R>, tape: Tape): Promise<void> {
-  const v = sharedViews(init.workers, init.parameters, init.buffer);
+  const v = sharedViews(init.workers, init.sizes, init.buffer);
   const w = init.worker;
   const params = model.parameters();
   const { batchSize, accumulationSteps } = init.config;
@@ -96,21 +99,23 @@ async function serveCommands<R>(init: ReplicaInit, { model, data }: ReplicaParts
         stateVersion = version;
       }
       let at = 0;
-      for (const p of params) {
-        p.data.set(v.weights.subarray(at, at + p.size));
+      params.forEach((p, i) => {
+        if (v.fresh[i] === 1) p.data.set(v.weights.subarray(at, at + p.size));
         at += p.size;
-      }
+      });
       if (command === COMMAND.step) {
         const update = v.control[C.update];
         const batches = prefetched !== null && prefetched.update === update && prefetched.version === stateVersion ? prefetched.batches : draw(update);
         prefetched = null;
         for (const p of params) p.zeroGrad();
         v.losses[w] = accumulateGradients(tape, (t, micro) => model.loss(t, batches[micro - from]), from, to, accumulationSteps);
-        let g = w * init.parameters;
-        for (const p of params) {
-          v.grads.set(p.grad, g);
+        let g = w * v.parameters;
+        params.forEach((p, i) => {
+          const sent = p.backend.kernels.countNonZeroBits(p.gradPtr, p.size) > 0 ? 1 : 0;
+          if (sent === 1) v.grads.set(p.grad, g);
+          v.sent[w * params.length + i] = sent;
           g += p.size;
-        }
+        });
         next = update + 1;
       } else if (command === COMMAND.evaluate) {
         const groups = selectGroups(data.heldOut(SPLITS[v.control[C.split]], v.control[C.count]), v.control[C.groupMask]);

@@ -8,10 +8,22 @@
  *   status   Int32  per worker: 0 ok, 1 failed (its result box holds the message)
  *   resultBytes Int32 per worker
  *   losses   F64    per worker: the sum of its micro-batches' objectives
+ *   fresh    Int32  per tensor: 1 when this command rewrote its weights (replicas copy only those)
+ *   sent     Int32  per worker and tensor: 1 when its gradient slot holds that tensor's gradient
  *   weights  F32    P: the parameters, in parameters() order (the leader writes them before a command)
  *   grads    F32    P per worker: its gradient sum (scaled by 1/micros), slot 0 unused
  *   stateBox U8     leader → all: JSON { source, model } (the record source's and the model's shared state)
  *   results  U8     per worker: JSON (evaluation rows, or the error)
+ *
+ * SPARSE TRANSFERS. Most tensors move little from one update to the next: on levels 1–4 only
+ * the value path's few dozen weights get a gradient, and a tensor with no gradient and no
+ * optimizer state keeps its weights. Each tensor crosses between the cores only when it
+ * changed: the leader compares each tensor with a mirror of what it last wrote (the
+ * copyIfChanged kernel) and raises fresh[t]; a replica sends a tensor's gradient only when
+ * some bit of it is not +0 (countNonZeroBits) and raises sent[w][t]. Skipping an all-+0
+ * gradient leaves the leader's sum unchanged but for the sign of a zero (−0 + +0 = +0), which
+ * no optimizer step turns into a different weight. Invariant: after each command a replica's
+ * weights equal `weights` (it writes its parameters from nowhere else).
  *
  * A COMMAND: the leader writes weights (and the state when it changed: stateVersion + 1),
  * the command's words, clears nothing, then increments `generation` and notifies. A replica
@@ -41,12 +53,17 @@ export const RESULT_BOX_BYTES = 1 << 20;
 export interface SharedViews {
   buffer: SharedArrayBuffer;
   workers: number;
+  /** the float count of each parameter tensor, in parameters() order */
+  sizes: readonly number[];
+  /** their sum, P */
   parameters: number;
   control: Int32Array;
   done: Int32Array;
   status: Int32Array;
   resultBytes: Int32Array;
   losses: Float64Array;
+  fresh: Int32Array;
+  sent: Int32Array;
   weights: Float32Array;
   grads: Float32Array;
   stateBox: Uint8Array;
@@ -55,8 +72,10 @@ export interface SharedViews {
 
 const align8 = (n: number) => (n + 7) & ~7;
 
-/** Views over `buffer` (or a new one) for `workers` workers and `parameters` f32 weights. */
-export function sharedViews(workers: number, parameters: number, buffer?: SharedArrayBuffer): SharedViews {
+/** Views over `buffer` (or a new one) for `workers` workers and parameter tensors of `sizes` f32 weights. */
+export function sharedViews(workers: number, sizes: readonly number[], buffer?: SharedArrayBuffer): SharedViews {
+  const parameters = sizes.reduce((a, n) => a + n, 0);
+  const tensors = sizes.length;
   let offset = 0;
   const take = (bytes: number) => {
     const at = offset;
@@ -69,6 +88,8 @@ export function sharedViews(workers: number, parameters: number, buffer?: Shared
     status: take(4 * workers),
     resultBytes: take(4 * workers),
     losses: take(8 * workers),
+    fresh: take(4 * tensors),
+    sent: take(4 * tensors * workers),
     weights: take(4 * parameters),
     grads: take(4 * parameters * workers),
     stateBox: take(STATE_BOX_BYTES),
@@ -79,12 +100,15 @@ export function sharedViews(workers: number, parameters: number, buffer?: Shared
   return {
     buffer: b,
     workers,
+    sizes: [...sizes],
     parameters,
     control: new Int32Array(b, at.control, CONTROL_WORDS),
     done: new Int32Array(b, at.done, workers),
     status: new Int32Array(b, at.status, workers),
     resultBytes: new Int32Array(b, at.resultBytes, workers),
     losses: new Float64Array(b, at.losses, workers),
+    fresh: new Int32Array(b, at.fresh, tensors),
+    sent: new Int32Array(b, at.sent, tensors * workers),
     weights: new Float32Array(b, at.weights, parameters),
     grads: new Float32Array(b, at.grads, parameters * workers),
     stateBox: new Uint8Array(b, at.stateBox, STATE_BOX_BYTES),
