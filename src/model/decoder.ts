@@ -78,6 +78,9 @@ const CLASSES_OF_TYPE: readonly (readonly number[])[] = [
   /* fn */ ELEMENTARY_FNS.map((t) => TOKEN_CLASS.get(t)!),
 ];
 
+/** CLASSES_OF_TYPE without SLOPE: below the root (SLOPE is a whole answer only) */
+const INNER_CLASSES_OF_TYPE: readonly (readonly number[])[] = CLASSES_OF_TYPE.map((classes) => classes.filter((c) => c !== SLOPE));
+
 /** One node of a target (or decoded) tree in the decoder's terms. */
 export interface DecoderNode {
   type: number;
@@ -380,7 +383,7 @@ export class TreeDecoder {
         let label = -1;
         for (const t of types) {
           // SLOPE only as a whole answer: at the root
-          label = best(m.parent < 0 ? CLASSES_OF_TYPE[t] : CLASSES_OF_TYPE[t].filter((c) => c !== SLOPE));
+          label = best(m.parent < 0 ? CLASSES_OF_TYPE[t] : INNER_CLASSES_OF_TYPE[t]);
           const arity = t === TYPE_CODE.op || t === TYPE_CODE.fn ? KIND_ARITY[KIND_OF.get(TOKEN_VOCABULARY[label])!] : 0;
           if (committed[m.tree] + arity <= budget) {
             type = t;
@@ -417,6 +420,7 @@ export class TreeDecoder {
     let live: Hypothesis[] = Array.from(rootRows, (_, j) => ({ tree: j, nodes: [], rows: [], pending: [{ parent: -1, parentKind: -1, slot: 0 }], score: 0, committed: 1 }));
     const finished: Hypothesis[][] = Array.from(rootRows, () => []);
     let row = 0;
+    const best = new TopCandidates(width);
     while (live.length > 0) {
       const start = row;
       const frontier = live.map((h) => {
@@ -429,18 +433,18 @@ export class TreeDecoder {
       ordered.forEach((m, i) => {
         const h = m.h;
         const p = h.pending[0];
-        const types = logSoftmaxOver(typeLogits, i * OUTPUT_TYPES, [0, 1, 2, 3, 4]);
-        const candidates: { type: number; label: number; score: number }[] = [];
+        const types = logSoftmaxOver(typeLogits, i * OUTPUT_TYPES, ALL_TYPES);
+        best.clear();
         for (let t = 0; t < OUTPUT_TYPES; t++) {
-          const classes = p.parent < 0 ? CLASSES_OF_TYPE[t] : CLASSES_OF_TYPE[t].filter((c) => c !== SLOPE);
+          const classes = p.parent < 0 ? CLASSES_OF_TYPE[t] : INNER_CLASSES_OF_TYPE[t];
           const labels = logSoftmaxOver(labelLogits, i * LABEL_CLASSES, classes);
-          classes.forEach((label, c) => {
+          for (let c = 0; c < classes.length; c++) {
+            const label = classes[c];
             const arity = t === TYPE_CODE.op || t === TYPE_CODE.fn ? KIND_ARITY[KIND_OF.get(TOKEN_VOCABULARY[label])!] : 0;
-            if (h.committed + arity <= budget) candidates.push({ type: t, label, score: h.score + types[t] + labels[c] });
-          });
+            if (h.committed + arity <= budget) best.offer(t, label, h.score + types[t] + labels[c]);
+          }
         }
-        candidates.sort((a, b) => b.score - a.score);
-        for (const c of candidates.slice(0, width)) {
+        for (const c of best.list()) {
           const index = h.nodes.length;
           const nodes = [...h.nodes.map((n) => ({ ...n, children: [...n.children] })), { type: c.type, label: c.label, value: signedExp(values[i]), children: [] as number[] }];
           if (p.parent >= 0) nodes[p.parent].children[p.slot] = index;
@@ -476,6 +480,51 @@ export class TreeDecoder {
         .slice(0, width)
         .map((h) => h.nodes);
     });
+  }
+}
+
+const ALL_TYPES: readonly number[] = [0, 1, 2, 3, 4];
+
+/**
+ * The `width` best (type, label) candidates of a beam node, best first; of equal scores the
+ * one offered first ranks first: what a stable sort of all candidates by descending score,
+ * cut to `width`, gives — without an object per candidate (~100 per node).
+ */
+export class TopCandidates {
+  private readonly types: Int32Array;
+  private readonly labels: Int32Array;
+  private readonly scores: Float64Array;
+  private count = 0;
+
+  constructor(private readonly width: number) {
+    this.types = new Int32Array(width);
+    this.labels = new Int32Array(width);
+    this.scores = new Float64Array(width);
+  }
+
+  clear(): void {
+    this.count = 0;
+  }
+
+  offer(type: number, label: number, score: number): void {
+    const { width, types, labels, scores } = this;
+    // after every kept score ≥ this one (equal: the earlier offer stays ahead)
+    let at = this.count;
+    while (at > 0 && scores[at - 1] < score) at--;
+    if (at >= width) return;
+    for (let k = Math.min(this.count, width - 1); k > at; k--) {
+      types[k] = types[k - 1];
+      labels[k] = labels[k - 1];
+      scores[k] = scores[k - 1];
+    }
+    types[at] = type;
+    labels[at] = label;
+    scores[at] = score;
+    if (this.count < width) this.count++;
+  }
+
+  list(): { type: number; label: number; score: number }[] {
+    return Array.from({ length: this.count }, (_, k) => ({ type: this.types[k], label: this.labels[k], score: this.scores[k] }));
   }
 }
 

@@ -23,7 +23,7 @@ import { MathGraph, TOKEN_VOCABULARY, TYPE_CODE, type MathGraphJSON } from '../g
 import { OTHER_NUMBER, INT_MIN, type DecoderNode } from './decoder';
 import { buildPlan, type BatchPlan, type PlanGroup, type PlanInput } from './plan';
 import { ValueProbe } from './probe';
-import { hostValueStream, type ValueStreamInputs } from './valuestream';
+import { HostValueStream, type ValueStreamInputs } from './valuestream';
 
 /** The probe points x_k: away from 0 and ±1, where derivatives of x^n/x^m and of 1/x meet singular or special points. */
 export const FIT_POINTS: readonly number[] = [0.37, 0.71, 1.23, 1.61, 2.09, -0.43, -0.87, -1.31, 2.53, -1.79];
@@ -143,26 +143,30 @@ export function fitNumbers(tape: Tape, stream: ValueStreamInputs, inputs: readon
   // f′(x_k) of every chosen input
   const probe = new ValueProbe(chosen.map((i) => inputs[i]), chosen.map((i) => ({ exprs: [targets[i].expr], variable: targets[i].variable })), P);
   probe.bind(Float64Array.from({ length: P * chosen.length }, (_, p) => FIT_POINTS[Math.floor(p / chosen.length)]));
-  const slopes = hostValueStream(tape, probe.plan, stream, probe.seed()).tangent64!;
+  // the weights do not change during the fit: read once, every pass below runs on them
+  const host = new HostValueStream(tape, stream);
+  const slopes = host.run(probe.plan, probe.seed()).tangent64!;
   const B = chosen.length;
   const want = chosen.map((_, j) => Float64Array.from({ length: P }, (_, k) => slopes[probe.rows(0)[k * B + j]]));
   const trees2 = chosen.map((i) => trees[i]);
   const tp = new TreeProbe(trees2.map((t) => ({ graph: graphOf(t) })), 'x', P);
   const coeffs = trees2.map(coefficients);
 
+  // the passes' outputs, reused: a pass without a seed writes `values` (read until the next
+  // such pass), a seeded one `seededValues` and `tangent` (read at once)
+  const N = tp.plan.nodeCount;
+  const values = new Float64Array(N), seededValues = new Float64Array(N), tangent = new Float64Array(N), seed = new Float64Array(N);
   /** values (and, with `seedOf`, tangents) of every tree at every probe point */
-  const evaluate = (values: Float64Array[], seedOf: ((j: number) => number) | null) => {
-    values.forEach((cs, j) => coeffs[j].forEach((node, m) => tp.set(j, node, cs[m])));
-    let seed: Float64Array | null = null;
-    if (seedOf !== null) {
-      seed = new Float64Array(tp.plan.nodeCount);
-      for (let j = 0; j < B; j++) {
-        const m = seedOf(j);
-        if (m < 0) continue;
-        for (let k = 0; k < P; k++) seed[tp.row(k, j, coeffs[j][m])] = 1;
-      }
+  const evaluate = (coefficientValues: Float64Array[], seedOf: ((j: number) => number) | null) => {
+    coefficientValues.forEach((cs, j) => coeffs[j].forEach((node, m) => tp.set(j, node, cs[m])));
+    if (seedOf === null) return { v: host.run(tp.plan, null, { values }).values64, t: null };
+    seed.fill(0);
+    for (let j = 0; j < B; j++) {
+      const m = seedOf(j);
+      if (m < 0) continue;
+      for (let k = 0; k < P; k++) seed[tp.row(k, j, coeffs[j][m])] = 1;
     }
-    const out = hostValueStream(tape, tp.plan, stream, seed);
+    const out = host.run(tp.plan, seed, { values: seededValues, tangent });
     return { v: out.values64, t: out.tangent64 };
   };
   const matches = (j: number, v: Float64Array) => {

@@ -122,20 +122,24 @@ function readWeights(tape: Tape, inputs: ValueStreamInputs): { weights: StreamWe
  * (forward-mode, through the same unit jacobians backward uses): the exact slope of the value
  * stream in that variable.
  */
-function forwardValues(plan: BatchPlan, inputs: ValueStreamInputs, weights: StreamWeights, exact: Float64Array | null, seed: Float64Array | null, keepTraces = true): HostPass {
+function forwardValues(plan: BatchPlan, inputs: ValueStreamInputs, weights: StreamWeights, exact: Float64Array | null, seed: Float64Array | null, keepTraces = true, scratch: RowScratch = new RowScratch(), out: HostOutputs = {}): HostPass {
   const N = plan.nodeCount;
-  const r: (x: number) => number = inputs.precision === 'f32' ? Math.fround : (x) => x;
+  // float32 emulation: every stored value rounded. A branch, not a function value: a call
+  // through a variable that holds Math.fround or the identity is not inlined, and V8 boxes
+  // each double it passes (measured: ~1 MB per decoded level-5 answer)
+  const f32 = inputs.precision === 'f32';
   const learnedPass = inputs.propagation === 'learned';
-  const v = new Float64Array(N);
+  // every row is written below (each belongs to one group): given arrays need no clearing
+  const v = out.values !== undefined && out.values.length === N ? out.values : new Float64Array(N);
   const f = exact === null ? null : new Float64Array(N);
-  const tangent = seed === null ? null : new Float64Array(N);
+  const tangent = seed === null ? null : out.tangent !== undefined && out.tangent.length === N ? out.tangent : new Float64Array(N);
   const traces: (GroupTrace | null)[] = [];
   for (const g of plan.groups) {
     if (g.arity === 0) {
       for (let i = 0; i < g.count; i++) {
         const x = g.leafValues[i];
         const bound = !Number.isNaN(x);
-        v[g.start + i] = bound ? r(x) : 0;
+        v[g.start + i] = bound ? (f32 ? Math.fround(x) : x) : 0;
         if (f) f[g.start + i] = !bound || Number.isInteger(x) ? 0 : 1;
         if (tangent) tangent[g.start + i] = seed![g.start + i];
       }
@@ -147,26 +151,24 @@ function forwardValues(plan: BatchPlan, inputs: ValueStreamInputs, weights: Stre
     const a = g.arity;
     const outputs = kind.unitFn === null || w.units === null ? 0 : kind.unitFn.outputs;
     // without backward (keepTraces false) nothing is kept: one row's scratch only
-    const trace: GroupTrace = keepTraces ? { xs: new Float64Array(g.count * a), ys: new Float64Array(g.count * outputs), js: new Float64Array(g.count * outputs * a), n: new Float64Array(g.count) } : { xs: new Float64Array(0), ys: new Float64Array(0), js: new Float64Array(0), n: new Float64Array(0) };
-    const x = new Float64Array(a);
-    const y = new Float64Array(outputs);
-    const jac = new Float64Array(outputs * a);
+    const trace: GroupTrace | null = keepTraces ? { xs: new Float64Array(g.count * a), ys: new Float64Array(g.count * outputs), js: new Float64Array(g.count * outputs * a), n: new Float64Array(g.count) } : null;
+    const { x, y, jac } = scratch.rows(a, outputs);
     const p = exact === null ? 0 : sigma(exact[2 * g.kind]);
     const q = exact === null ? 0 : learnedPass ? sigma(exact[2 * g.kind + 1]) : 1;
     for (let i = 0; i < g.count; i++) {
       let sum = 0;
       for (let s = 0; s < a; s++) {
         x[s] = v[g.childRows[i * a + s]];
-        sum = r(sum + r(w.add[s] * x[s]));
+        sum = f32 ? Math.fround(sum + Math.fround(w.add[s] * x[s])) : sum + w.add[s] * x[s];
       }
-      if (keepTraces) trace.xs.set(x, i * a);
+      if (trace) trace.xs.set(x, i * a);
       if (outputs > 0) {
         kind.unitFn!.evaluate(x, y, jac);
         for (let j = 0; j < outputs; j++) {
-          y[j] = r(y[j]);
-          sum = r(sum + r(w.units![j] * y[j]));
+          if (f32) y[j] = Math.fround(y[j]);
+          sum = f32 ? Math.fround(sum + Math.fround(w.units![j] * y[j])) : sum + w.units![j] * y[j];
         }
-        if (keepTraces) {
+        if (trace) {
           trace.ys.set(y, i * outputs);
           trace.js.set(jac, i * outputs * a);
         }
@@ -186,15 +188,42 @@ function forwardValues(plan: BatchPlan, inputs: ValueStreamInputs, weights: Stre
       }
       if (f) {
         const n = nonIntegrality(sum);
-        if (keepTraces) trace.n[i] = n;
+        if (trace) trace.n[i] = n;
         let keep = 1;
         for (let s = 0; s < a; s++) keep *= 1 - q * f[g.childRows[i * a + s]];
         f[row] = 1 - keep * (1 - p * n);
       }
     }
-    traces.push(keepTraces ? trace : null);
+    traces.push(trace);
   }
   return { v, f, traces, weights, exact, tangent };
+}
+
+/** Arrays of the plan's node count a host pass writes its values and tangent into (instead of new ones). */
+export interface HostOutputs {
+  values?: Float64Array;
+  tangent?: Float64Array;
+}
+
+/**
+ * One row's children values, unit outputs and jacobian, per (arity, outputs): zeroed for each
+ * group as fresh arrays would be, allocated once per shape (a host pass runs ~100 times per
+ * decoded level-5 answer: numberfit.ts).
+ */
+class RowScratch {
+  private readonly byShape = new Map<number, { x: Float64Array; y: Float64Array; jac: Float64Array }>();
+
+  rows(arity: number, outputs: number): { x: Float64Array; y: Float64Array; jac: Float64Array } {
+    const key = arity * 1024 + outputs;
+    let r = this.byShape.get(key);
+    if (r === undefined) this.byShape.set(key, (r = { x: new Float64Array(arity), y: new Float64Array(outputs), jac: new Float64Array(outputs * arity) }));
+    else {
+      r.x.fill(0);
+      r.y.fill(0);
+      r.jac.fill(0);
+    }
+    return r;
+  }
 }
 
 /**
@@ -202,9 +231,27 @@ function forwardValues(plan: BatchPlan, inputs: ValueStreamInputs, weights: Stre
  * forward-mode tangent (see forwardValues). What iterative heads run between tape passes.
  */
 export function hostValueStream(tape: Tape, plan: BatchPlan, inputs: ValueStreamInputs, seed: Float64Array | null = null): { values64: Float64Array; tangent64: Float64Array | null } {
-  const { weights, exact } = readWeights(tape, { ...inputs, exact: null });
-  const pass = forwardValues(plan, inputs, weights, exact, seed, false);
-  return { values64: pass.v, tangent64: pass.tangent };
+  return new HostValueStream(tape, inputs).run(plan, seed);
+}
+
+/**
+ * hostValueStream for many passes with the same weights (an iterative fit): the weights are
+ * read from the heap once, at construction, and the row scratch is reused. The weights must
+ * not change while it is in use.
+ */
+export class HostValueStream {
+  private readonly weights: StreamWeights;
+  private readonly scratch = new RowScratch();
+
+  constructor(tape: Tape, private readonly inputs: ValueStreamInputs) {
+    this.weights = readWeights(tape, { ...inputs, exact: null }).weights;
+  }
+
+  /** One pass; `out` (optional): arrays of plan.nodeCount floats the values and tangent are written into and returned. */
+  run(plan: BatchPlan, seed: Float64Array | null = null, out: HostOutputs = {}): { values64: Float64Array; tangent64: Float64Array | null } {
+    const pass = forwardValues(plan, this.inputs, this.weights, null, seed, false, this.scratch, out);
+    return { values64: pass.v, tangent64: pass.tangent };
+  }
 }
 
 export function valueStream(tape: Tape, plan: BatchPlan, inputs: ValueStreamInputs): ValueStreamOutput {

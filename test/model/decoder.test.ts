@@ -239,3 +239,22 @@ describe('SLOPE answers', () => {
     expect(model.predict('(derive (+ (* 7 x) 3) x)', { x: 4 }).toPolish()).toBe('7');
   });
 });
+
+describe('beam candidates', () => {
+  it('TopCandidates keeps what a stable sort by descending score cut to the width keeps (ties: first offered first)', async () => {
+    const { TopCandidates } = await import('../../src/model/decoder');
+    let seed = 7;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (let trial = 0; trial < 200; trial++) {
+      const width = 1 + (trial % 6);
+      const n = Math.floor(random() * 40);
+      // few distinct scores, so ties are common
+      const offers = Array.from({ length: n }, (_, i) => ({ type: i % 5, label: i, score: -Math.floor(random() * 6) / 2 }));
+      const top = new TopCandidates(width);
+      top.clear();
+      for (const o of offers) top.offer(o.type, o.label, o.score);
+      const expected = [...offers].sort((a, b) => b.score - a.score).slice(0, width);
+      expect(top.list(), `trial ${trial}`).toEqual(expected);
+    }
+  });
+});
