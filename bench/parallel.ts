@@ -17,10 +17,16 @@
  * CONTROLS, timed in the same rounds: what the machine gives a second thread at that moment —
  * a fixed arithmetic loop and a fixed allocating loop (short-lived objects, as a training
  * step makes), each in 1 worker thread and then in 2 at once; the row is the throughput ratio
- * 2 threads / 1 thread (2.0: two free cores).
+ * 2 threads / 1 thread (2.0: two free cores). And the CEILING: two independent 1-worker
+ * trainers of the workload (./parallel-ceiling.ts, each in its own worker thread, nothing
+ * shared) run at once against one of them alone — the most any data-parallel design could get
+ * from the second core then; `2 workers / ceiling` is the share of it the 2-worker trainer gets.
  * BENCH_ROUNDS=1 in the environment also prints every round's samples/s (stderr), to see the
  * spread behind the medians.
  */
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { Trainer } from '../src/train/index';
 import type { TrainingConfigInput } from '../src/train/index';
@@ -78,11 +84,34 @@ async function control(kind: 'arith' | 'alloc', threads: number, n: number): Pro
   return threads / Math.max(...seconds);
 }
 
+/** A ceiling trainer (./parallel-ceiling.ts) in a worker thread, through tsx's loader as the bench itself runs; resolves once warm. */
+async function ceilingTrainer(config: TrainingConfigInput, warmUpMs: number): Promise<{ run: (ms: number) => Promise<number>; stop: () => void }> {
+  const api = pathToFileURL(join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist', 'esm', 'api', 'index.mjs')).href;
+  const entry = new URL('./parallel-ceiling.ts', import.meta.url).href;
+  const worker = new Worker(`import(${JSON.stringify(api)}).then(({ tsImport }) => tsImport(${JSON.stringify(entry)}, ${JSON.stringify(entry)}))`, { eval: true, workerData: { config, warmUpMs } });
+  let failed: (err: Error) => void = () => {};
+  worker.on('error', (err) => failed(err));
+  const next = () => new Promise<unknown>((resolve, reject) => {
+    failed = reject;
+    worker.once('message', resolve);
+  });
+  await next();
+  return {
+    run: async (ms) => {
+      const answer = next();
+      worker.postMessage({ run: ms });
+      return (await answer) as number;
+    },
+    stop: () => worker.postMessage('stop'),
+  };
+}
+
 export const run: Suite = async (opts: SuiteOptions) => {
   const report = new Reporter(opts);
   const rounds = opts.quick ? 3 : 9;
   for (const w of WORKLOADS) {
     if (!matches(opts, w.name)) continue;
+    let ceiling: Awaited<ReturnType<typeof ceilingTrainer>>[] = [];
     const variants = [
       { label: w.name, workers: 1, trainer: await Trainer.create(config(w.levels, w.mode, 1, 32, 2)) },
       { label: w.name, workers: 2, trainer: await Trainer.create(config(w.levels, w.mode, 2, 32, 2)) },
@@ -91,7 +120,7 @@ export const run: Suite = async (opts: SuiteOptions) => {
     try {
       for (const v of variants) if (v.trainer.workers !== v.workers) throw new Error(`${v.label}: ${v.trainer.workers} workers started, ${v.workers} asked for`);
       const samples = variants.map(() => [] as number[]);
-      const controls = { arith: [] as number[], alloc: [] as number[] };
+      const controls = { arith: [] as number[], alloc: [] as number[], ceiling: [] as number[] };
       // warm-up: V8 keeps optimizing the host code (record generation, plans) for the first
       // ~2 500 updates of levels 1–4; while it does, a lone trainer's compiles run on the idle
       // core, which would credit the JIT's warm-up to the 1-worker figure
@@ -99,6 +128,8 @@ export const run: Suite = async (opts: SuiteOptions) => {
         const t0 = performance.now();
         while (performance.now() - t0 < (opts.quick ? 200 : WARM_UP_MS)) await v.trainer.stepAsync();
       }
+      // the two ceiling trainers warm up together (and run in the rounds beside nothing else)
+      ceiling = await Promise.all([0, 1].map(() => ceilingTrainer(config(w.levels, w.mode, 1, 32, 2), opts.quick ? 200 : WARM_UP_MS)));
       for (let r = 0; r < rounds; r++) {
         for (const [i, v] of variants.entries()) {
           const t0 = performance.now();
@@ -113,6 +144,10 @@ export const run: Suite = async (opts: SuiteOptions) => {
           const n = kind === 'arith' ? (opts.quick ? 2e7 : 1e8) : opts.quick ? 3e5 : 3e6;
           controls[kind].push((await control(kind, 2, n)) / (await control(kind, 1, n)));
         }
+        const ms = opts.quick ? 150 : w.roundMs;
+        const alone = await ceiling[0].run(ms);
+        const together = await Promise.all(ceiling.map((c) => c.run(ms)));
+        controls.ceiling.push((together[0] + together[1]) / alone);
       }
       const values = samples.map(median);
       if (process.env.BENCH_ROUNDS) console.error(w.name, JSON.stringify(samples.map((a) => a.map((x) => Math.round(x)))));
@@ -124,8 +159,11 @@ export const run: Suite = async (opts: SuiteOptions) => {
       report.add({ suite: SUITE, name: `${w.name} 2 workers / 1 worker one micro-batch`, backend: 'wasm', size: 2, value: values[1] / values[2], unit: 'x' });
       report.add({ suite: SUITE, name: `control during ${w.name}: arithmetic loop 2 threads / 1 thread`, backend: 'node', size: 2, value: median(controls.arith), unit: 'x' });
       report.add({ suite: SUITE, name: `control during ${w.name}: allocating loop 2 threads / 1 thread`, backend: 'node', size: 2, value: median(controls.alloc), unit: 'x' });
+      report.add({ suite: SUITE, name: `ceiling during ${w.name}: two independent 1-worker trainers / one`, backend: 'wasm', size: 2, value: median(controls.ceiling), unit: 'x' });
+      report.add({ suite: SUITE, name: `${w.name} 2 workers / 1 worker, against the ceiling (median of per-round shares)`, backend: 'wasm', size: 2, value: median(samples[1].map((x, r) => x / samples[0][r] / controls.ceiling[r])), unit: 'x' });
     } finally {
       for (const v of variants) v.trainer.close();
+      for (const c of ceiling) c.stop();
     }
   }
   report.printTable('parallel: samples/s of the Trainer\'s update (64 records), 1 and 2 workers');

@@ -2,6 +2,15 @@
 // Launcher: runs the bundled CLI (dist/cli.js, built by rollup). In a source checkout
 // (src/ present) it runs src/cli/main.ts through tsx instead when there is no bundle or the
 // bundle is older than the sources, so a stale build never answers for changed code.
+//
+// Both run with V8's young generation at 64 MB semi-spaces (YOUNG_GENERATION; the default is
+// 16 MB): training and decoding make many objects that live for one update or one answer,
+// and with the default size they survive a scavenge or two and are copied; with two workers
+// the two threads' collectors then compete for the cores. Measured on npm start's weights:
+// a level-5 evaluation 2.8 → 2.3 s on one worker, 2.4 → 1.5 s on two; level-5 updates on two
+// workers 12% faster (docs/experiments.md). A flag the user set (NODE_OPTIONS or node's own
+// arguments) is kept; the flag reaches this process through NODE_OPTIONS, so the launcher
+// starts itself again once when it is missing.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -24,13 +33,25 @@ function newestSourceTime(dir) {
 
 const useBundle = existsSync(bundled) && (!existsSync(sources) || statSync(bundled).mtimeMs >= newestSourceTime(sources));
 
-if (useBundle) {
+const YOUNG_GENERATION = '--max-semi-space-size=64';
+const youngSet = /--max-semi-space-size/.test(process.env.NODE_OPTIONS ?? '') || process.execArgv.some((a) => a.startsWith('--max-semi-space-size'));
+const env = youngSet ? process.env : { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} ${YOUNG_GENERATION}`.trim() };
+
+/** Runs a child node with `args` and exits with its status; Ctrl-C reaches the child (same process group), which stops after its update and writes its checkpoint, while this launcher waits for it. */
+function runChild(args) {
+  process.on('SIGINT', () => {});
+  const result = spawnSync(process.execPath, args, { stdio: 'inherit', env });
+  process.exit(result.status ?? 1);
+}
+
+if (useBundle && youngSet) {
   // run() prints any failure as one line and returns the exit code (src/cli/main.ts)
   const { run } = await import(pathToFileURL(bundled).href);
   process.exitCode = await run(process.argv);
+} else if (useBundle) {
+  runChild([fileURLToPath(import.meta.url), ...process.argv.slice(2)]);
 } else {
   const require = createRequire(import.meta.url);
   const tsxCli = join(dirname(require.resolve('tsx/package.json')), 'dist', 'cli.mjs');
-  const result = spawnSync(process.execPath, [tsxCli, join(root, 'src', 'cli', 'main.ts'), ...process.argv.slice(2)], { stdio: 'inherit' });
-  process.exit(result.status ?? 1);
+  runChild([tsxCli, join(root, 'src', 'cli', 'main.ts'), ...process.argv.slice(2)]);
 }

@@ -5,7 +5,6 @@
 // The budgets below and the measured wall time and accuracies are in the README.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -72,14 +71,14 @@ const configPath = join(out, 'config.json');
 writeFileSync(configPath, JSON.stringify(config, null, 2) + '\n');
 console.log(`npm start: the default curriculum over levels 1 → 7 (config: ${relative(root, configPath)})\n`);
 
-const tsxCli = join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist', 'cli.mjs');
 // Ctrl-C reaches the trainer too (same process group): it stops after the current update and
 // writes its checkpoint; this launcher stays to report how it ended instead of dying first.
 process.on('SIGINT', () => {});
 const started = Date.now();
+// through the package's own launcher: the bundle or the sources, whichever is current, with its V8 settings
 const result = spawnSync(
   process.execPath,
-  [tsxCli, join(root, 'src', 'cli', 'main.ts'), 'train', '--config', configPath, '--out', out, ...process.argv.slice(2)],
+  [join(root, 'bin', 'grapheme-train.js'), 'train', '--config', configPath, '--out', out, ...process.argv.slice(2)],
   { stdio: 'inherit', cwd: root },
 );
 const seconds = (Date.now() - started) / 1000;

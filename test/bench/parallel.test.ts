@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { run } from '../../bench/parallel';
 
 describe('bench parallel (smoke)', () => {
-  it('reports samples/s for 1 and 2 workers, their ratios and the controls', async () => {
+  it('reports samples/s for 1 and 2 workers, their ratios, the controls and the ceiling', async () => {
     const rows = await run({ json: false, quick: true, filter: 'levels 1-4' });
     const speeds = rows.filter((r) => r.unit === 'samples/s');
     expect(speeds.map((r) => [r.name, r.size])).toEqual([
@@ -23,6 +23,8 @@ describe('bench parallel (smoke)', () => {
       'levels 1-4 mixed 2 workers / 1 worker one micro-batch',
       'control during levels 1-4 mixed: arithmetic loop 2 threads / 1 thread',
       'control during levels 1-4 mixed: allocating loop 2 threads / 1 thread',
+      'ceiling during levels 1-4 mixed: two independent 1-worker trainers / one',
+      'levels 1-4 mixed 2 workers / 1 worker, against the ceiling (median of per-round shares)',
     ]);
   }, 120_000);
 });
