@@ -13,12 +13,8 @@ const trainer = await Trainer.create(config);
 const t0 = performance.now();
 while (performance.now() - t0 < warmUpMs) trainer.trainStep();
 parentPort!.postMessage('ready');
-parentPort!.on('message', (m: { run: number } | 'stop') => {
-  if (m === 'stop') {
-    trainer.close();
-    parentPort!.close();
-    return;
-  }
+// answers each { run } with its samples/s; the bench terminates the thread when done
+parentPort!.on('message', (m: { run: number }) => {
   const start = performance.now();
   let updates = 0;
   while (performance.now() - start < m.run) {

@@ -84,25 +84,27 @@ async function control(kind: 'arith' | 'alloc', threads: number, n: number): Pro
   return threads / Math.max(...seconds);
 }
 
-/** A ceiling trainer (./parallel-ceiling.ts) in a worker thread, through tsx's loader as the bench itself runs; resolves once warm. */
-async function ceilingTrainer(config: TrainingConfigInput, warmUpMs: number): Promise<{ run: (ms: number) => Promise<number>; stop: () => void }> {
+/** A ceiling trainer (./parallel-ceiling.ts) in a worker thread, through tsx's loader as the bench itself runs; `ready` resolves once it is warm. */
+function ceilingTrainer(config: TrainingConfigInput, warmUpMs: number): { ready: Promise<unknown>; run: (ms: number) => Promise<number>; stop: () => void } {
   const api = pathToFileURL(join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist', 'esm', 'api', 'index.mjs')).href;
   const entry = new URL('./parallel-ceiling.ts', import.meta.url).href;
   const worker = new Worker(`import(${JSON.stringify(api)}).then(({ tsImport }) => tsImport(${JSON.stringify(entry)}, ${JSON.stringify(entry)}))`, { eval: true, workerData: { config, warmUpMs } });
+  // the answer awaited now; a worker that throws or exits fails it instead of leaving it waiting
   let failed: (err: Error) => void = () => {};
   worker.on('error', (err) => failed(err));
+  worker.on('exit', (code) => failed(new Error(`the ceiling trainer exited (code ${code})`)));
   const next = () => new Promise<unknown>((resolve, reject) => {
     failed = reject;
     worker.once('message', resolve);
   });
-  await next();
   return {
+    ready: next(),
     run: async (ms) => {
       const answer = next();
       worker.postMessage({ run: ms });
       return (await answer) as number;
     },
-    stop: () => worker.postMessage('stop'),
+    stop: () => void worker.terminate(),
   };
 }
 
@@ -111,7 +113,7 @@ export const run: Suite = async (opts: SuiteOptions) => {
   const rounds = opts.quick ? 3 : 9;
   for (const w of WORKLOADS) {
     if (!matches(opts, w.name)) continue;
-    let ceiling: Awaited<ReturnType<typeof ceilingTrainer>>[] = [];
+    let ceiling: ReturnType<typeof ceilingTrainer>[] = [];
     const variants = [
       { label: w.name, workers: 1, trainer: await Trainer.create(config(w.levels, w.mode, 1, 32, 2)) },
       { label: w.name, workers: 2, trainer: await Trainer.create(config(w.levels, w.mode, 2, 32, 2)) },
@@ -129,7 +131,8 @@ export const run: Suite = async (opts: SuiteOptions) => {
         while (performance.now() - t0 < (opts.quick ? 200 : WARM_UP_MS)) await v.trainer.stepAsync();
       }
       // the two ceiling trainers warm up together (and run in the rounds beside nothing else)
-      ceiling = await Promise.all([0, 1].map(() => ceilingTrainer(config(w.levels, w.mode, 1, 32, 2), opts.quick ? 200 : WARM_UP_MS)));
+      ceiling = [0, 1].map(() => ceilingTrainer(config(w.levels, w.mode, 1, 32, 2), opts.quick ? 200 : WARM_UP_MS));
+      await Promise.all(ceiling.map((c) => c.ready));
       for (let r = 0; r < rounds; r++) {
         for (const [i, v] of variants.entries()) {
           const t0 = performance.now();

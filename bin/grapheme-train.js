@@ -8,10 +8,10 @@
 // and with the default size they survive a scavenge or two and are copied; with two workers
 // the two threads' collectors then compete for the cores. Measured on npm start's weights:
 // a level-5 evaluation 2.8 → 2.3 s on one worker, 2.4 → 1.5 s on two; level-5 updates on two
-// workers 12% faster (docs/experiments.md). A flag the user set (NODE_OPTIONS or node's own
-// arguments) is kept; the flag reaches this process through NODE_OPTIONS, so the launcher
-// starts itself again once when it is missing.
-import { spawnSync } from 'node:child_process';
+// workers 12% faster (docs/experiments.md). A size the user set (NODE_OPTIONS or node's own
+// arguments) is kept; the flag reaches this process through NODE_OPTIONS, so on Node the
+// launcher starts itself again once (with its own node flags) when it is missing.
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -34,14 +34,31 @@ function newestSourceTime(dir) {
 const useBundle = existsSync(bundled) && (!existsSync(sources) || statSync(bundled).mtimeMs >= newestSourceTime(sources));
 
 const YOUNG_GENERATION = '--max-semi-space-size=64';
-const youngSet = /--max-semi-space-size/.test(process.env.NODE_OPTIONS ?? '') || process.execArgv.some((a) => a.startsWith('--max-semi-space-size'));
+const SIZE_FLAG = /--max[-_]semi[-_]space[-_]size/;
+// Node only: Bun and Deno take other flags (they run the bundle in-process as before)
+const onNode = process.versions.bun === undefined && typeof globalThis.Deno === 'undefined';
+const youngSet = !onNode || SIZE_FLAG.test(process.env.NODE_OPTIONS ?? '') || process.execArgv.some((a) => SIZE_FLAG.test(a));
 const env = youngSet ? process.env : { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} ${YOUNG_GENERATION}`.trim() };
 
-/** Runs a child node with `args` and exits with its status; Ctrl-C reaches the child (same process group), which stops after its update and writes its checkpoint, while this launcher waits for it. */
+/**
+ * Runs a child node with this process's own node flags and `args`, and ends as it ends (its
+ * exit code, or the signal that ended it). Ctrl-C reaches the child through the process group
+ * (it stops after its update and writes its checkpoint) while this launcher waits; a SIGTERM or
+ * SIGHUP sent to the launcher alone is passed on.
+ */
 function runChild(args) {
+  const child = spawn(process.execPath, [...process.execArgv, ...args], { stdio: 'inherit', env });
   process.on('SIGINT', () => {});
-  const result = spawnSync(process.execPath, args, { stdio: 'inherit', env });
-  process.exit(result.status ?? 1);
+  for (const signal of ['SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
+  child.on('error', (err) => {
+    console.error(`grapheme-train: could not start ${process.execPath}: ${err.message}`);
+    process.exit(1);
+  });
+  child.on('exit', (code, signal) => {
+    if (signal === null) process.exit(code ?? 1);
+    process.removeAllListeners(signal);
+    process.kill(process.pid, signal);
+  });
 }
 
 if (useBundle && youngSet) {

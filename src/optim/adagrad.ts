@@ -1,4 +1,4 @@
-import { Optimizer, type BaseOptions, type ParamsArg, type Slot } from './optimizer';
+import { finiteAsF32, Optimizer, type BaseOptions, type ParamsArg, type Slot } from './optimizer';
 import { checkNumber } from './validate';
 
 export interface AdagradOptions extends BaseOptions {
@@ -34,7 +34,7 @@ export class Adagrad extends Optimizer<AdagradOptions> {
 
   /** g = 0 and sum = 0 (initialAccumulatorValue 0): sum stays 0 and p − clr · 0 / (0 + eps) = p when eps > 0 and there is no decay */
   protected override idleIsExact(o: AdagradOptions): boolean {
-    return o.weightDecay === 0 && o.eps > 0;
+    return o.weightDecay === 0 && Math.fround(o.eps) > 0 && finiteAsF32(o.lr);
   }
 
   protected override initBuffer(_name: string, ptr: number, size: number, o: AdagradOptions): void {

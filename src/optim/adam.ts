@@ -1,4 +1,4 @@
-import { Optimizer, type BaseOptions, type ParamsArg, type Slot } from './optimizer';
+import { finiteAsF32, Optimizer, type BaseOptions, type ParamsArg, type Slot } from './optimizer';
 import { checkBoolean, checkNumber } from './validate';
 import { OptimizerConfigError } from './errors';
 
@@ -42,9 +42,9 @@ abstract class AdamFamily extends Optimizer<AdamOptions> {
     return o.amsgrad ? ['expAvg', 'expAvgSq', 'maxExpAvgSq'] : ['expAvg', 'expAvgSq'];
   }
 
-  /** g = 0, m = v = 0: m, v stay 0 and p − stepSize · 0 / (0 + eps) = p when eps > 0 and there is no decay */
+  /** g = 0, m = v = 0: m, v stay 0 and p − stepSize · 0 / (0 + eps) = p when eps > 0 (as float32) and there is no decay */
   protected override idleIsExact(o: AdamOptions): boolean {
-    return o.weightDecay === 0 && o.eps > 0;
+    return o.weightDecay === 0 && Math.fround(o.eps) > 0 && finiteAsF32(o.lr, o.lr / (1 - o.betas[0]));
   }
 
   protected updateGroup(o: AdamOptions, slots: readonly Slot[], t: number): void {

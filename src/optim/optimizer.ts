@@ -21,6 +21,11 @@ export interface ParamGroup<O> {
   readonly options: Readonly<O>;
 }
 
+/** Whether every value stays finite as the float32 the kernels receive (idleIsExact: Infinity · 0 is NaN). */
+export function finiteAsF32(a: number, b = 0): boolean {
+  return Number.isFinite(Math.fround(a)) && Number.isFinite(Math.fround(b));
+}
+
 /** Where a parameter's state buffers live: one byte offset per buffer name, each `size` floats. */
 interface Slot {
   readonly param: Parameter;
@@ -82,8 +87,8 @@ export interface LrControl {
  * IDLE PARAMETERS. A parameter whose gradient is all +0 bits and whose state buffers are all
  * +0 (it has had no gradient since the optimizer was built or loaded) is not passed to the
  * kernel when the group's options make that update the identity (`idleIsExact`: no weight
- * decay, eps > 0): the kernel would write back the same weights and zero state, bit for bit,
- * for finite weights. A model of many heads trains a few of them at a time (the DagNN's value
+ * decay, eps > 0 and every scalar finite as the float32 the kernel receives): the kernel would
+ * write back the same weights and zero state, bit for bit, for finite weights. A model of many heads trains a few of them at a time (the DagNN's value
  * path on levels 1–4 is ~50 of its 113 586 weights), so this skips most of the step's work.
  */
 export abstract class Optimizer<O extends BaseOptions> implements LrControl {

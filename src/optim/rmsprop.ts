@@ -1,4 +1,4 @@
-import { Optimizer, type BaseOptions, type ParamsArg, type Slot } from './optimizer';
+import { finiteAsF32, Optimizer, type BaseOptions, type ParamsArg, type Slot } from './optimizer';
 import { checkBoolean, checkNumber } from './validate';
 
 export interface RMSpropOptions extends BaseOptions {
@@ -39,7 +39,7 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
   }
   /** g = 0 and zero state: every average stays 0, the denominator is eps, and p − lr · 0 = p when eps > 0 and there is no decay */
   protected override idleIsExact(o: RMSpropOptions): boolean {
-    return o.weightDecay === 0 && o.eps > 0;
+    return o.weightDecay === 0 && Math.fround(o.eps) > 0 && finiteAsF32(o.lr, o.momentum);
   }
 
 

@@ -1,5 +1,5 @@
 import { OptimizerConfigError } from './errors';
-import { Optimizer, type BaseOptions, type ParamsArg, type Slot } from './optimizer';
+import { finiteAsF32, Optimizer, type BaseOptions, type ParamsArg, type Slot } from './optimizer';
 import { checkBoolean, checkNumber } from './validate';
 
 export interface SGDOptions extends BaseOptions {
@@ -44,7 +44,7 @@ export class SGD extends Optimizer<SGDOptions> {
 
   /** d = 0 and buf = 0: buf stays 0 and p − lr · 0 = p when there is no decay */
   protected override idleIsExact(o: SGDOptions): boolean {
-    return o.weightDecay === 0;
+    return o.weightDecay === 0 && finiteAsF32(o.lr, o.momentum);
   }
 
   protected updateGroup(o: SGDOptions, slots: readonly Slot[], t: number): void {

@@ -88,6 +88,14 @@ export class WorkerPool {
     if (this.closed) throw new WorkerError(0, 'pool is closed');
     if (this.failure !== null) throw this.failure;
     const v = this.views;
+    // the state first: it may not fit its box (a throw), and a throw must leave the mirror as
+    // the replicas' weights are, or the next command would skip tensors they never received
+    const text = toJson(state);
+    if (text !== this.stateText) {
+      v.control[C.stateBytes] = writeText(v.stateBox, text, 'the shared state');
+      v.control[C.stateVersion]++;
+      this.stateText = text;
+    }
     let at = 0;
     this.params.forEach((p, i) => {
       const given = weights?.[i];
@@ -105,12 +113,6 @@ export class WorkerPool {
       at += p.size;
     });
     this.mirrorStale = weights !== undefined;
-    const text = toJson(state);
-    if (text !== this.stateText) {
-      v.control[C.stateBytes] = writeText(v.stateBox, text, 'the shared state');
-      v.control[C.stateVersion]++;
-      this.stateText = text;
-    }
     for (const [key, value] of Object.entries(words)) v.control[C[key as keyof typeof C]] = value!;
     v.control[C.command] = command;
     this.generation++;

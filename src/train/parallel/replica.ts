@@ -61,7 +61,7 @@ export async function serveReplica<R>(
     parts = await build(init.config, backend, init.levelFiles ?? null);
     const sizes = parts.model.parameters().map((p) => p.size);
     if (sizes.length !== init.sizes.length || sizes.some((n, i) => n !== init.sizes[i])) {
-      throw new Error(`the replica's model has tensors of ${sizes.length === init.sizes.length ? sizes.join(', ') : sizes.length} weights, the leader's ${sizes.length === init.sizes.length ? init.sizes.join(', ') : init.sizes.length}`);
+      throw new Error(sizes.length !== init.sizes.length ? `the replica's model has ${sizes.length} parameter tensors, the leader's ${init.sizes.length}` : `the replica's parameter tensors hold ${sizes.join(', ')} weights, the leader's ${init.sizes.join(', ')}`);
     }
   } catch (err) {
     post({ type: 'failed', message: (err as Error)?.message ?? String(err) });

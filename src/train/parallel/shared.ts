@@ -22,7 +22,7 @@
  * copyIfChanged kernel) and raises fresh[t]; a replica sends a tensor's gradient only when
  * some bit of it is not +0 (countNonZeroBits) and raises sent[w][t]. Skipping an all-+0
  * gradient leaves the leader's sum unchanged but for the sign of a zero (−0 + +0 = +0), which
- * no optimizer step turns into a different weight. Invariant: after each command a replica's
+ * changes no weight's value (at most the sign of a zero weight). Invariant: after each command a replica's
  * weights equal `weights` (it writes its parameters from nowhere else).
  *
  * A COMMAND: the leader writes weights (and the state when it changed: stateVersion + 1),
