@@ -88,8 +88,9 @@ export interface LrControl {
  * +0 (it has had no gradient since the optimizer was built or loaded) is not passed to the
  * kernel when the group's options make that update the identity (`idleIsExact`: no weight
  * decay, eps > 0 and every scalar finite as the float32 the kernel receives): the kernel would
- * write back the same weights and zero state, bit for bit, for finite weights. A model of many heads trains a few of them at a time (the DagNN's value
- * path on levels 1–4 is ~50 of its 113 586 weights), so this skips most of the step's work.
+ * write back the same weights and zero state, bit for bit, for finite weights. A model of many
+ * heads trains a few of them at a time (the DagNN's value path on levels 1–4 is ~50 of its
+ * 113 586 weights), so this skips most of the step's work.
  */
 export abstract class Optimizer<O extends BaseOptions> implements LrControl {
   readonly backend: Backend;

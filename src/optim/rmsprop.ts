@@ -37,11 +37,11 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
     if (o.centered) names.push('gradAvg');
     return names;
   }
+
   /** g = 0 and zero state: every average stays 0, the denominator is eps, and p − lr · 0 = p when eps > 0 and there is no decay */
   protected override idleIsExact(o: RMSpropOptions): boolean {
     return o.weightDecay === 0 && Math.fround(o.eps) > 0 && finiteAsF32(o.lr, o.momentum);
   }
-
 
   protected updateGroup(o: RMSpropOptions, slots: readonly Slot[]): void {
     const k = this.backend.kernels;

@@ -33,6 +33,24 @@ async function losses(t: Trainer, n: number): Promise<number[]> {
 
 const weights = (t: Trainer) => t.parameters().map((p) => Array.from(p.data));
 
+/** A 1-worker and a 2-worker trainer of the same config, closed after `body`. */
+async function oneAndTwo(make: (workers: number) => TrainingConfigInput, body: (one: Trainer, two: Trainer) => Promise<void>): Promise<void> {
+  const one = await Trainer.create(make(1));
+  const two = await Trainer.create(make(2));
+  try {
+    await body(one, two);
+  } finally {
+    one.close();
+    two.close();
+  }
+}
+
+/** 2 workers' objectives follow 1 worker's up to the float summation order. */
+function expectFollows(l1: readonly number[], l2: readonly number[]): void {
+  expect(l2.length).toBe(l1.length);
+  for (let i = 0; i < l1.length; i++) expect(Math.abs(l2[i] - l1[i]), `update ${i + 1}`).toBeLessThan(1e-4 * Math.max(1, Math.abs(l1[i])));
+}
+
 describe('data-parallel training', () => {
   it('2 workers: the same losses and weights run after run, and across a resume', async () => {
     const a = await Trainer.create(config(2));
@@ -57,13 +75,11 @@ describe('data-parallel training', () => {
   }, 60_000);
 
   it('2 workers compute the 1-worker update up to float summation order', async () => {
-    const one = await Trainer.create(config(1));
-    const two = await Trainer.create(config(2));
-    try {
+    await oneAndTwo(config, async (one, two) => {
       const l1 = await losses(one, 8);
       const l2 = await losses(two, 8);
       expect(l2[0]).toBe(l1[0]); // the first update's objective: the same records, the same weights
-      for (let i = 0; i < l1.length; i++) expect(Math.abs(l2[i] - l1[i])).toBeLessThan(1e-4 * Math.max(1, Math.abs(l1[i])));
+      expectFollows(l1, l2);
       const w1 = weights(one).flat();
       const w2 = weights(two).flat();
       let worst = 0;
@@ -80,34 +96,24 @@ describe('data-parallel training', () => {
         expect(split.perLevel[level].loss).toBeCloseTo(local.perLevel[level].loss, 5);
       }
       expect(Object.keys(split.perLevel).sort()).toEqual(['1', '2']);
-    } finally {
-      one.close();
-      two.close();
-    }
+    });
   }, 60_000);
 
   it('across a level change (the batches drawn ahead for the old level are dropped), 2 workers follow 1 worker', async () => {
     // level 1's budget ends after update 3: the updates after it draw level 2 (with replay),
     // so a batch drawn ahead under level 1's state would change the objective if it were used
     const progressive = (workers: number) => config(workers, { steps: 8, curriculum: { mode: 'progressive', levelSteps: { '1': 3, '2': 5 }, replay: 0.25 } });
-    const one = await Trainer.create(progressive(1));
-    const two = await Trainer.create(progressive(2));
-    try {
+    await oneAndTwo(progressive, async (one, two) => {
       const l1 = await losses(one, 8);
       const l2 = await losses(two, 8);
       expect(one.levelHistory.map((c) => [c.step, c.from, c.to])).toEqual([[3, 1, 2]]);
       expect(two.levelHistory).toEqual(one.levelHistory);
-      for (let i = 0; i < l1.length; i++) expect(Math.abs(l2[i] - l1[i]), `update ${i + 1}`).toBeLessThan(1e-4 * Math.max(1, Math.abs(l1[i])));
-    } finally {
-      one.close();
-      two.close();
-    }
+      expectFollows(l1, l2);
+    });
   }, 60_000);
 
   it('weights changed outside the optimizer reach the workers (only changed tensors cross: shared.ts, SPARSE TRANSFERS)', async () => {
-    const one = await Trainer.create(config(1));
-    const two = await Trainer.create(config(2));
-    try {
+    await oneAndTwo(config, async (one, two) => {
       const l1 = await losses(one, 3);
       const l2 = await losses(two, 3);
       // every tensor, the idle ones included (no gradient, no optimizer state: the optimizer
@@ -115,20 +121,15 @@ describe('data-parallel training', () => {
       for (const t of [one, two]) for (const p of t.parameters()) p.data.set(p.data.map((x, i) => 0.8 * x + 0.01 * Math.sin(i)));
       l1.push(...(await losses(one, 4)));
       l2.push(...(await losses(two, 4)));
-      for (let i = 0; i < l1.length; i++) expect(Math.abs(l2[i] - l1[i]), `update ${i + 1}`).toBeLessThan(1e-4 * Math.max(1, Math.abs(l1[i])));
-    } finally {
-      one.close();
-      two.close();
-    }
+      expectFollows(l1, l2);
+    });
   }, 60_000);
 
   it('after a test on the best weights the workers hold those, and the next update sends every tensor again', async () => {
     // a rate too small to move any float32 weight: every change comes from outside the
     // optimizer, so what the workers compute with is what the leader sent them
     const still = (workers: number) => config(workers, { learningRate: 1e-30 });
-    const one = await Trainer.create(still(1));
-    const two = await Trainer.create(still(2));
-    try {
+    await oneAndTwo(still, async (one, two) => {
       for (const t of [one, two]) await t.evaluateAsync(); // the best weights: these
       for (const t of [one, two]) for (const p of t.parameters()) p.data.set(p.data.map((x, i) => 0.9 * x - 0.01 * Math.cos(i)));
       const l1 = await losses(one, 1);
@@ -137,11 +138,8 @@ describe('data-parallel training', () => {
       expect(figures.step).toBe(0);
       l1.push(...(await losses(one, 2)));
       l2.push(...(await losses(two, 2)));
-      for (let i = 0; i < l1.length; i++) expect(Math.abs(l2[i] - l1[i]), `update ${i + 1}`).toBeLessThan(1e-4 * Math.max(1, Math.abs(l1[i])));
-    } finally {
-      one.close();
-      two.close();
-    }
+      expectFollows(l1, l2);
+    });
   }, 60_000);
 
   it('a parent started with V8 flags (which Node refuses a worker) still starts its workers', () => {
