@@ -22,8 +22,12 @@ const ISOLATION = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-e
 
 export const DIST = fileURLToPath(new URL('./dist', import.meta.url));
 
-/** Serves `dir` on 127.0.0.1:`port` (0: any free port); resolves to the server and its base URL. */
-export function serve(dir = DIST, port = 0) {
+/**
+ * Serves `dir` on 127.0.0.1:`port` (0: any free port); resolves to the server and its base URL.
+ * `isolation: false` leaves out the cross-origin-isolation headers (no SharedArrayBuffer: the
+ * trainer's workers then transfer buffers by message), as a plain static host would.
+ */
+export function serve(dir = DIST, port = 0, { isolation = true } = {}) {
   const server = createServer(async (req, res) => {
     // a malformed request is answered, never thrown: one bad URL must not stop the server
     const fail = (status, text) => res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' }).end(`${text}\n`);
@@ -46,7 +50,7 @@ export function serve(dir = DIST, port = 0) {
     }
     try {
       const body = await readFile(file);
-      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store', ...ISOLATION }).end(body);
+      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store', ...(isolation ? ISOLATION : {}) }).end(body);
     } catch {
       fail(404, 'not found');
     }

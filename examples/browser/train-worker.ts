@@ -1,9 +1,10 @@
 /**
  * The page's training worker (a module Web Worker): it owns the Trainer, so the page's main
  * thread only draws. Trainer.run() hands this worker's event loop back every ~16 ms, where the
- * page's commands (pause, predict, checkpoint, upload) are served between two updates. On a
- * cross-origin-isolated page (serve.mjs sends COOP/COEP) the Trainer starts its worker
- * replicas from replica.js beside this script (data-parallel training, config.workers 'auto').
+ * page's commands (pause, predict, checkpoint, upload) are served between two updates. The
+ * Trainer starts its worker replicas from replica.js beside this script (data-parallel
+ * training, config.workers 'auto'): over SharedArrayBuffer on a cross-origin-isolated page
+ * (serve.mjs sends COOP/COEP), by transferred buffers on a page without those headers.
  * Per-update figures go to the page in batches (at most every 100 ms).
  */
 import { setWasmLoader } from '../../src/backend/wasm-source';

@@ -13,5 +13,6 @@ void serveReplica(
     if (init.module) return (await import(init.module)).replicaParts(config, backend) as ReplicaParts<unknown>;
     return { model: builtInModel(backend, config), data: builtInSource(config, levelFiles === null ? undefined : await loadLevelFiles(levelFiles)) } as unknown as ReplicaParts<unknown>;
   },
-  (message) => parentPort!.postMessage(message),
+  (message, transfer) => parentPort!.postMessage(message, transfer),
+  (listener) => parentPort!.on('message', listener),
 );

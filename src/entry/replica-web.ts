@@ -3,14 +3,15 @@
 import { builtInModel, builtInSource } from '../train/builtin';
 import { serveReplica, type ReplicaInit, type ReplicaParts } from '../train/parallel/replica';
 
-const scope = globalThis as unknown as { postMessage(m: unknown): void; addEventListener(type: 'message', listener: (e: MessageEvent<ReplicaInit>) => void, options?: { once: boolean }): void };
+const scope = globalThis as unknown as { postMessage(m: unknown, transfer?: Transferable[]): void; addEventListener(type: 'message', listener: (e: MessageEvent) => void, options?: { once: boolean }): void };
 scope.addEventListener(
   'message',
   (event) => {
     void serveReplica(
-      event.data,
+      event.data as ReplicaInit,
       async (config, backend): Promise<ReplicaParts<unknown>> => ({ model: builtInModel(backend, config), data: builtInSource(config) }) as unknown as ReplicaParts<unknown>,
-      (message) => scope.postMessage(message),
+      (message, transfer) => scope.postMessage(message, transfer ?? []),
+      (listener) => scope.addEventListener('message', (e) => listener(e.data)),
     );
   },
   { once: true },

@@ -144,8 +144,9 @@ export interface TrainingConfig {
    * threads that compute an update together (data-parallel, src/train/parallel/): each takes a
    * block of the update's micro-batches, so at most accumulationSteps. 'auto' (the default):
    * the machine's cores, at most accumulationSteps and at most the environment variable
-   * GRAPHEME_TRAIN_WORKERS when set, where the runtime has threads and SharedArrayBuffer (1
-   * in workerd, or for a custom model without a replica module)
+   * GRAPHEME_TRAIN_WORKERS when set, where the runtime has threads (1 in workerd, or for a
+   * custom model without a replica module; without SharedArrayBuffer the workers transfer
+   * buffers: src/train/parallel/messages.ts)
    */
   workers: number | 'auto';
   /** base learning rate; the schedule multiplies it (default 3e-3) */

@@ -153,6 +153,13 @@ export interface TrainerOptions<R = DatasetRecord, M extends TrainableModel<R> =
    * its own (the same model and source as the leader's, from the same config)
    */
   replica?: string | URL;
+  /**
+   * how the workers exchange weights and gradients: true, shared memory (SharedArrayBuffer);
+   * false, transferred buffers by message (src/train/parallel/messages.ts; trainStep() then
+   * refuses, stepAsync() and run() work). Default: shared memory where the runtime has it (a
+   * page without the cross-origin-isolation headers has not)
+   */
+  sharedMemory?: boolean;
 }
 
 export interface RunOptions {
@@ -265,16 +272,17 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
   /** The worker count config.workers resolves to here, and the replicas for it. */
   private async startWorkers(options: TrainerOptions<R, M>): Promise<void> {
     const custom = options.replica === undefined && (options.model !== undefined || (options.data !== undefined && options.levelFiles === undefined));
-    const spawner = typeof SharedArrayBuffer === 'undefined' ? null : await replicaSpawner();
+    const spawner = await replicaSpawner();
     const requested = this.config.workers;
     let workers = 1;
     if (requested === 'auto') {
       if (spawner !== null && !custom) workers = Math.max(1, Math.min(spawner.cores, this.config.accumulationSteps, workersCap()));
     } else if (requested > 1) {
-      if (spawner === null) throw new TrainerError(`workers: ${requested}: this runtime starts no worker threads with shared memory (workers: 1, or 'auto')`);
+      if (spawner === null) throw new TrainerError(`workers: ${requested}: this runtime starts no worker threads (workers: 1, or 'auto')`);
       if (custom) throw new TrainerError(`workers: ${requested}: each worker builds its own model and source; for a custom model or source pass options.replica (a module exporting replicaParts(config, backend))`);
       workers = requested;
     }
+    if (workers > 1 && options.sharedMemory === true && !spawner!.sharedMemory) throw new TrainerError(`sharedMemory: true, but this runtime gives worker threads no SharedArrayBuffer (a page needs the cross-origin-isolation headers); leave it unset to transfer buffers`);
     this.workerCount = workers;
     if (workers === 1) return;
     const wasm = this.backend.name === 'wasm' ? await defaultWasmSource() : null;
@@ -283,7 +291,7 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
       levelFiles: options.levelFiles ?? null,
       wasm,
       module: options.replica === undefined ? null : String(options.replica),
-    });
+    }, options.sharedMemory ?? spawner!.sharedMemory);
   }
 
   /** The threads that compute each update (config.workers resolved: 1 without worker threads). */

@@ -11,7 +11,9 @@
 //     first 50, read from the page's state); a prediction draws the input and the model's
 //     output graph; uploading the checkpoint resumes at its step and repeats the original
 //     losses bit for bit. Screenshot: test/browser/output/page.png.
-//  2. report.html of a real `grapheme-train train` run opened offline (network off, every
+//  2. the page served without the isolation headers: 300 updates on 2 workers by
+//     transferred buffers (no SharedArrayBuffer).
+//  3. report.html of a real `grapheme-train train` run opened offline (network off, every
 //     request but the file refused): every chart is a drawn uPlot canvas.
 //     Screenshot: test/browser/output/report.png.
 import { spawnSync } from 'node:child_process';
@@ -57,14 +59,20 @@ function safetensorsHeader(bytes) {
   return JSON.parse(Buffer.from(bytes.subarray(8, 8 + length)).toString('utf8'));
 }
 
-async function pageTest(browser, url) {
+/** The page at `url` in a new context, loaded (idle), with its errors collected. */
+async function openPage(browser, url, what) {
   const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 1000 } });
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (err) => errors.push(err.message));
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
   await page.goto(url);
-  await until(page, () => window.grapheme?.status === 'idle', null, 20_000, 'the page to load');
+  await until(page, () => window.grapheme?.status === 'idle', null, 20_000, what);
+  return { context, page, errors };
+}
+
+async function pageTest(browser, url) {
+  const { context, page, errors } = await openPage(browser, url, 'the page to load');
   log('page loaded');
 
   // a probe of the page's own event loop: the longest gap between 10 ms timer ticks
@@ -218,6 +226,27 @@ async function reportTest(browser) {
   }
 }
 
+/** The page served without the isolation headers (a plain static host): no SharedArrayBuffer, so the workers transfer buffers by message; it still trains on min(2, cores) workers. */
+async function plainPageTest(browser) {
+  const { server, url } = await serve(DIST, 0, { isolation: false });
+  let context;
+  try {
+    const opened = await openPage(browser, url, 'the page without isolation headers to load');
+    context = opened.context;
+    const { page, errors } = opened;
+    await page.selectOption('#backend', 'wasm');
+    await page.fill('#steps', '300');
+    await page.click('#train');
+    const done = await until(page, () => window.grapheme.status === 'done' && window.grapheme.step, null, 60_000, '300 updates without shared memory');
+    const where = await page.evaluate(() => ({ isolated: window.grapheme.isolated, workers: window.grapheme.session?.workers, cores: navigator.hardwareConcurrency, finite: window.grapheme.losses.every(Number.isFinite) }));
+    check(!where.isolated && where.workers === Math.min(2, where.cores) && done === 300 && where.finite, 'served without the isolation headers, the page trains on min(2, cores) workers by transferred buffers', `${where.workers} workers, ${done} updates, isolated ${where.isolated}`);
+    check(errors.length === 0, 'no page errors without the isolation headers', errors.slice(0, 3).join(' | '));
+  } finally {
+    await context?.close();
+    server.close();
+  }
+}
+
 if (!existsSync(CHROMIUM)) {
   console.error(`${CHROMIUM} is missing: apt-get install -y chromium`);
   process.exit(1);
@@ -241,6 +270,7 @@ let page;
 try {
   log(`chromium ${browser.version()}, page at ${url}`);
   page = await pageTest(browser, url);
+  await plainPageTest(browser);
   await reportTest(browser);
 } catch (err) {
   failures++;

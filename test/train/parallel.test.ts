@@ -142,6 +142,52 @@ describe('data-parallel training', () => {
     });
   }, 60_000);
 
+  it('transferred buffers (no shared memory) give the shared-memory run bit for bit: updates, a level change, weights set outside, evaluations', async () => {
+    // the oracle: the same 2-worker trainer over SharedArrayBuffer; the transport only moves
+    // the same bytes, so every loss, weight and figure must be identical
+    const progressive = (extra: Partial<TrainingConfigInput> = {}) => config(2, { steps: 12, curriculum: { mode: 'progressive', levelSteps: { '1': 4, '2': 8 }, replay: 0.25 }, ...extra });
+    const shared = await Trainer.create(progressive(), { sharedMemory: true });
+    const byMessage = await Trainer.create(progressive(), { sharedMemory: false });
+    try {
+      expect(byMessage.workers).toBe(2);
+      const ls = await losses(shared, 6);
+      const lm = await losses(byMessage, 6);
+      for (const t of [shared, byMessage]) for (const p of t.parameters()) p.data.set(p.data.map((x, i) => 0.9 * x + 0.01 * Math.sin(i)));
+      ls.push(...(await losses(shared, 4)));
+      lm.push(...(await losses(byMessage, 4)));
+      expect(byMessage.levelHistory).toEqual(shared.levelHistory);
+      expect(byMessage.levelHistory.length).toBe(1);
+      expect(lm).toEqual(ls);
+      expect(weights(byMessage)).toEqual(weights(shared));
+      const figures = ({ seconds, ...rest }: { seconds: number }) => rest; // eslint-disable-line @typescript-eslint/no-unused-vars
+      expect(figures(await byMessage.evaluateAsync())).toEqual(figures(await shared.evaluateAsync()));
+      expect(await byMessage.testAsync(300, 'best')).toEqual(await shared.testAsync(300, 'best'));
+      // the answers arrive as events: a synchronous update cannot wait for them
+      expect(() => byMessage.trainStep()).toThrow(/without shared memory.*stepAsync/);
+    } finally {
+      shared.close();
+      byMessage.close();
+    }
+  }, 60_000);
+
+  it('transferred buffers: a worker that throws or dies stops the run with a WorkerError', async () => {
+    const failing = await Trainer.create(config(2), { replica: new URL('./fixtures/failing-replica.ts', import.meta.url), sharedMemory: false });
+    try {
+      await expect(losses(failing, 10)).rejects.toThrow(/worker 1 failed: .*a loss that throws/);
+    } finally {
+      failing.close();
+    }
+    const t = await Trainer.create(config(2), { sharedMemory: false });
+    try {
+      await losses(t, 2);
+      (t as unknown as { pool: { kill(w: number): void } }).pool.kill(1);
+      await expect(losses(t, 5)).rejects.toThrow(/worker 1 was terminated/);
+      expect(t.step).toBe(2);
+    } finally {
+      t.close();
+    }
+  }, 60_000);
+
   it('a parent started with V8 flags (which Node refuses a worker) still starts its workers', () => {
     const child = spawnSync(process.execPath, ['--max-old-space-size=3000', '--stack-size=2000', '--import', 'tsx', fileURLToPath(new URL('./fixtures/flags-parent.mts', import.meta.url))], { encoding: 'utf8', timeout: 60_000 });
     expect(child.stderr).not.toMatch(/ERR_WORKER_INVALID_EXEC_ARGV/);

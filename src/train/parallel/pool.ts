@@ -10,13 +10,16 @@
  *
  * Waiting: a spin of up to SPIN_MS (./shared.ts, WAITING), then Atomics.wait in slices of WAIT_SLICE_MS, handing the event loop back between slices
  * (where a replica's death is heard: Node's 'exit', a Web Worker's 'error'); where the thread
- * may not block (a page's main thread), Atomics.waitAsync. A replica that failed (its command
- * threw: status 1) or died ends the command with a WorkerError naming the worker.
+ * may not block (a page's main thread), Atomics.waitAsync. Without SharedArrayBuffer the
+ * same views are private to each side and commands and answers travel as transferred
+ * buffers (./messages.ts); the leader then waits for the answers' events. A replica that
+ * failed (its command threw: status 1) or died ends the command with a WorkerError naming the worker.
  */
 import type { Parameter } from '../../autograd/index';
 import { GraphemeError } from '../../errors';
 import { yieldToEventLoop } from '../../util/yield';
 import type { ChunkFigures } from '../held-out';
+import { applyAnswer, commandMessage } from './messages';
 import type { ReplicaInit } from './replica';
 import type { ReplicaHandle, ReplicaSpawner } from './spawn';
 import { C, COMMAND, fromJson, readText, RESULT_BOX_BYTES, sharedViews, spinUntil, SPLITS, toJson, writeText, type SharedViews } from './shared';
@@ -41,6 +44,8 @@ export class WorkerPool {
   private generation = 0;
   /** whether this thread may block in Atomics.wait */
   private readonly canBlock: boolean;
+  /** transferred buffers: the waiter for the next answer (or a death), woken by the replicas' events */
+  private wake: (() => void) | null = null;
 
   /** a P-float buffer in the leader's persistent heap: a replica's gradients are copied here, then added by the axpy kernel */
   private readonly scratch: number;
@@ -49,8 +54,8 @@ export class WorkerPool {
   /** the mirror does not hold `weights` (before the first command, after explicit weights): the next command writes every tensor */
   private mirrorStale = true;
 
-  private constructor(readonly workers: number, private readonly params: readonly Parameter[]) {
-    this.views = sharedViews(workers, params.map((p) => p.size));
+  private constructor(readonly workers: number, private readonly params: readonly Parameter[], readonly sharedMemory: boolean) {
+    this.views = sharedViews(workers, params.map((p) => p.size), sharedMemory ? 'shared' : 'private');
     this.canBlock = mayBlock();
     const heap = params[0]?.backend.heap;
     this.scratch = heap === undefined ? 0 : heap.allocPersistent(4 * this.views.parameters);
@@ -58,17 +63,26 @@ export class WorkerPool {
   }
 
   /** Starts workers − 1 replicas and waits until each has built its model (or fails). */
-  static async start(spawner: ReplicaSpawner, workers: number, params: readonly Parameter[], init: Omit<ReplicaInit, 'worker' | 'workers' | 'buffer' | 'sizes'>): Promise<WorkerPool> {
-    const pool = new WorkerPool(workers, params);
+  static async start(spawner: ReplicaSpawner, workers: number, params: readonly Parameter[], init: Omit<ReplicaInit, 'worker' | 'workers' | 'buffer' | 'sizes'>, sharedMemory = spawner.sharedMemory): Promise<WorkerPool> {
+    const pool = new WorkerPool(workers, params, sharedMemory);
     const ready: Promise<void>[] = [];
     for (let w = 1; w < workers; w++) {
-      const handle = spawner.spawn({ ...init, worker: w, workers, buffer: pool.views.buffer, sizes: [...pool.views.sizes] });
+      const buffer = sharedMemory ? (pool.views.buffer as SharedArrayBuffer) : null;
+      const handle = spawner.spawn({ ...init, worker: w, workers, buffer, sizes: [...pool.views.sizes] });
       pool.handles.push(handle);
       ready.push(new Promise<void>((resolve, reject) => {
-        handle.onMessage((m) => (m.type === 'ready' ? resolve() : reject(new WorkerError(w, `could not start: ${m.message}`))));
+        handle.onMessage((m) => {
+          if (m.type === 'ready') resolve();
+          else if (m.type === 'failed') reject(new WorkerError(w, `could not start: ${m.message}`));
+          else if (m.type === 'done' && m.worker === w) {
+            applyAnswer(pool.views, m);
+            pool.wake?.();
+          }
+        });
         handle.onExit((reason) => {
           const error = new WorkerError(w, reason);
           if (!pool.closed) pool.failure ??= error;
+          pool.wake?.();
           reject(error);
         });
       }));
@@ -91,7 +105,8 @@ export class WorkerPool {
     // the state first: it may not fit its box (a throw), and a throw must leave the mirror as
     // the replicas' weights are, or the next command would skip tensors they never received
     const text = toJson(state);
-    if (text !== this.stateText) {
+    const stateMoved = text !== this.stateText;
+    if (stateMoved) {
       v.control[C.stateBytes] = writeText(v.stateBox, text, 'the shared state');
       v.control[C.stateVersion]++;
       this.stateText = text;
@@ -117,7 +132,13 @@ export class WorkerPool {
     v.control[C.command] = command;
     this.generation++;
     Atomics.store(v.control, C.generation, this.generation);
-    Atomics.notify(v.control, C.generation);
+    if (this.sharedMemory) Atomics.notify(v.control, C.generation);
+    else {
+      for (const h of this.handles) {
+        const { message, transfer } = commandMessage(v, stateMoved);
+        h.post(message, transfer);
+      }
+    }
   }
 
   /**
@@ -128,6 +149,7 @@ export class WorkerPool {
   private finishSync(): void {
     const v = this.views;
     if (!this.canBlock) throw new WorkerError(0, 'cannot be waited for synchronously on this thread (a page\'s main thread): use stepAsync()');
+    if (!this.sharedMemory) throw new WorkerError(0, 'cannot be waited for synchronously without shared memory (the answers arrive as events): use stepAsync() or run()');
     const deadline = performance.now() + SYNC_TIMEOUT_MS;
     for (let w = 1; w < this.workers; w++) {
       spinUntil(() => Atomics.load(v.done, w) === this.generation);
@@ -146,6 +168,25 @@ export class WorkerPool {
   /** Waits for every replica to finish the current command; throws the first failure. */
   private async finish(): Promise<void> {
     const v = this.views;
+    if (!this.sharedMemory) {
+      // the answers' events write done[w] (applyAnswer) and wake this wait; the replicas are
+      // referenced meanwhile, or an event loop with nothing else to do would end here
+      for (const h of this.handles) h.ref();
+      try {
+        for (let w = 1; w < this.workers; w++) {
+          while (v.done[w] !== this.generation) {
+            if (this.failure !== null) throw this.failure;
+            if (this.closed) throw new WorkerError(0, 'pool was closed while it waited');
+            await new Promise<void>((resolve) => (this.wake = resolve));
+            this.wake = null;
+          }
+        }
+      } finally {
+        for (const h of this.handles) h.unref();
+      }
+      this.checkStatus();
+      return;
+    }
     for (let w = 1; w < this.workers; w++) {
       // a thread that may block may spin; a page's main thread keeps its event loop free
       if (this.canBlock) spinUntil(() => Atomics.load(v.done, w) === this.generation);
@@ -244,7 +285,8 @@ export class WorkerPool {
     const v = this.views;
     v.control[C.command] = COMMAND.stop;
     Atomics.add(v.control, C.generation, 1);
-    Atomics.notify(v.control, C.generation);
+    if (this.sharedMemory) Atomics.notify(v.control, C.generation);
+    this.wake?.();
     for (const h of this.handles) h.terminate();
   }
 

@@ -1,6 +1,6 @@
 /**
  * A worker replica: the loop a worker thread runs for the leader (./pool.ts), over the shared
- * memory of ./shared.ts. It owns a backend, a model and a record source built from the same
+ * memory of ./shared.ts (or, without SharedArrayBuffer, by transferred buffers: ./messages.ts). It owns a backend, a model and a record source built from the same
  * config as the leader's, and per command:
  *
  *   step:      weights ← shared (the tensors marked fresh); state ← shared when its version moved; zero gradients;
@@ -22,7 +22,8 @@ import type { TrainingConfig } from '../config';
 import type { TrainableModel } from '../contract';
 import { chunkFigures, evalChunks, selectGroups } from '../held-out';
 import { accumulateGradients } from '../step';
-import { C, COMMAND, fromJson, microsOf, readText, RESULT_BOX_BYTES, sharedViews, spinUntil, SPLITS, toJson, writeText } from './shared';
+import { answerMessage, applyCommand, type AnswerMessage, type CommandMessage } from './messages';
+import { C, COMMAND, fromJson, microsOf, readText, RESULT_BOX_BYTES, sharedViews, spinUntil, SPLITS, toJson, writeText, type SharedViews } from './shared';
 
 /** What a worker is started with (structured-cloneable). */
 export interface ReplicaInit {
@@ -30,7 +31,8 @@ export interface ReplicaInit {
   worker: number;
   workers: number;
   config: TrainingConfig;
-  buffer: SharedArrayBuffer;
+  /** the shared memory; null: transferred buffers (no SharedArrayBuffer here: ./messages.ts) */
+  buffer: SharedArrayBuffer | null;
   /** the float count of each of the leader's parameter tensors, in order */
   sizes: number[];
   /** a folder of level files the leader's source reads (Node replicas load it themselves) */
@@ -46,13 +48,18 @@ export interface ReplicaParts<R> {
   data: RecordSource<R>;
 }
 
-/** Messages a worker posts: ready (built, waiting for commands) or failed (while building). */
-export type ReplicaMessage = { type: 'ready' } | { type: 'failed'; message: string };
+/** Messages a worker posts: ready (built, waiting for commands), failed (while building), or a command's answer (transferred buffers only). */
+export type ReplicaMessage = { type: 'ready' } | { type: 'failed'; message: string } | AnswerMessage;
+/** How a replica posts to the leader (`transfer`: buffers to move, not copy). */
+export type PostToLeader = (message: ReplicaMessage, transfer?: ArrayBuffer[]) => void;
+/** How a replica hears the leader's messages after its ReplicaInit (needed only for transferred buffers). */
+export type ListenToLeader = (listener: (message: CommandMessage) => void) => void;
 
 export async function serveReplica<R>(
   init: ReplicaInit,
   build: (config: TrainingConfig, backend: Backend, levelFiles: string | null) => Promise<ReplicaParts<R>>,
-  post: (message: ReplicaMessage) => void,
+  post: PostToLeader,
+  listen?: ListenToLeader,
 ): Promise<void> {
   let parts: ReplicaParts<R>;
   let backend: Backend;
@@ -68,11 +75,15 @@ export async function serveReplica<R>(
     return;
   }
   post({ type: 'ready' });
-  await serveCommands(init, parts, new Tape(backend));
+  const v = sharedViews(init.workers, init.sizes, init.buffer ?? 'private');
+  const runner = commandRunner(init, parts, new Tape(backend), v);
+  if (init.buffer !== null) return serveShared(init.worker, v, runner);
+  if (listen === undefined) throw new Error('transferred buffers (no SharedArrayBuffer) need serveReplica\'s listen argument');
+  await serveMessages(init.worker, v, runner, post, listen);
 }
 
-async function serveCommands<R>(init: ReplicaInit, { model, data }: ReplicaParts<R>, tape: Tape): Promise<void> {
-  const v = sharedViews(init.workers, init.sizes, init.buffer);
+/** A replica's side of one command: `execute` runs it over the views (returns the update to draw ahead, or null), `prefetch` draws. */
+function commandRunner<R>(init: ReplicaInit, { model, data }: ReplicaParts<R>, tape: Tape, v: SharedViews) {
   const w = init.worker;
   const params = model.parameters();
   const { batchSize, accumulationSteps } = init.config;
@@ -81,6 +92,64 @@ async function serveCommands<R>(init: ReplicaInit, { model, data }: ReplicaParts
   let stateVersion = 0;
   // this worker's micro-batches of the next update, drawn while the leader finishes the last one
   let prefetched: { update: number; version: number; batches: R[][] } | null = null;
+  return {
+    execute(command: number): number | null {
+      let next: number | null = null;
+      try {
+        const version = v.control[C.stateVersion];
+        if (version !== stateVersion) {
+          const state = fromJson(readText(v.stateBox, v.control[C.stateBytes])) as { source: unknown; model: unknown };
+          if (state.source !== null) data.loadStateDict?.(state.source);
+          if (state.model !== null) model.loadSharedState?.(state.model);
+          stateVersion = version;
+        }
+        let at = 0;
+        params.forEach((p, i) => {
+          if (v.fresh[i] === 1) p.data.set(v.weights.subarray(at, at + p.size));
+          at += p.size;
+        });
+        if (command === COMMAND.step) {
+          const update = v.control[C.update];
+          const batches = prefetched !== null && prefetched.update === update && prefetched.version === stateVersion ? prefetched.batches : draw(update);
+          prefetched = null;
+          for (const p of params) p.zeroGrad();
+          v.losses[w] = accumulateGradients(tape, (t, micro) => model.loss(t, batches[micro - from]), from, to, accumulationSteps);
+          let g = w * v.parameters;
+          params.forEach((p, i) => {
+            const sent = p.backend.kernels.countNonZeroBits(p.gradPtr, p.size) > 0 ? 1 : 0;
+            if (sent === 1) v.grads.set(p.grad, g);
+            v.sent[w * params.length + i] = sent;
+            g += p.size;
+          });
+          next = update + 1;
+        } else if (command === COMMAND.evaluate) {
+          const groups = selectGroups(data.heldOut(SPLITS[v.control[C.split]], v.control[C.count]), v.control[C.groupMask]);
+          const rows = evalChunks(groups).flatMap((c, k) => (k % init.workers === w ? [{ k, ...chunkFigures(model, tape, groups[c.group].slice(c.start, c.end), v.control[C.withLoss] === 1) }] : []));
+          v.resultBytes[w] = writeText(v.results.subarray(w * RESULT_BOX_BYTES, (w + 1) * RESULT_BOX_BYTES), toJson(rows), `worker ${w}'s evaluation`);
+        }
+        v.status[w] = 0;
+      } catch (err) {
+        v.status[w] = 1;
+        const message = (err as Error)?.stack ?? String(err);
+        v.resultBytes[w] = writeText(v.results.subarray(w * RESULT_BOX_BYTES, (w + 1) * RESULT_BOX_BYTES), message.slice(0, 4000), 'error');
+      }
+      return next;
+    },
+    // the batches are a pure function of (update, micro, source state): drawing them early
+    // changes nothing but when; a state change before the next step discards them
+    prefetch(next: number | null): void {
+      if (next === null || from >= to) return;
+      try {
+        prefetched = { update: next, version: stateVersion, batches: draw(next) };
+      } catch {
+        prefetched = null; // the step itself draws again and reports the error
+      }
+    },
+  };
+}
+
+/** Commands over shared memory: wait on the generation, run, store done[w] and notify. */
+function serveShared(w: number, v: SharedViews, runner: ReturnType<typeof commandRunner>): void {
   // the generation before the leader's first command: 0, NOT a load (the leader may have
   // issued its first command between our 'ready' and this line: a load would miss its wake-up)
   let seen = 0;
@@ -89,55 +158,26 @@ async function serveCommands<R>(init: ReplicaInit, { model, data }: ReplicaParts
     seen = Atomics.load(v.control, C.generation);
     const command = Atomics.load(v.control, C.command);
     if (command === COMMAND.stop) return;
-    let next: number | null = null;
-    try {
-      const version = v.control[C.stateVersion];
-      if (version !== stateVersion) {
-        const state = fromJson(readText(v.stateBox, v.control[C.stateBytes])) as { source: unknown; model: unknown };
-        if (state.source !== null) data.loadStateDict?.(state.source);
-        if (state.model !== null) model.loadSharedState?.(state.model);
-        stateVersion = version;
-      }
-      let at = 0;
-      params.forEach((p, i) => {
-        if (v.fresh[i] === 1) p.data.set(v.weights.subarray(at, at + p.size));
-        at += p.size;
-      });
-      if (command === COMMAND.step) {
-        const update = v.control[C.update];
-        const batches = prefetched !== null && prefetched.update === update && prefetched.version === stateVersion ? prefetched.batches : draw(update);
-        prefetched = null;
-        for (const p of params) p.zeroGrad();
-        v.losses[w] = accumulateGradients(tape, (t, micro) => model.loss(t, batches[micro - from]), from, to, accumulationSteps);
-        let g = w * v.parameters;
-        params.forEach((p, i) => {
-          const sent = p.backend.kernels.countNonZeroBits(p.gradPtr, p.size) > 0 ? 1 : 0;
-          if (sent === 1) v.grads.set(p.grad, g);
-          v.sent[w * params.length + i] = sent;
-          g += p.size;
-        });
-        next = update + 1;
-      } else if (command === COMMAND.evaluate) {
-        const groups = selectGroups(data.heldOut(SPLITS[v.control[C.split]], v.control[C.count]), v.control[C.groupMask]);
-        const rows = evalChunks(groups).flatMap((c, k) => (k % init.workers === w ? [{ k, ...chunkFigures(model, tape, groups[c.group].slice(c.start, c.end), v.control[C.withLoss] === 1) }] : []));
-        v.resultBytes[w] = writeText(v.results.subarray(w * RESULT_BOX_BYTES, (w + 1) * RESULT_BOX_BYTES), toJson(rows), `worker ${w}'s evaluation`);
-      }
-      v.status[w] = 0;
-    } catch (err) {
-      v.status[w] = 1;
-      const message = (err as Error)?.stack ?? String(err);
-      v.resultBytes[w] = writeText(v.results.subarray(w * RESULT_BOX_BYTES, (w + 1) * RESULT_BOX_BYTES), message.slice(0, 4000), 'error');
-    }
+    const next = runner.execute(command);
     Atomics.store(v.done, w, seen);
     Atomics.notify(v.done, w);
-    // the batches are a pure function of (update, micro, source state): drawing them early
-    // changes nothing but when; a state change before the next step discards them
-    if (next !== null && from < to) {
-      try {
-        prefetched = { update: next, version: stateVersion, batches: draw(next) };
-      } catch {
-        prefetched = null; // the step itself draws again and reports the error
-      }
-    }
+    runner.prefetch(next);
   }
+}
+
+/** Commands by message (./messages.ts): each is written into this side's views, run, and answered; resolves on stop. */
+function serveMessages(w: number, v: SharedViews, runner: ReturnType<typeof commandRunner>, post: PostToLeader, listen: ListenToLeader): Promise<void> {
+  return new Promise((resolve) => {
+    listen((m) => {
+      if (m?.type !== 'command') return;
+      applyCommand(v, m);
+      const command = v.control[C.command];
+      if (command === COMMAND.stop) return resolve();
+      const next = runner.execute(command);
+      v.done[w] = v.control[C.generation];
+      const { message, transfer } = answerMessage(v, w, command !== COMMAND.step || v.status[w] !== 0);
+      post(message, transfer);
+      runner.prefetch(next);
+    });
+  });
 }

@@ -51,7 +51,8 @@ export const STATE_BOX_BYTES = 1 << 20;
 export const RESULT_BOX_BYTES = 1 << 20;
 
 export interface SharedViews {
-  buffer: SharedArrayBuffer;
+  /** shared between the threads, or (transferred buffers: ./messages.ts) each side's private copy */
+  buffer: SharedArrayBuffer | ArrayBuffer;
   workers: number;
   /** the float count of each parameter tensor, in parameters() order */
   sizes: readonly number[];
@@ -72,8 +73,8 @@ export interface SharedViews {
 
 const align8 = (n: number) => (n + 7) & ~7;
 
-/** Views over `buffer` (or a new one) for `workers` workers and parameter tensors of `sizes` f32 weights. */
-export function sharedViews(workers: number, sizes: readonly number[], buffer?: SharedArrayBuffer): SharedViews {
+/** Views over `memory` (a given buffer, or a new shared or private one) for `workers` workers and parameter tensors of `sizes` f32 weights. */
+export function sharedViews(workers: number, sizes: readonly number[], memory: SharedArrayBuffer | 'shared' | 'private' = 'shared'): SharedViews {
   const parameters = sizes.reduce((a, n) => a + n, 0);
   const tensors = sizes.length;
   let offset = 0;
@@ -95,7 +96,7 @@ export function sharedViews(workers: number, sizes: readonly number[], buffer?: 
     stateBox: take(STATE_BOX_BYTES),
     results: take(RESULT_BOX_BYTES * workers),
   };
-  const b = buffer ?? new SharedArrayBuffer(offset);
+  const b = memory === 'shared' ? new SharedArrayBuffer(offset) : memory === 'private' ? new ArrayBuffer(offset) : memory;
   if (b.byteLength !== offset) throw new Error(`shared memory of ${b.byteLength} bytes, the layout needs ${offset}`);
   return {
     buffer: b,

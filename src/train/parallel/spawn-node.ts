@@ -47,6 +47,7 @@ export function nodeSpawner(entry: URL, bootstrap?: string): ReplicaSpawner {
   return {
     // Deno's and older runtimes' node:os may lack availableParallelism
     cores: typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length,
+    sharedMemory: typeof SharedArrayBuffer === 'function',
     spawn(init: ReplicaInit): ReplicaHandle {
       const worker = startWorker((execArgv) => (bootstrap === undefined ? new Worker(entry, { workerData: init, execArgv }) : new Worker(bootstrap, { eval: true, workerData: init, execArgv })), workerFlags(process.execArgv));
       const { exit, onExit } = exitOnce();
@@ -54,8 +55,10 @@ export function nodeSpawner(entry: URL, bootstrap?: string): ReplicaSpawner {
       worker.on('exit', (code) => exit(`exited (code ${code})`));
       return {
         onMessage: (listener) => worker.on('message', (m: ReplicaMessage) => listener(m)),
+        post: (message, transfer) => worker.postMessage(message, transfer),
         onExit,
         unref: () => worker.unref(),
+        ref: () => worker.ref(),
         terminate: () => {
           void worker.terminate();
           // heard at once: a thread blocked in Atomics.wait may take a while to exit

@@ -8,11 +8,16 @@ import type { ReplicaInit, ReplicaMessage } from './replica';
 
 /** A started replica: its first message comes through `onMessage`; a death through `onExit`. */
 export interface ReplicaHandle {
+  /** listeners add up (the pool's start hears 'ready', its transport hears answers) */
   onMessage(listener: (message: ReplicaMessage) => void): void;
+  /** a message to the replica after its ReplicaInit (transferred buffers: ./messages.ts), moving `transfer` */
+  post(message: unknown, transfer: ArrayBuffer[]): void;
   /** the worker threw outside its command loop, or exited (also after terminate()) */
   onExit(listener: (reason: string) => void): void;
   /** let the process exit while the worker lives (Node; a no-op elsewhere) */
   unref(): void;
+  /** undo unref(): the process waits for this worker (a command awaited by message; Node) */
+  ref(): void;
   terminate(): void;
 }
 
@@ -20,6 +25,8 @@ export interface ReplicaSpawner {
   spawn(init: ReplicaInit): ReplicaHandle;
   /** hardware threads of this machine */
   cores: number;
+  /** whether the threads can share a SharedArrayBuffer (else the pool transfers buffers: ./messages.ts) */
+  sharedMemory: boolean;
 }
 
 /** A worker's end, reported once (the first reason wins) to the listener, also one set after it. */
@@ -49,7 +56,6 @@ export function setReplicaSpawner(spawner: ReplicaSpawner | null): void {
 /** The registered spawner, else the source checkout's (Node), else null. */
 export async function replicaSpawner(): Promise<ReplicaSpawner | null> {
   if (registered !== undefined) return registered;
-  if (typeof SharedArrayBuffer === 'undefined') return null;
   try {
     const { sourceTreeSpawner } = await import('./spawn-tree');
     return sourceTreeSpawner();
