@@ -555,24 +555,31 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
    * leader computes its own with `weights` in place), merged by count (./held-out.ts).
    */
   private async figuresOnWorkers(split: 'val' | 'test', count: number, weights?: Float32Array[]): Promise<Record<string, GroupEvaluation>> {
-    const part = this.startFigures(split, count, weights);
-    return part.finish(this.pool === null ? new Map() : await this.pool.finishEvaluation());
+    const pool = this.pool;
+    const part = this.startFigures(pool, split, count, weights);
+    return part.finish(pool === null ? new Map() : await pool.finishEvaluation());
   }
 
-  /** figuresOnWorkers waiting synchronously (evaluate, test, and the snap points' validation inside the synchronous exactness search). */
+  /**
+   * figuresOnWorkers waiting synchronously (evaluate, test, and the snap points' validation
+   * inside the synchronous exactness search). Where the pool cannot be waited for
+   * synchronously (transferred buffers, a page's main thread) this thread computes every
+   * chunk: the merged figures are the same (chunks merge in their order, whoever computed them).
+   */
   private figuresOnWorkersSync(split: 'val' | 'test', count: number, weights?: Float32Array[], withLoss = true, only: readonly string[] | null = null): Record<string, GroupEvaluation> {
-    const part = this.startFigures(split, count, weights, withLoss, only);
-    return part.finish(this.pool === null ? new Map() : this.pool.finishEvaluationSync());
+    const pool = this.pool?.canWaitSync ? this.pool : null;
+    const part = this.startFigures(pool, split, count, weights, withLoss, only);
+    return part.finish(pool === null ? new Map() : pool.finishEvaluationSync());
   }
 
-  /** Starts the figures of the held-out groups (`only` those, when given) on every worker; finish() merges them. */
-  private startFigures(split: 'val' | 'test', count: number, weights?: Float32Array[], withLoss = true, only: readonly string[] | null = null): { finish: (others: Map<number, ChunkFigures>) => Record<string, GroupEvaluation> } {
+  /** Starts the figures of the held-out groups (`only` those, when given) on the pool's workers (none: this thread alone); finish() merges them. */
+  private startFigures(pool: WorkerPool | null, split: 'val' | 'test', count: number, weights?: Float32Array[], withLoss = true, only: readonly string[] | null = null): { finish: (others: Map<number, ChunkFigures>) => Record<string, GroupEvaluation> } {
     const all = this.data.heldOut(split, count);
     const mask = groupMask(Object.keys(all), only);
     const groups = selectGroups(all, mask);
     const chunks = evalChunks(groups);
-    const n = this.workerCount;
-    this.pool?.startEvaluation(split, count, this.sharedState(), weights, withLoss, mask);
+    const n = pool === null ? 1 : pool.workers;
+    pool?.startEvaluation(split, count, this.sharedState(), weights, withLoss, mask);
     const compute = () => chunks.flatMap((c, k) => (k % n === 0 ? [chunkFigures(this.model, this.tape, groups[c.group].slice(c.start, c.end), withLoss)] : []));
     const own = weights === undefined ? compute() : this.withWeights(weights, compute);
     return { finish: (others) => mergeChunks(chunks, chunks.map((_, k) => (k % n === 0 ? own[k / n] : others.get(k)!))) as Record<string, GroupEvaluation> };

@@ -127,6 +127,22 @@ describe('the Trainer with stages and exactness', () => {
     }
   }, 60_000);
 
+  it('snap points over transferred buffers (their validation waits synchronously: this thread computes it) give the shared-memory run bit for bit', async () => {
+    const runs = [];
+    for (const sharedMemory of [true, false]) {
+      const t = await Trainer.create({ ...staged('wasm'), workers: 2, accumulationSteps: 2, batchSize: 8, steps: 70 }, { sharedMemory });
+      try {
+        const losses = [];
+        for (let i = 0; i < 70; i++) losses.push((await t.stepAsync()).loss);
+        runs.push({ losses, snaps: [...t.snaps], weights: t.parameters().map((p) => Array.from(p.data)), evaluation: t.evaluate().perLevel });
+      } finally {
+        t.close();
+      }
+    }
+    expect(runs[0].snaps.length).toBeGreaterThan(0);
+    expect(runs[1]).toEqual(runs[0]);
+  }, 60_000);
+
   it("with replay 0 a snap at level 2 still validates level 1 (a level left behind), not level 5", async () => {
     // level 2's kinds are reached for 60 updates (50 make an element 'reached'), snapped at update 90
     const t = await Trainer.create({ ...staged('wasm'), levels: [1, 2, 5], steps: 200, curriculum: { stages: 'depth', stageSteps: { 1: [30], 2: [60, 20, 20] }, replay: 0, threshold: 1 }, exactness: { snapAt: [1], probeSize: 40 } });

@@ -12,7 +12,9 @@
  * Both are applied into the receiver's views, so the command's code and the leader's sum are
  * the shared-memory ones: the same seed and worker count give the same bits either way
  * (tested). Buffers are transferred, not cloned. A synchronous wait is impossible here (a
- * message arrives only through the event loop): trainStep() refuses, stepAsync() and run() work.
+ * message arrives only through the event loop): trainStep() refuses, stepAsync() and run()
+ * work, and the synchronous evaluations (evaluate(), test(), a snap point's validation) run
+ * on the leader alone, with the same figures.
  */
 import { C, RESULT_BOX_BYTES, type SharedViews } from './shared';
 

@@ -213,6 +213,11 @@ export class WorkerPool {
     }
   }
 
+  /** Whether finishStepSync/finishEvaluationSync can wait here: shared memory, on a thread that may block. */
+  get canWaitSync(): boolean {
+    return this.sharedMemory && this.canBlock;
+  }
+
   /** Starts update `update` on the replicas (the leader then computes its own block). */
   startStep(update: number, state: unknown): void {
     this.command(COMMAND.step, { update }, state);
