@@ -41,6 +41,7 @@ import { Curriculum } from './curriculum';
 import { builtInModel, builtInSource } from './builtin';
 import { chunkFigures, evalChunks, groupMask, mergeChunks, selectGroups, type ChunkFigures } from './held-out';
 import { WorkerPool } from './parallel/pool';
+import { chunkClaimer } from './parallel/shared';
 import { microsOf, toJson } from './parallel/shared';
 import { replicaSpawner } from './parallel/spawn';
 import { defaultWasmSource } from '../backend/wasm-source';
@@ -551,8 +552,9 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
   }
 
   /**
-   * Every group's figures on `split`: chunk k of the groups' chunks on worker k mod N (the
-   * leader computes its own with `weights` in place), merged by count (./held-out.ts).
+   * Every group's figures on `split`: the groups' chunks claimed by the workers as they go
+   * (./parallel/shared.ts, CHUNK CLAIMING; the leader computes its own with `weights` in
+   * place), merged by chunk index and count (./held-out.ts).
    */
   private async figuresOnWorkers(split: 'val' | 'test', count: number, weights?: Float32Array[]): Promise<Record<string, GroupEvaluation>> {
     const pool = this.pool;
@@ -578,11 +580,15 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
     const mask = groupMask(Object.keys(all), only);
     const groups = selectGroups(all, mask);
     const chunks = evalChunks(groups);
-    const n = pool === null ? 1 : pool.workers;
     pool?.startEvaluation(split, count, this.sharedState(), weights, withLoss, mask);
-    const compute = () => chunks.flatMap((c, k) => (k % n === 0 ? [chunkFigures(this.model, this.tape, groups[c.group].slice(c.start, c.end), withLoss)] : []));
-    const own = weights === undefined ? compute() : this.withWeights(weights, compute);
-    return { finish: (others) => mergeChunks(chunks, chunks.map((_, k) => (k % n === 0 ? own[k / n] : others.get(k)!))) as Record<string, GroupEvaluation> };
+    const claim = pool === null ? chunkClaimer(null, 0, 1, chunks.length) : pool.claimer(chunks.length);
+    const own = new Map<number, ChunkFigures>();
+    const compute = () => {
+      for (let k = claim(); k >= 0; k = claim()) own.set(k, chunkFigures(this.model, this.tape, groups[chunks[k].group].slice(chunks[k].start, chunks[k].end), withLoss));
+    };
+    if (weights === undefined) compute();
+    else this.withWeights(weights, compute);
+    return { finish: (others) => mergeChunks(chunks, chunks.map((_, k) => own.get(k) ?? others.get(k)!)) as Record<string, GroupEvaluation> };
   }
 
   private phaseChanged(change: PhaseChange | null): void {

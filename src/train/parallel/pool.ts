@@ -22,7 +22,7 @@ import type { ChunkFigures } from '../held-out';
 import { applyAnswer, commandMessage } from './messages';
 import type { ReplicaInit } from './replica';
 import type { ReplicaHandle, ReplicaSpawner } from './spawn';
-import { C, COMMAND, fromJson, readText, RESULT_BOX_BYTES, sharedViews, spinUntil, SPLITS, toJson, writeText, type SharedViews } from './shared';
+import { C, chunkClaimer, COMMAND, fromJson, readText, RESULT_BOX_BYTES, sharedViews, spinUntil, SPLITS, toJson, writeText, type SharedViews } from './shared';
 
 /** A worker failed or died: the run stops (the leader's state is that of the last finished update). */
 export class WorkerError extends GraphemeError {
@@ -256,9 +256,14 @@ export class WorkerPool {
     return lossSum;
   }
 
-  /** Starts an evaluation of `split` (count per group; the groups of `groupMask`, −1 all: held-out.ts) with `weights` (default the parameters); the leader computes chunks k ≡ 0 (mod N). */
+  /** Starts an evaluation of `split` (count per group; the groups of `groupMask`, −1 all: held-out.ts) with `weights` (default the parameters); the leader computes the chunks it claims (claimer). */
   startEvaluation(split: 'val' | 'test', count: number, state: unknown, weights?: readonly Float32Array[], withLoss = true, groupMask = -1): void {
-    this.command(COMMAND.evaluate, { split: SPLITS.indexOf(split), count, withLoss: withLoss ? 1 : 0, groupMask }, state, weights);
+    this.command(COMMAND.evaluate, { split: SPLITS.indexOf(split), count, withLoss: withLoss ? 1 : 0, groupMask, nextChunk: 0 }, state, weights);
+  }
+
+  /** The leader's claimer of an evaluation's `chunks` (./shared.ts, CHUNK CLAIMING). */
+  claimer(chunks: number): () => number {
+    return chunkClaimer(this.sharedMemory ? this.views.control : null, 0, this.workers, chunks);
   }
 
   /** The replicas' chunk figures, by chunk index. */

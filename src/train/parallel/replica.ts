@@ -9,8 +9,8 @@
  *              source's state); its gradient sum → its slot (the tensors with a bit other than +0, marked sent); its objective sum → losses[w];
  *              then, while the leader sums and steps, it draws its micro-batches of the next
  *              update (used only if the state has not moved by then)
- *   evaluate:  weights ← shared; the chunks k ≡ w (mod N) of the held-out groups (those of
- *              groupMask) → its result box
+ *   evaluate:  weights ← shared; the chunks of the held-out groups (those of groupMask) it
+ *              claims (./shared.ts, CHUNK CLAIMING) → its result box
  *   stop:      return
  *
  * An exception is reported, not thrown: status[w] = 1 and the message in its result box.
@@ -20,10 +20,10 @@ import { createBackend, type Backend } from '../../backend/index';
 import type { RecordSource } from '../../data/source';
 import type { TrainingConfig } from '../config';
 import type { TrainableModel } from '../contract';
-import { chunkFigures, evalChunks, selectGroups } from '../held-out';
+import { chunkFigures, evalChunks, selectGroups, type ChunkFigures } from '../held-out';
 import { accumulateGradients } from '../step';
 import { answerMessage, applyCommand, type AnswerMessage, type CommandMessage } from './messages';
-import { C, COMMAND, fromJson, microsOf, readText, RESULT_BOX_BYTES, sharedViews, spinUntil, SPLITS, toJson, writeText, type SharedViews } from './shared';
+import { C, chunkClaimer, COMMAND, fromJson, microsOf, readText, RESULT_BOX_BYTES, sharedViews, spinUntil, SPLITS, toJson, writeText, type SharedViews } from './shared';
 
 /** What a worker is started with (structured-cloneable). */
 export interface ReplicaInit {
@@ -124,7 +124,10 @@ function commandRunner<R>(init: ReplicaInit, { model, data }: ReplicaParts<R>, t
           next = update + 1;
         } else if (command === COMMAND.evaluate) {
           const groups = selectGroups(data.heldOut(SPLITS[v.control[C.split]], v.control[C.count]), v.control[C.groupMask]);
-          const rows = evalChunks(groups).flatMap((c, k) => (k % init.workers === w ? [{ k, ...chunkFigures(model, tape, groups[c.group].slice(c.start, c.end), v.control[C.withLoss] === 1) }] : []));
+          const chunks = evalChunks(groups);
+          const claim = chunkClaimer(init.buffer === null ? null : v.control, w, init.workers, chunks.length);
+          const rows: ({ k: number } & ChunkFigures)[] = [];
+          for (let k = claim(); k >= 0; k = claim()) rows.push({ k, ...chunkFigures(model, tape, groups[chunks[k].group].slice(chunks[k].start, chunks[k].end), v.control[C.withLoss] === 1) });
           v.resultBytes[w] = writeText(v.results.subarray(w * RESULT_BOX_BYTES, (w + 1) * RESULT_BOX_BYTES), toJson(rows), `worker ${w}'s evaluation`);
         }
         v.status[w] = 0;

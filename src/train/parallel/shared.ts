@@ -3,7 +3,7 @@
  * protocol over it. Worker 0 is the leader (the Trainer's own thread); workers 1 … N−1 are
  * replicas, each with its own backend, model and record source.
  *
- *   control  Int32  [generation, command, update, stateVersion, stateBytes, split, count, withLoss, groupMask]
+ *   control  Int32  [generation, command, update, stateVersion, stateBytes, split, count, withLoss, groupMask, nextChunk]
  *   done     Int32  per worker: the generation it finished (the leader waits on these)
  *   status   Int32  per worker: 0 ok, 1 failed (its result box holds the message)
  *   resultBytes Int32 per worker
@@ -43,8 +43,8 @@
 export const COMMAND = { step: 1, evaluate: 2, stop: 3 } as const;
 export const SPLITS = ['val', 'test'] as const;
 
-const CONTROL_WORDS = 9;
-export const C = { generation: 0, command: 1, update: 2, stateVersion: 3, stateBytes: 4, split: 5, count: 6, withLoss: 7, groupMask: 8 } as const;
+const CONTROL_WORDS = 10;
+export const C = { generation: 0, command: 1, update: 2, stateVersion: 3, stateBytes: 4, split: 5, count: 6, withLoss: 7, groupMask: 8, nextChunk: 9 } as const;
 
 /** bytes of the leader's state box and of each worker's result box */
 export const STATE_BOX_BYTES = 1 << 20;
@@ -152,6 +152,24 @@ export function spinUntil(ready: () => boolean, ms = SPIN_MS): boolean {
   const until = performance.now() + ms;
   while (!ready()) if (performance.now() > until) return false;
   return true;
+}
+
+/**
+ * CHUNK CLAIMING. An evaluation's chunks differ in cost (a level-5 record is decoded, ~30×
+ * a level-1 one; an untrained decoder's chunks vary more), so over shared memory each worker
+ * claims the next chunk from the counter control[nextChunk] (the leader zeroes it before the
+ * command) until none is left: whoever finishes first takes more. The figures are merged by
+ * chunk index, so they do not depend on who computed which. Without shared memory
+ * (`control` null) worker w takes the chunks k ≡ w (mod workers).
+ */
+export function chunkClaimer(control: Int32Array | null, w: number, workers: number, chunks: number): () => number {
+  let k = w - workers;
+  return control === null
+    ? () => ((k += workers) < chunks ? k : -1)
+    : () => {
+        const next = Atomics.add(control, C.nextChunk, 1);
+        return next < chunks ? next : -1;
+      };
 }
 
 /** The micro-batches of an update that worker `w` of `workers` computes: a contiguous block. */
