@@ -19,7 +19,7 @@ setWasmLoader(async () => {
 });
 
 // worker replicas: module Web Workers running replica-web.js beside this module (a
-// cross-origin-isolated page: shared memory; else one worker)
+// cross-origin-isolated page: shared memory; else transferred buffers)
 setReplicaSpawner(webSpawner(new URL('./replica-web.js', import.meta.url)));
 
 export * from '../index';

@@ -35,6 +35,7 @@ import type { BinaryPrimitive } from '../model/units';
 import { GraphemeError } from '../errors';
 import { MAX_HIDDEN, MAX_RECORDS_PER_PASS, MAX_STEPS } from './bounds';
 import { TrainingConfigError, type OptimizerConfig, type TrainingConfig } from './config';
+import { EVAL_CHUNK } from './held-out'; // records per held-out chunk: what an evaluation holds on the tape at once
 
 export { MAX_HIDDEN, MAX_RECORDS_PER_PASS, MAX_STEPS };
 
@@ -47,8 +48,6 @@ export { MAX_HIDDEN, MAX_RECORDS_PER_PASS, MAX_STEPS };
 export const ARENA_BYTES: Readonly<Record<Level, number>> = { 1: 64, 2: 256, 3: 256, 4: 160, 5: 4096, 6: 384, 7: 256 };
 /** JS heap bytes of one generated record (its objects, strings and graph JSON; ~4.5 KB measured). */
 export const RECORD_BYTES = 4096;
-/** Records evaluated per chunk (evaluateRecords, the held-out loss). */
-const EVAL_CHUNK = 256;
 
 /** What holds a run's memory; absent figures are not checked. */
 export interface MemoryBudget {

@@ -40,9 +40,8 @@ import { checkParameterNames, type ModelMetrics, type TrainableModel } from './c
 import { Curriculum } from './curriculum';
 import { builtInModel, builtInSource } from './builtin';
 import { chunkFigures, evalChunks, groupMask, mergeChunks, selectGroups, type ChunkFigures } from './held-out';
-import { WorkerPool } from './parallel/pool';
-import { chunkClaimer } from './parallel/shared';
-import { microsOf, toJson } from './parallel/shared';
+import { WorkerError, WorkerPool } from './parallel/pool';
+import { chunkClaimer, microsOf, toJson } from './parallel/shared';
 import { replicaSpawner } from './parallel/spawn';
 import { defaultWasmSource } from '../backend/wasm-source';
 import { DivergenceMonitor } from './divergence';
@@ -283,7 +282,8 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
       if (custom) throw new TrainerError(`workers: ${requested}: each worker builds its own model and source; for a custom model or source pass options.replica (a module exporting replicaParts(config, backend))`);
       workers = requested;
     }
-    if (workers > 1 && options.sharedMemory === true && !spawner!.sharedMemory) throw new TrainerError(`sharedMemory: true, but this runtime gives worker threads no SharedArrayBuffer (a page needs the cross-origin-isolation headers); leave it unset to transfer buffers`);
+    const canShare = spawner?.sharedMemory ?? typeof SharedArrayBuffer === 'function';
+    if (workers > 1 && options.sharedMemory === true && !canShare) throw new TrainerError(`sharedMemory: true, but this runtime gives worker threads no SharedArrayBuffer (a page needs the cross-origin-isolation headers); leave it unset to transfer buffers`);
     this.workerCount = workers;
     if (workers === 1) return;
     const wasm = this.backend.name === 'wasm' ? await defaultWasmSource() : null;
@@ -292,7 +292,7 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
       levelFiles: options.levelFiles ?? null,
       wasm,
       module: options.replica === undefined ? null : String(options.replica),
-    }, options.sharedMemory ?? spawner!.sharedMemory);
+    }, options.sharedMemory ?? canShare);
   }
 
   /** The threads that compute each update (config.workers resolved: 1 without worker threads). */
@@ -377,6 +377,8 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
    * stepAsync() and run() can.
    */
   trainStep(): StepMetrics {
+    // before anything moves: without shared memory the replicas' answers arrive only as events
+    if (this.pool !== null && !this.pool.canWaitSync) throw new WorkerError(0, this.pool.sharedMemory ? 'cannot be waited for synchronously on this thread (a page\'s main thread): use stepAsync()' : 'cannot be waited for synchronously without shared memory (the answers arrive as events): use stepAsync() or run()');
     const update = this.beginUpdate();
     const own = this.ownGradients(update);
     if (this.pool === null) return this.finishUpdate(update, own);
@@ -499,7 +501,7 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
     // replay 0 the mix holds the current level alone, and the earlier ones must still not fall)
     const trained = [...new Set([...(this.data.phase?.().levels ?? []), ...this.changes.flatMap((c) => [c.from, c.to])].map(String))];
     const only = trained.some((l) => l in this.data.heldOut('val', this.config.evalSize)) ? trained : null;
-    // the validation accuracies, the chunks split across the workers
+    // the validation accuracies, the chunks split across the workers (where the pool can be waited for synchronously)
     const validate = () => Object.fromEntries(Object.entries(this.figuresOnWorkersSync('val', this.config.evalSize, undefined, false, only)).map(([k, r]) => [k, r.accuracy ?? 0]));
     const events = exact.snap(this.updates, probe, validate);
     this.snaps.push(...events);
@@ -509,7 +511,8 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
 
   /**
    * Evaluates every held-out group on its validation records (split across the workers, which
-   * it waits for synchronously, like trainStep); updates the best weights and the
+   * it waits for synchronously, like trainStep; on this thread alone where the pool cannot be
+   * waited for synchronously: transferred buffers, a page's main thread); updates the best weights and the
    * early-stopping count, then lets the source move on (e.g. the curriculum's threshold).
    */
   evaluate(): EvalMetrics {
@@ -558,7 +561,14 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
    */
   private async figuresOnWorkers(split: 'val' | 'test', count: number, weights?: Float32Array[]): Promise<Record<string, GroupEvaluation>> {
     const pool = this.pool;
-    const part = this.startFigures(pool, split, count, weights);
+    let part: ReturnType<Trainer<R, M>['startFigures']>;
+    try {
+      part = this.startFigures(pool, split, count, weights);
+    } catch (err) {
+      // the replicas may still be claiming chunks: let them finish before the error goes on
+      await pool?.finishEvaluation().catch(() => undefined);
+      throw err;
+    }
     return part.finish(pool === null ? new Map() : await pool.finishEvaluation());
   }
 
@@ -570,7 +580,17 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
    */
   private figuresOnWorkersSync(split: 'val' | 'test', count: number, weights?: Float32Array[], withLoss = true, only: readonly string[] | null = null): Record<string, GroupEvaluation> {
     const pool = this.pool?.canWaitSync ? this.pool : null;
-    const part = this.startFigures(pool, split, count, weights, withLoss, only);
+    let part: ReturnType<Trainer<R, M>['startFigures']>;
+    try {
+      part = this.startFigures(pool, split, count, weights, withLoss, only);
+    } catch (err) {
+      try {
+        pool?.finishEvaluationSync(); // the replicas may still be claiming chunks
+      } catch {
+        // the first error is the one to report
+      }
+      throw err;
+    }
     return part.finish(pool === null ? new Map() : pool.finishEvaluationSync());
   }
 
@@ -588,7 +608,12 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
     };
     if (weights === undefined) compute();
     else this.withWeights(weights, compute);
-    return { finish: (others) => mergeChunks(chunks, chunks.map((_, k) => own.get(k) ?? others.get(k)!)) as Record<string, GroupEvaluation> };
+    const figures = (others: Map<number, ChunkFigures>, k: number): ChunkFigures => {
+      const f = own.get(k) ?? others.get(k);
+      if (f === undefined) throw new TrainerError(`evaluation chunk ${k} of ${chunks.length} was computed by no worker`);
+      return f;
+    };
+    return { finish: (others) => mergeChunks(chunks, chunks.map((_, k) => figures(others, k))) as Record<string, GroupEvaluation> };
   }
 
   private phaseChanged(change: PhaseChange | null): void {
@@ -615,8 +640,8 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
   /**
    * The final held-out test: every group on `count` (default config.testSize) records of the
    * 'test' split, on the best evaluation's weights (`weights: 'best'`, the default, when any
-   * evaluation ran) or the last ones, split across the workers (waited for synchronously;
-   * testAsync asynchronously). The trainer's own weights are unchanged afterwards.
+   * evaluation ran) or the last ones, split across the workers (waited for synchronously, or
+   * on this thread alone where that is impossible; testAsync asynchronously). The trainer's own weights are unchanged afterwards.
    */
   test(count = this.config.testSize, weights: 'best' | 'last' = 'best'): TestMetrics {
     const best = this.testWeights(weights);

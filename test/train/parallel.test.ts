@@ -184,6 +184,26 @@ describe('data-parallel training', () => {
     } finally {
       t.close();
     }
+    // a death and a close() while the leader waits for the answer
+    for (const sharedMemory of [false, true]) {
+      const slow = { replica: new URL('./fixtures/slow-replica.ts', import.meta.url), sharedMemory };
+      const dying = await Trainer.create(config(2), slow);
+      const closing = await Trainer.create(config(2), slow);
+      try {
+        const pending = dying.stepAsync();
+        await new Promise((resolve) => setTimeout(resolve, 50)); // the leader is waiting now: the replica stalls 400 ms
+        (dying as unknown as { pool: { kill(w: number): void } }).pool.kill(1);
+        await expect(pending).rejects.toThrow(/worker 1 was terminated/);
+        const waiting = closing.evaluateAsync();
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        const pool = (closing as unknown as { pool: { close(): void } }).pool;
+        pool.close();
+        await expect(waiting).rejects.toThrow(/closed while it waited/);
+      } finally {
+        dying.close();
+        closing.close();
+      }
+    }
   }, 60_000);
 
   it('a parent started with V8 flags (which Node refuses a worker) still starts its workers', () => {

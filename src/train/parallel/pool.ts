@@ -44,8 +44,8 @@ export class WorkerPool {
   private generation = 0;
   /** whether this thread may block in Atomics.wait */
   private readonly canBlock: boolean;
-  /** transferred buffers: the waiter for the next answer (or a death), woken by the replicas' events */
-  private wake: (() => void) | null = null;
+  /** transferred buffers: whoever waits for the next answer (or a death), woken by the replicas' events */
+  private readonly waiters = new Set<() => void>();
 
   /** a P-float buffer in the leader's persistent heap: a replica's gradients are copied here, then added by the axpy kernel */
   private readonly scratch: number;
@@ -63,7 +63,7 @@ export class WorkerPool {
   }
 
   /** Starts workers − 1 replicas and waits until each has built its model (or fails). */
-  static async start(spawner: ReplicaSpawner, workers: number, params: readonly Parameter[], init: Omit<ReplicaInit, 'worker' | 'workers' | 'buffer' | 'sizes'>, sharedMemory = spawner.sharedMemory): Promise<WorkerPool> {
+  static async start(spawner: ReplicaSpawner, workers: number, params: readonly Parameter[], init: Omit<ReplicaInit, 'worker' | 'workers' | 'buffer' | 'sizes'>, sharedMemory = spawner.sharedMemory ?? typeof SharedArrayBuffer === 'function'): Promise<WorkerPool> {
     const pool = new WorkerPool(workers, params, sharedMemory);
     const ready: Promise<void>[] = [];
     for (let w = 1; w < workers; w++) {
@@ -76,13 +76,13 @@ export class WorkerPool {
           else if (m.type === 'failed') reject(new WorkerError(w, `could not start: ${m.message}`));
           else if (m.type === 'done' && m.worker === w) {
             applyAnswer(pool.views, m);
-            pool.wake?.();
+            pool.wakeAll();
           }
         });
         handle.onExit((reason) => {
           const error = new WorkerError(w, reason);
           if (!pool.closed) pool.failure ??= error;
-          pool.wake?.();
+          pool.wakeAll();
           reject(error);
         });
       }));
@@ -135,6 +135,7 @@ export class WorkerPool {
     if (this.sharedMemory) Atomics.notify(v.control, C.generation);
     else {
       for (const h of this.handles) {
+        if (typeof h.post !== 'function') throw new WorkerError(0, 'its spawner\'s handles cannot post messages (ReplicaHandle.post), which transferred buffers need');
         const { message, transfer } = commandMessage(v, stateMoved);
         h.post(message, transfer);
       }
@@ -177,8 +178,7 @@ export class WorkerPool {
           while (v.done[w] !== this.generation) {
             if (this.failure !== null) throw this.failure;
             if (this.closed) throw new WorkerError(0, 'pool was closed while it waited');
-            await new Promise<void>((resolve) => (this.wake = resolve));
-            this.wake = null;
+            await new Promise<void>((resolve) => this.waiters.add(resolve));
           }
         }
       } finally {
@@ -192,6 +192,7 @@ export class WorkerPool {
       if (this.canBlock) spinUntil(() => Atomics.load(v.done, w) === this.generation);
       while (Atomics.load(v.done, w) !== this.generation) {
         if (this.failure !== null) throw this.failure;
+        if (this.closed) throw new WorkerError(0, 'pool was closed while it waited');
         if (this.canBlock) {
           if (Atomics.wait(v.done, w, Atomics.load(v.done, w), WAIT_SLICE_MS) === 'timed-out') await yieldToEventLoop();
         } else {
@@ -288,6 +289,12 @@ export class WorkerPool {
     return out;
   }
 
+  private wakeAll(): void {
+    const waiting = [...this.waiters];
+    this.waiters.clear();
+    for (const resolve of waiting) resolve();
+  }
+
   /** Ends the replicas (they are stopped, then terminated). Safe to call twice. */
   close(): void {
     if (this.closed) return;
@@ -296,7 +303,7 @@ export class WorkerPool {
     v.control[C.command] = COMMAND.stop;
     Atomics.add(v.control, C.generation, 1);
     if (this.sharedMemory) Atomics.notify(v.control, C.generation);
-    this.wake?.();
+    this.wakeAll();
     for (const h of this.handles) h.terminate();
   }
 

@@ -74,12 +74,15 @@ export async function serveReplica<R>(
     post({ type: 'failed', message: (err as Error)?.message ?? String(err) });
     return;
   }
+  if (init.buffer === null && listen === undefined) {
+    post({ type: 'failed', message: 'transferred buffers (no SharedArrayBuffer) need serveReplica\'s listen argument' });
+    return;
+  }
   post({ type: 'ready' });
   const v = sharedViews(init.workers, init.sizes, init.buffer ?? 'private');
   const runner = commandRunner(init, parts, new Tape(backend), v);
   if (init.buffer !== null) return serveShared(init.worker, v, runner);
-  if (listen === undefined) throw new Error('transferred buffers (no SharedArrayBuffer) need serveReplica\'s listen argument');
-  await serveMessages(init.worker, v, runner, post, listen);
+  await serveMessages(init.worker, v, runner, post, listen!);
 }
 
 /** A replica's side of one command: `execute` runs it over the views (returns the update to draw ahead, or null), `prefetch` draws. */

@@ -48,7 +48,7 @@ export const C = { generation: 0, command: 1, update: 2, stateVersion: 3, stateB
 
 /** bytes of the leader's state box and of each worker's result box */
 export const STATE_BOX_BYTES = 1 << 20;
-export const RESULT_BOX_BYTES = 1 << 20;
+export const RESULT_BOX_BYTES = 1 << 22; // a worker may claim nearly every chunk: 7 levels × 65 536 records are ~0.9 MB of rows
 
 export interface SharedViews {
   /** shared between the threads, or (transferred buffers: ./messages.ts) each side's private copy */

@@ -25,8 +25,8 @@ export interface ReplicaSpawner {
   spawn(init: ReplicaInit): ReplicaHandle;
   /** hardware threads of this machine */
   cores: number;
-  /** whether the threads can share a SharedArrayBuffer (else the pool transfers buffers: ./messages.ts) */
-  sharedMemory: boolean;
+  /** whether the threads can share a SharedArrayBuffer (else the pool transfers buffers: ./messages.ts); absent: where the runtime has SharedArrayBuffer */
+  sharedMemory?: boolean;
 }
 
 /** A worker's end, reported once (the first reason wins) to the listener, also one set after it. */
