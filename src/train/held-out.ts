@@ -10,8 +10,8 @@ import type { ModelMetrics, TrainableModel } from './contract';
 /**
  * Held-out records are evaluated in chunks of this many: small enough that the workers can
  * balance a level whose records cost ~30× the others' (level 5's 500 records are 8 chunks;
- * ./parallel/shared.ts, CHUNK CLAIMING), and a chunk's garbage stays small (on npm start's
- * weights a 1-worker evaluation took 1.95–2.0 s with 64 against 2.3–3.7 s with 256).
+ * ./parallel/shared.ts, CHUNK CLAIMING), and that little of a chunk's garbage is alive at once
+ * (measured against 256: docs/experiments.md, "Both cores, fourth pass").
  */
 export const EVAL_CHUNK = 64;
 

@@ -40,7 +40,7 @@ import { checkParameterNames, type ModelMetrics, type TrainableModel } from './c
 import { Curriculum } from './curriculum';
 import { builtInModel, builtInSource } from './builtin';
 import { chunkFigures, evalChunks, groupMask, mergeChunks, selectGroups, type ChunkFigures } from './held-out';
-import { WorkerError, WorkerPool } from './parallel/pool';
+import { WorkerPool } from './parallel/pool';
 import { chunkClaimer, microsOf, toJson } from './parallel/shared';
 import { replicaSpawner } from './parallel/spawn';
 import { defaultWasmSource } from '../backend/wasm-source';
@@ -378,7 +378,7 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
    */
   trainStep(): StepMetrics {
     // before anything moves: without shared memory the replicas' answers arrive only as events
-    if (this.pool !== null && !this.pool.canWaitSync) throw new WorkerError(0, this.pool.sharedMemory ? 'cannot be waited for synchronously on this thread (a page\'s main thread): use stepAsync()' : 'cannot be waited for synchronously without shared memory (the answers arrive as events): use stepAsync() or run()');
+    this.pool?.checkCanWaitSync();
     const update = this.beginUpdate();
     const own = this.ownGradients(update);
     if (this.pool === null) return this.finishUpdate(update, own);

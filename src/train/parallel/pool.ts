@@ -63,7 +63,7 @@ export class WorkerPool {
   }
 
   /** Starts workers − 1 replicas and waits until each has built its model (or fails). */
-  static async start(spawner: ReplicaSpawner, workers: number, params: readonly Parameter[], init: Omit<ReplicaInit, 'worker' | 'workers' | 'buffer' | 'sizes'>, sharedMemory = spawner.sharedMemory ?? typeof SharedArrayBuffer === 'function'): Promise<WorkerPool> {
+  static async start(spawner: ReplicaSpawner, workers: number, params: readonly Parameter[], init: Omit<ReplicaInit, 'worker' | 'workers' | 'buffer' | 'sizes'>, sharedMemory: boolean): Promise<WorkerPool> {
     const pool = new WorkerPool(workers, params, sharedMemory);
     const ready: Promise<void>[] = [];
     for (let w = 1; w < workers; w++) {
@@ -87,8 +87,14 @@ export class WorkerPool {
         });
       }));
     }
+    const started = Promise.all(ready);
     try {
-      await Promise.all(ready);
+      const mute = pool.handles.findIndex((h) => typeof h.post !== 'function');
+      if (!sharedMemory && mute >= 0) {
+        started.catch(() => undefined); // the replicas' ends, once closed below
+        throw new WorkerError(mute + 1, 'cannot be sent messages (its spawner\'s handles have no post()), which transferred buffers need');
+      }
+      await started;
     } catch (err) {
       pool.close();
       throw err;
@@ -135,7 +141,6 @@ export class WorkerPool {
     if (this.sharedMemory) Atomics.notify(v.control, C.generation);
     else {
       for (const h of this.handles) {
-        if (typeof h.post !== 'function') throw new WorkerError(0, 'its spawner\'s handles cannot post messages (ReplicaHandle.post), which transferred buffers need');
         const { message, transfer } = commandMessage(v, stateMoved);
         h.post(message, transfer);
       }
@@ -149,8 +154,7 @@ export class WorkerPool {
    */
   private finishSync(): void {
     const v = this.views;
-    if (!this.canBlock) throw new WorkerError(0, 'cannot be waited for synchronously on this thread (a page\'s main thread): use stepAsync()');
-    if (!this.sharedMemory) throw new WorkerError(0, 'cannot be waited for synchronously without shared memory (the answers arrive as events): use stepAsync() or run()');
+    this.checkCanWaitSync();
     const deadline = performance.now() + SYNC_TIMEOUT_MS;
     for (let w = 1; w < this.workers; w++) {
       spinUntil(() => Atomics.load(v.done, w) === this.generation);
@@ -217,6 +221,12 @@ export class WorkerPool {
   /** Whether finishStepSync/finishEvaluationSync can wait here: shared memory, on a thread that may block. */
   get canWaitSync(): boolean {
     return this.sharedMemory && this.canBlock;
+  }
+
+  /** Throws the WorkerError that says why this pool cannot be waited for synchronously (see canWaitSync). */
+  checkCanWaitSync(): void {
+    if (!this.canBlock) throw new WorkerError(0, 'cannot be waited for synchronously on this thread (a page\'s main thread): use stepAsync()');
+    if (!this.sharedMemory) throw new WorkerError(0, 'cannot be waited for synchronously without shared memory (the answers arrive as events): use stepAsync() or run()');
   }
 
   /** Starts update `update` on the replicas (the leader then computes its own block). */
