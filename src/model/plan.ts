@@ -201,3 +201,47 @@ export function exprAndVariable(input: PlanInput): { expr: number; variable: str
   const first = g.childStart[root];
   return { expr: g.childIndex[first], variable: g.labels[g.childIndex[first + 1]] };
 }
+
+/**
+ * The plan of `copies` copies of a plan's graphs (copy c of graph g is graph c·G + g), equal
+ * to buildPlan of the repeated inputs, without revisiting a node. Every (depth, kind) count
+ * scales by `copies`, so a group's start does too, and within a group copy c's nodes follow
+ * copy c − 1's in the same order:
+ *     row'(c, g, id) = copies·start + c·count + (row(g, id) − start)      (the node's group)
+ * childRows map each child row the same way (through the child's own group); leafValues and
+ * symbolRows repeat. The probes (./probe.ts) replicate a batch K times on every forward.
+ */
+export function replicatePlan(plan: BatchPlan, copies: number): BatchPlan {
+  if (!Number.isInteger(copies) || copies < 1) throw new PlanError(`replicatePlan: copies must be a positive integer, got ${copies}`);
+  const { groups, nodeCount, graphCount } = plan;
+  // per row of the plan: its group's start and count (a child's group is needed by its parent)
+  const startOfRow = new Int32Array(nodeCount);
+  const countOfRow = new Int32Array(nodeCount);
+  for (const g of groups) {
+    startOfRow.fill(g.start, g.start, g.start + g.count);
+    countOfRow.fill(g.count, g.start, g.start + g.count);
+  }
+  const map = (row: number, c: number) => copies * startOfRow[row] + c * countOfRow[row] + (row - startOfRow[row]);
+  const out: PlanGroup[] = groups.map((g) => {
+    const childRows = new Int32Array(copies * g.childRows.length);
+    for (let c = 0, at = 0; c < copies; c++) for (let k = 0; k < g.childRows.length; k++) childRows[at++] = map(g.childRows[k], c);
+    const leafValues = new Float64Array(copies * g.leafValues.length);
+    const symbolRows = new Int32Array(copies * g.symbolRows.length);
+    for (let c = 0; c < copies; c++) {
+      leafValues.set(g.leafValues, c * g.leafValues.length);
+      symbolRows.set(g.symbolRows, c * g.symbolRows.length);
+    }
+    return { depth: g.depth, kind: g.kind, arity: g.arity, start: copies * g.start, count: copies * g.count, childRows, leafValues, symbolRows };
+  });
+  const rowOf: Int32Array[] = [];
+  const rootRows = new Int32Array(copies * graphCount);
+  for (let c = 0; c < copies; c++) {
+    for (let g = 0; g < graphCount; g++) {
+      rowOf.push(plan.rowOf[g].map((row) => map(row, c)));
+      rootRows[c * graphCount + g] = map(plan.rootRows[g], c);
+    }
+  }
+  const inputs: PlanInput[] = [];
+  for (let c = 0; c < copies; c++) inputs.push(...plan.inputs);
+  return { graphCount: copies * graphCount, nodeCount: copies * nodeCount, groups: out, rootRows, rowOf, levels: plan.levels, inputs };
+}

@@ -2,7 +2,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Tape } from '../../src/autograd/index';
 import { createBackend, type Backend } from '../../src/backend/index';
 import { MathGraph } from '../../src/graph/index';
-import { buildPlan, DagNN, KIND_ARITY, KIND_NAMES, KIND_NUMBER, KIND_SYMBOL, PlanError } from '../../src/model/index';
+import { buildPlan, DagNN, KIND_ARITY, KIND_NAMES, KIND_NUMBER, KIND_SYMBOL, PlanError, ValueProbe } from '../../src/model/index';
+import { replicatePlan } from '../../src/model/plan';
 import { Prng } from '../../src/util/prng';
 import { countingBackend, inputsOf, lossOnce } from './helpers';
 
@@ -67,6 +68,46 @@ describe('buildPlan', () => {
     compact.labels[0] = 'frobnicate';
     expect(() => buildPlan([{ graph: compact }])).toThrow(/graphs\[0\]\.nodes\[0\]: 'frobnicate'/);
     expect(() => buildPlan([{ graph: MathGraph.fromPolish('(+ 1 2)'), root: 5 }])).toThrow(/graphs\[0\]\.root = 5/);
+  });
+});
+
+describe('replicatePlan', () => {
+  // the oracle: buildPlan of the repeated inputs (copy c of graph g is graph c·G + g)
+  const prng = new Prng('replicate');
+  const polish = ['(+ (* 2 x) 3)', '(- 4 (sin y))', '7', '(* (+ 1 2) (+ x 5))', 'x', '(+ pi (* e foo))', ...Array.from({ length: 6 }, (_, i) => randomTree(prng, 1 + (i % 4)))];
+  const inputs = polish.map((p, i) => ({ graph: MathGraph.fromPolish(p), bindings: { x: i - 2.5, y: 7 } }));
+
+  it.each([1, 2, 5])('of %i copies equals the plan of the repeated inputs', (copies) => {
+    const repeated = Array.from({ length: copies }, () => inputs).flat();
+    const expected = buildPlan(repeated);
+    const got = replicatePlan(buildPlan(inputs), copies);
+    expect(got.graphCount).toBe(expected.graphCount);
+    expect(got.nodeCount).toBe(expected.nodeCount);
+    expect(got.levels).toBe(expected.levels);
+    expect(got.rootRows).toEqual(expected.rootRows);
+    expect(got.rowOf).toEqual(expected.rowOf);
+    expect(got.groups).toEqual(expected.groups);
+    expect(got.inputs.map((input) => input.graph)).toEqual(repeated.map((input) => input.graph));
+  });
+
+  it('refuses a copy count that is not a positive integer', () => {
+    expect(() => replicatePlan(buildPlan(inputs), 0)).toThrow(PlanError);
+    expect(() => replicatePlan(buildPlan(inputs), 1.5)).toThrow(/copies must be a positive integer/);
+  });
+
+  it('is what a ValueProbe runs: the plan of its inputs repeated with the variable bound to 0, then each copy bound in place', () => {
+    const probed = inputs.filter((_, i) => polish[i].includes('x'));
+    const K = 3;
+    const probe = new ValueProbe(probed, probed.map(() => ({ exprs: [0], variable: 'x' })), K);
+    const bound = probed.map((input) => ({ ...input, bindings: { ...input.bindings, x: 0 } }));
+    expect(probe.plan.groups).toEqual(buildPlan(Array.from({ length: K }, () => bound).flat()).groups);
+    const xs = Array.from({ length: K * probed.length }, (_, p) => p + 0.5);
+    probe.bind(xs);
+    const expected = buildPlan(Array.from({ length: K }, (_, c) => probed.map((input, i) => ({ ...input, bindings: { ...input.bindings, x: xs[c * probed.length + i] } }))).flat());
+    expect(probe.plan.groups).toEqual(expected.groups);
+    const seed = probe.seed();
+    const leaves = expected.rowOf.flatMap((rows, p) => [...rows].filter((_, id) => (probed[p % probed.length].graph as MathGraph).values[id] === 'x'));
+    expect([...seed.keys()].filter((r) => seed[r] === 1)).toEqual([...leaves].sort((a, b) => a - b));
   });
 });
 
