@@ -132,11 +132,10 @@ function stackMachine(program: Int32Array, values: Float64Array, maxDepth: numbe
         top += n;
         for (let i = 0; i < n; i++) rows[top + i] = xs[i];
       } else if (op >= SIN) {
-        for (let i = top; i < top + n; i++) rows[i] = unaryOp(op, rows[i]);
+        unaryRows(op, rows, top, top + n);
       } else {
-        const a = top - n;
-        for (let i = 0; i < n; i++) rows[a + i] = binaryOp(op, rows[a + i], rows[top + i]);
-        top = a;
+        binaryRows(op, rows, top - n, top, n);
+        top -= n;
       }
     }
     for (let i = 0; i < n; i++) out[i] = rows[i];
@@ -144,23 +143,27 @@ function stackMachine(program: Int32Array, values: Float64Array, maxDepth: numbe
   return Object.assign(one, { many });
 }
 
-function unaryOp(op: number, v: number): number {
+// one loop per operation (the switch outside it): the loops are the quadrature's inner work
+
+/** rows[i] ← op(rows[i]) for i in [from, to) */
+function unaryRows(op: number, rows: Float64Array, from: number, to: number): void {
   switch (op) {
-    case SIN: return Math.sin(v);
-    case COS: return Math.cos(v);
-    case TAN: return Math.tan(v);
-    case LOG: return Math.log(v);
-    case EXP: return Math.exp(v);
-    default: return Math.sqrt(v);
+    case SIN: for (let i = from; i < to; i++) rows[i] = Math.sin(rows[i]); return;
+    case COS: for (let i = from; i < to; i++) rows[i] = Math.cos(rows[i]); return;
+    case TAN: for (let i = from; i < to; i++) rows[i] = Math.tan(rows[i]); return;
+    case LOG: for (let i = from; i < to; i++) rows[i] = Math.log(rows[i]); return;
+    case EXP: for (let i = from; i < to; i++) rows[i] = Math.exp(rows[i]); return;
+    default: for (let i = from; i < to; i++) rows[i] = Math.sqrt(rows[i]);
   }
 }
 
-function binaryOp(op: number, a: number, b: number): number {
+/** rows[a + i] ← rows[a + i] op rows[b + i] for i in [0, n) */
+function binaryRows(op: number, rows: Float64Array, a: number, b: number, n: number): void {
   switch (op) {
-    case ADD: return a + b;
-    case SUB: return a - b;
-    case MUL: return a * b;
-    case DIV: return a / b;
-    default: return Math.pow(a, b);
+    case ADD: for (let i = 0; i < n; i++) rows[a + i] += rows[b + i]; return;
+    case SUB: for (let i = 0; i < n; i++) rows[a + i] -= rows[b + i]; return;
+    case MUL: for (let i = 0; i < n; i++) rows[a + i] *= rows[b + i]; return;
+    case DIV: for (let i = 0; i < n; i++) rows[a + i] /= rows[b + i]; return;
+    default: for (let i = 0; i < n; i++) rows[a + i] = Math.pow(rows[a + i], rows[b + i]);
   }
 }
