@@ -8,9 +8,10 @@
 // and with the default size they survive a scavenge or two and are copied; with two workers
 // the two threads' collectors then compete for the cores. Measured on npm start's weights:
 // a level-5 evaluation 2.8 → 2.3 s on one worker, 2.4 → 1.5 s on two; level-5 updates on two
-// workers 7.2 → 6.4 ms in one pair of runs (docs/experiments.md). A size the user set (NODE_OPTIONS or node's own
-// arguments) is kept; the flag reaches this process through NODE_OPTIONS, so on Node the
-// launcher starts itself again once (with its own node flags) when it is missing.
+// workers 7.2 → 6.4 ms in one pair of runs (docs/experiments.md). A size the user set
+// (NODE_OPTIONS or node's own arguments) is kept; the flag reaches this process through
+// NODE_OPTIONS, so on Node the launcher starts itself again once (with its own node flags)
+// when it is missing.
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';

@@ -6,7 +6,8 @@
  * draws what comes back, so the page stays responsive whatever an update costs. Pause aborts
  * the worker's run between two updates; Resume runs it again from its update count. The
  * worker trains with worker replicas too (data-parallel, config.workers 'auto'): over shared
- * memory on a cross-origin-isolated page, by transferred buffers elsewhere. Charts are redrawn at most 5 times a second.
+ * memory on a cross-origin-isolated page, by transferred buffers elsewhere. Charts are redrawn
+ * at most 5 times a second.
  *
  * The worker gets its kernel module from grapheme.wasm beside the scripts (the page build
  * copies build/grapheme.wasm there), compiled once with compileStreaming.

@@ -124,8 +124,8 @@ export class IntegrationHead {
     const routes = inputs.map(routeOf);
     const K = this.K;
     const B = inputs.length;
+    // the probe's plan has the variable at 0 in every copy: the bounds are read there
     const probe = new ValueProbe(inputs, routes.map((r) => ({ exprs: r.exprs, variable: r.variable })), K);
-    probe.bind(new Float64Array(K * B));
     const { values64 } = hostValueStream(tape, probe.plan, stream);
     const lows = Float64Array.from({ length: B }, (_, i) => values64[probe.rows(1)[i]]);
     const spans = Float64Array.from({ length: B }, (_, i) => values64[probe.rows(2)[i]] - lows[i]);

@@ -3,9 +3,10 @@
  * chosen values, over the value path only (no hidden states), level-batched like every pass.
  *
  * A ValueProbe replicates each input `copies` times in ONE plan (copy c of input i is plan
- * graph c·B + i; the inputs' plan is built once and replicated: ./plan.ts, replicatePlan) and
- * remembers the plan slots of the variable's leaves, so `bind(xs)` rebinds every copy in
- * place (xs[c·B + i], no new plan) and the heads run
+ * graph c·B + i; the inputs' plan is built once and replicated: ./plan.ts, replicatePlan),
+ * with the variable at 0 in every copy until bound, and remembers the plan slots of the
+ * variable's leaves, so `bind(xs)` rebinds every copy in place (xs[c·B + i], no new plan) and
+ * the heads run
  *     hostValueStream(plan)   float64 values (+ forward-mode dv/dx with `seed()`), no tape, or
  *     valueStream(tape, plan) the same values as a tape op whose backward reaches the weights,
  * then read the probed expressions at `rows(e)`. The integration head probes f at K points

@@ -512,8 +512,9 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
   /**
    * Evaluates every held-out group on its validation records (split across the workers, which
    * it waits for synchronously, like trainStep; on this thread alone where the pool cannot be
-   * waited for synchronously: transferred buffers, a page's main thread); updates the best weights and the
-   * early-stopping count, then lets the source move on (e.g. the curriculum's threshold).
+   * waited for synchronously: transferred buffers, a page's main thread); updates the best
+   * weights and the early-stopping count, then lets the source move on (e.g. the curriculum's
+   * threshold).
    */
   evaluate(): EvalMetrics {
     const started = performance.now();
@@ -641,7 +642,8 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
    * The final held-out test: every group on `count` (default config.testSize) records of the
    * 'test' split, on the best evaluation's weights (`weights: 'best'`, the default, when any
    * evaluation ran) or the last ones, split across the workers (waited for synchronously, or
-   * on this thread alone where that is impossible; testAsync asynchronously). The trainer's own weights are unchanged afterwards.
+   * on this thread alone where that is impossible; testAsync asynchronously). The trainer's
+   * own weights are unchanged afterwards.
    */
   test(count = this.config.testSize, weights: 'best' | 'last' = 'best'): TestMetrics {
     const best = this.testWeights(weights);

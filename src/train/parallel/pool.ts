@@ -8,12 +8,13 @@
  * fixed order, so a seed and a worker count give bit-identical updates run after run. The
  * optimizer step then runs once, on the leader (replicas hold no optimizer state).
  *
- * Waiting: a spin of up to SPIN_MS (./shared.ts, WAITING), then Atomics.wait in slices of WAIT_SLICE_MS, handing the event loop back between slices
- * (where a replica's death is heard: Node's 'exit', a Web Worker's 'error'); where the thread
- * may not block (a page's main thread), Atomics.waitAsync. Without SharedArrayBuffer the
- * same views are private to each side and commands and answers travel as transferred
- * buffers (./messages.ts); the leader then waits for the answers' events. A replica that
- * failed (its command threw: status 1) or died ends the command with a WorkerError naming the worker.
+ * Waiting: a spin of up to SPIN_MS (./shared.ts, WAITING), then Atomics.wait in slices of
+ * WAIT_SLICE_MS, handing the event loop back between slices (where a replica's death is heard:
+ * Node's 'exit', a Web Worker's 'error'); where the thread may not block (a page's main
+ * thread), Atomics.waitAsync. Without SharedArrayBuffer the same views are private to each side
+ * and commands and answers travel as transferred buffers (./messages.ts); the leader then waits
+ * for the answers' events. A replica that failed (its command threw: status 1) or died ends the
+ * command with a WorkerError naming the worker.
  */
 import type { Parameter } from '../../autograd/index';
 import { GraphemeError } from '../../errors';
@@ -142,7 +143,7 @@ export class WorkerPool {
     else {
       for (const h of this.handles) {
         const { message, transfer } = commandMessage(v, stateMoved);
-        h.post(message, transfer);
+        h.post!(message, transfer); // present: start() refuses a handle without it here
       }
     }
   }

@@ -1,7 +1,8 @@
 /**
  * A worker replica: the loop a worker thread runs for the leader (./pool.ts), over the shared
- * memory of ./shared.ts (or, without SharedArrayBuffer, by transferred buffers: ./messages.ts). It owns a backend, a model and a record source built from the same
- * config as the leader's, and per command:
+ * memory of ./shared.ts (or, without SharedArrayBuffer, by transferred buffers: ./messages.ts).
+ * It owns a backend, a model and a record source built from the same config as the leader's,
+ * and per command:
  *
  *   step:      weights ← shared (the tensors marked fresh); state ← shared when its version moved; zero gradients;
  *              backward of its block of the update's micro-batches (each drawn by its own

@@ -10,8 +10,11 @@ import type { ReplicaInit, ReplicaMessage } from './replica';
 export interface ReplicaHandle {
   /** listeners add up (the pool's start hears 'ready', its transport hears answers) */
   onMessage(listener: (message: ReplicaMessage) => void): void;
-  /** a message to the replica after its ReplicaInit (transferred buffers: ./messages.ts), moving `transfer` */
-  post(message: unknown, transfer: ArrayBuffer[]): void;
+  /**
+   * a message to the replica after its ReplicaInit, moving `transfer`; needed only by
+   * transferred buffers (./messages.ts: a pool without shared memory refuses a handle without it)
+   */
+  post?(message: unknown, transfer: ArrayBuffer[]): void;
   /** the worker threw outside its command loop, or exited (also after terminate()) */
   onExit(listener: (reason: string) => void): void;
   /** let the process exit while the worker lives (Node; a no-op elsewhere) */
