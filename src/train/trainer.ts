@@ -41,6 +41,7 @@ import { Curriculum } from './curriculum';
 import { builtInModel, builtInSource } from './builtin';
 import { chunkFigures, evalChunks, groupMask, mergeChunks, selectGroups, type ChunkFigures } from './held-out';
 import { WorkerPool } from './parallel/pool';
+import { AHEAD_DEPTH, DrawnAhead } from './parallel/ahead';
 import { chunkClaimer, microsOf, toJson } from './parallel/shared';
 import { replicaSpawner } from './parallel/spawn';
 import { defaultWasmSource } from '../backend/wasm-source';
@@ -219,11 +220,16 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
   private pool: WorkerPool | null = null;
   private workerCount = 1;
   /**
-   * This thread's micro-batches of the next update, drawn while the workers finish the current
-   * one (a wait turned into work). A batch is a pure function of the update, the micro-batch
-   * and the source's state: they are used only if that state (as JSON) has not moved since.
+   * This thread's micro-batches of the next updates, drawn while it waits for the workers
+   * (./parallel/ahead.ts), tagged with the source's state as JSON; with one worker nothing
+   * waits and nothing is drawn ahead.
    */
-  private prefetched: { update: number; state: string; batches: R[][] } | null = null;
+  private readonly ahead = new DrawnAhead<R, string>((update) => {
+    const [from, to] = microsOf(0, this.workerCount, this.config.accumulationSteps);
+    return Array.from({ length: to - from }, (_, i) => this.trainBatch(update, from + i));
+  }, AHEAD_DEPTH);
+  /** the batches of the update being computed, taken from `ahead` at its first micro-batch (null: drawn as they come) */
+  private current: { update: number; batches: R[][] | null } | null = null;
 
   private constructor(
     readonly backend: Backend,
@@ -382,8 +388,7 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
     const update = this.beginUpdate();
     const own = this.ownGradients(update);
     if (this.pool === null) return this.finishUpdate(update, own);
-    this.prefetchOwn(this.updates + 1);
-    return this.finishUpdate(update, own + this.pool.finishStepSync());
+    return this.finishUpdate(update, own + this.pool.finishStepSync(this.drawAhead()));
   }
 
   /**
@@ -396,32 +401,20 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
     const update = this.beginUpdate();
     const own = this.ownGradients(update);
     if (this.pool === null) return this.finishUpdate(update, own);
-    this.prefetchOwn(this.updates + 1);
-    return this.finishUpdate(update, own + (await this.pool.finishStep()));
+    return this.finishUpdate(update, own + (await this.pool.finishStep(this.drawAhead())));
   }
 
-  /** Draws this thread's micro-batches of update `update` ahead (see `prefetched`); a failure is left to the step, which draws again. */
-  private prefetchOwn(update: number): void {
-    const [from, to] = microsOf(0, this.workerCount, this.config.accumulationSteps);
-    try {
-      const batches: R[][] = [];
-      for (let m = from; m < to; m++) batches.push(this.trainBatch(update, m));
-      this.prefetched = { update, state: this.sourceStateText(), batches };
-    } catch {
-      this.prefetched = null;
-    }
+  /** What the leader does while it waits for the workers: draw its micro-batches of the next updates (see `ahead`), one per call. */
+  private drawAhead(): () => boolean {
+    const tag = this.sourceStateText();
+    return () => this.ahead.fill(this.updates, tag);
   }
 
-  /** Micro-batch `micro` of update `update`: the prefetched one when the source's state has not moved since, else drawn now. */
+  /** Micro-batch `micro` of update `update`: drawn ahead when the source's state has not moved since, else drawn now. */
   private ownBatch(update: number, micro: number): R[] {
-    const p = this.prefetched;
-    if (p !== null && p.update === update) {
-      const [from] = microsOf(0, this.workerCount, this.config.accumulationSteps);
-      const batch = p.batches[micro - from];
-      if (micro === from + p.batches.length - 1) this.prefetched = null; // its last micro-batch: nothing left to use
-      if (batch !== undefined && p.state === this.sourceStateText()) return batch;
-    }
-    return this.trainBatch(update, micro);
+    if (this.current?.update !== update) this.current = { update, batches: this.ahead.take(update, () => this.sourceStateText()) };
+    const [from] = microsOf(0, this.workerCount, this.config.accumulationSteps);
+    return this.current.batches?.[micro - from] ?? this.trainBatch(update, micro);
   }
 
   private sourceStateText(): string {
@@ -433,7 +426,11 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
     const micros = this.config.accumulationSteps;
     this.pool?.startStep(this.updates, this.sharedState());
     const [from, to] = microsOf(0, this.workerCount, micros);
-    return accumulateGradients(this.tape, update.lossOf, from, to, micros);
+    try {
+      return accumulateGradients(this.tape, update.lossOf, from, to, micros);
+    } finally {
+      this.current = null;
+    }
   }
 
   /** What every worker must share besides the weights: the source's state and the model's (contract: sharedState). */

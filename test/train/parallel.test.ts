@@ -110,6 +110,25 @@ describe('data-parallel training', () => {
     });
   }, 60_000);
 
+  it('the leader draws its micro-batches of the next two updates while it waits for a worker, each once, and the losses still follow 1 worker', async () => {
+    // the replica spends 400 ms in every loss, so the leader surely waits at each update's end
+    const one = await Trainer.create(config(1));
+    const two = await Trainer.create(config(2), { replica: new URL('./fixtures/slow-replica.ts', import.meta.url) });
+    try {
+      const asked: number[] = [];
+      const batch = two.data.batch.bind(two.data);
+      two.data.batch = (request) => (asked.push(request.update), batch(request));
+      const l1 = await losses(one, 3);
+      const l2 = await losses(two, 3);
+      // update 0 is drawn when it is computed; 1 and 2 while waiting in update 0, 3 in 1, 4 in 2
+      expect(asked).toEqual([0, 1, 2, 3, 4]);
+      expectFollows(l1, l2);
+    } finally {
+      one.close();
+      two.close();
+    }
+  }, 60_000);
+
   it('weights changed outside the optimizer reach the workers (only changed tensors cross: shared.ts, SPARSE TRANSFERS)', async () => {
     await oneAndTwo(config, async (one, two) => {
       const l1 = await losses(one, 3);

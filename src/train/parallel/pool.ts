@@ -153,11 +153,12 @@ export class WorkerPool {
    * read from shared memory, but a DEATH is heard only through events, so this waits at most
    * SYNC_TIMEOUT_MS for an answer (stepAsync and run hear a death at once).
    */
-  private finishSync(): void {
+  private finishSync(work?: () => boolean): void {
     const v = this.views;
     this.checkCanWaitSync();
     const deadline = performance.now() + SYNC_TIMEOUT_MS;
     for (let w = 1; w < this.workers; w++) {
+      while (Atomics.load(v.done, w) !== this.generation && work?.() === true);
       spinUntil(() => Atomics.load(v.done, w) === this.generation);
       while (Atomics.load(v.done, w) !== this.generation) {
         if (this.failure !== null) throw this.failure;
@@ -171,10 +172,16 @@ export class WorkerPool {
     this.checkStatus();
   }
 
-  /** Waits for every replica to finish the current command; throws the first failure. */
-  private async finish(): Promise<void> {
+  /**
+   * Waits for every replica to finish the current command; throws the first failure. `work`
+   * is run while a replica is not done, one piece per call, until it returns false (the
+   * leader's micro-batches drawn ahead: ./ahead.ts); only then does the wait spin or sleep.
+   */
+  private async finish(work?: () => boolean): Promise<void> {
     const v = this.views;
     if (!this.sharedMemory) {
+      // the answers arrive as events, which cannot run during this loop: it works to its end
+      while (work?.() === true);
       // the answers' events write done[w] (applyAnswer) and wake this wait; the replicas are
       // referenced meanwhile, or an event loop with nothing else to do would end here
       for (const h of this.handles) h.ref();
@@ -193,6 +200,7 @@ export class WorkerPool {
       return;
     }
     for (let w = 1; w < this.workers; w++) {
+      while (Atomics.load(v.done, w) !== this.generation && work?.() === true);
       // a thread that may block may spin; a page's main thread keeps its event loop free
       if (this.canBlock) spinUntil(() => Atomics.load(v.done, w) === this.generation);
       while (Atomics.load(v.done, w) !== this.generation) {
@@ -235,15 +243,15 @@ export class WorkerPool {
     this.command(COMMAND.step, { update }, state);
   }
 
-  /** Waits for the replicas' gradients and adds them to the parameters' in worker order; returns the sum of their objectives. */
-  async finishStep(): Promise<number> {
-    await this.finish();
+  /** Waits for the replicas' gradients (running `work` meanwhile: see finish) and adds them to the parameters' in worker order; returns the sum of their objectives. */
+  async finishStep(work?: () => boolean): Promise<number> {
+    await this.finish(work);
     return this.addGradients();
   }
 
   /** finishStep() for a synchronous caller (see finishSync). */
-  finishStepSync(): number {
-    this.finishSync();
+  finishStepSync(work?: () => boolean): number {
+    this.finishSync(work);
     return this.addGradients();
   }
 

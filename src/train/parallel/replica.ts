@@ -9,7 +9,7 @@
  *              source: batch(update, micro) is a pure function of seed, update and the
  *              source's state); its gradient sum → its slot (the tensors with a bit other than +0, marked sent); its objective sum → losses[w];
  *              then, while the leader sums and steps, it draws its micro-batches of the next
- *              update (used only if the state has not moved by then)
+ *              update (./ahead.ts: used only if the state has not moved by then)
  *   evaluate:  weights ← shared; the chunks of the held-out groups (those of groupMask) it
  *              claims (./shared.ts, CHUNK CLAIMING) → its result box
  *   stop:      return
@@ -23,6 +23,7 @@ import type { TrainingConfig } from '../config';
 import type { TrainableModel } from '../contract';
 import { chunkFigures, evalChunks, selectGroups, type ChunkFigures } from '../held-out';
 import { accumulateGradients } from '../step';
+import { DrawnAhead } from './ahead';
 import { answerMessage, applyCommand, type AnswerMessage, type CommandMessage } from './messages';
 import { C, chunkClaimer, COMMAND, fromJson, microsOf, readText, RESULT_BOX_BYTES, sharedViews, spinUntil, SPLITS, toJson, writeText, type SharedViews } from './shared';
 
@@ -86,7 +87,7 @@ export async function serveReplica<R>(
   await serveMessages(init.worker, v, runner, post, listen!);
 }
 
-/** A replica's side of one command: `execute` runs it over the views (returns the update to draw ahead, or null), `prefetch` draws. */
+/** A replica's side of one command: `execute` runs it over the views (returns the update a step computed, else null), `drawAhead` draws the next update's micro-batches. */
 function commandRunner<R>(init: ReplicaInit, { model, data }: ReplicaParts<R>, tape: Tape, v: SharedViews) {
   const w = init.worker;
   const params = model.parameters();
@@ -94,11 +95,12 @@ function commandRunner<R>(init: ReplicaInit, { model, data }: ReplicaParts<R>, t
   const [from, to] = microsOf(w, init.workers, accumulationSteps);
   const draw = (update: number) => Array.from({ length: to - from }, (_, i) => data.batch({ update, micro: from + i, micros: accumulationSteps, size: batchSize }));
   let stateVersion = 0;
-  // this worker's micro-batches of the next update, drawn while the leader finishes the last one
-  let prefetched: { update: number; version: number; batches: R[][] } | null = null;
+  // this worker's micro-batches of the next update, drawn right after its step (./ahead.ts,
+  // REPLICAS), tagged with the version of the shared state they were drawn under
+  const ahead = new DrawnAhead<R, number>(draw, 1);
   return {
     execute(command: number): number | null {
-      let next: number | null = null;
+      let last: number | null = null;
       try {
         const version = v.control[C.stateVersion];
         if (version !== stateVersion) {
@@ -114,8 +116,7 @@ function commandRunner<R>(init: ReplicaInit, { model, data }: ReplicaParts<R>, t
         });
         if (command === COMMAND.step) {
           const update = v.control[C.update];
-          const batches = prefetched !== null && prefetched.update === update && prefetched.version === stateVersion ? prefetched.batches : draw(update);
-          prefetched = null;
+          const batches = ahead.take(update, () => stateVersion) ?? draw(update);
           for (const p of params) p.zeroGrad();
           v.losses[w] = accumulateGradients(tape, (t, micro) => model.loss(t, batches[micro - from]), from, to, accumulationSteps);
           let g = w * v.parameters;
@@ -125,7 +126,7 @@ function commandRunner<R>(init: ReplicaInit, { model, data }: ReplicaParts<R>, t
             v.sent[w * params.length + i] = sent;
             g += p.size;
           });
-          next = update + 1;
+          last = update;
         } else if (command === COMMAND.evaluate) {
           const groups = selectGroups(data.heldOut(SPLITS[v.control[C.split]], v.control[C.count]), v.control[C.groupMask]);
           const chunks = evalChunks(groups);
@@ -140,17 +141,11 @@ function commandRunner<R>(init: ReplicaInit, { model, data }: ReplicaParts<R>, t
         const message = (err as Error)?.stack ?? String(err);
         v.resultBytes[w] = writeText(v.results.subarray(w * RESULT_BOX_BYTES, (w + 1) * RESULT_BOX_BYTES), message.slice(0, 4000), 'error');
       }
-      return next;
+      return last;
     },
-    // the batches are a pure function of (update, micro, source state): drawing them early
-    // changes nothing but when; a state change before the next step discards them
-    prefetch(next: number | null): void {
-      if (next === null || from >= to) return;
-      try {
-        prefetched = { update: next, version: stateVersion, batches: draw(next) };
-      } catch {
-        prefetched = null; // the step itself draws again and reports the error
-      }
+    // after a step of update `last`: draws its micro-batches of update last + 1
+    drawAhead(last: number | null): boolean {
+      return last !== null && from < to && ahead.fill(last, stateVersion);
     },
   };
 }
@@ -165,10 +160,10 @@ function serveShared(w: number, v: SharedViews, runner: ReturnType<typeof comman
     seen = Atomics.load(v.control, C.generation);
     const command = Atomics.load(v.control, C.command);
     if (command === COMMAND.stop) return;
-    const next = runner.execute(command);
+    const last = runner.execute(command);
     Atomics.store(v.done, w, seen);
     Atomics.notify(v.done, w);
-    runner.prefetch(next);
+    runner.drawAhead(last);
   }
 }
 
@@ -180,11 +175,11 @@ function serveMessages(w: number, v: SharedViews, runner: ReturnType<typeof comm
       applyCommand(v, m);
       const command = v.control[C.command];
       if (command === COMMAND.stop) return resolve();
-      const next = runner.execute(command);
+      const last = runner.execute(command);
       v.done[w] = v.control[C.generation];
       const { message, transfer } = answerMessage(v, w, command !== COMMAND.step || v.status[w] !== 0);
       post(message, transfer);
-      runner.prefetch(next);
+      runner.drawAhead(last);
     });
   });
 }
