@@ -18,4 +18,4 @@ export { splitOf, SPLITS, DEFAULT_SPLIT_FRACTIONS, type Split, type SplitFractio
 export { DatasetError, serializeRecord, parseRecordLine, parseJsonl, toJsonl, type ParseJsonlOptions, type ParsedJsonl } from './jsonl';
 export { Dataset } from './dataset';
 export { BatchIterator, type BatchIteratorOptions, type BatchIteratorState } from './batch';
-export { ArraySource, GeneratedLevels, RecordLevels, RecordSourceError, type LevelOverrides, type RecordSource, type BatchRequest, type ArraySourceOptions, type LevelPool, type PhaseChange, type SourcePhase } from './source';
+export { ArraySource, batchDraft, draftOf, GeneratedLevels, RecordLevels, RecordSourceError, type BatchDraft, type LevelOverrides, type RecordSource, type BatchRequest, type ArraySourceOptions, type LevelPool, type PhaseChange, type SourcePhase } from './source';

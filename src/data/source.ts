@@ -66,9 +66,51 @@ export interface BatchRequest {
   size: number;
 }
 
+/**
+ * A micro-batch drawn a record at a time (RecordSource.draft): step() draws the next record
+ * (false once the batch is complete: nothing was drawn), records() completes the batch and
+ * gives it. A worker waiting for another can then stop between two records.
+ */
+export interface BatchDraft<R> {
+  step(): boolean;
+  records(): R[];
+}
+
+/** A draft over `records`, an iterator of the batch's records in order. */
+export function draftOf<R>(records: Iterator<R>): BatchDraft<R> {
+  const out: R[] = [];
+  let complete = false;
+  const step = (): boolean => {
+    if (complete) return false;
+    const next = records.next();
+    if (next.done === true) complete = true;
+    else out.push(next.value);
+    return !complete;
+  };
+  return {
+    step,
+    records: () => {
+      while (step());
+      return out;
+    },
+  };
+}
+
+/** source.draft(request), or (a source without drafts) one whose first step draws the whole batch. */
+export function batchDraft<R>(source: RecordSource<R>, request: BatchRequest): BatchDraft<R> {
+  if (source.draft !== undefined) return source.draft(request);
+  let batch: R[] | null = null;
+  return {
+    step: () => batch === null && (batch = source.batch(request)) !== null,
+    records: () => (batch ??= source.batch(request)),
+  };
+}
+
 export interface RecordSource<R> {
   /** The records of one micro-batch: a pure function of the request and the state. */
   batch(request: BatchRequest): R[];
+  /** batch(request) drawn a record at a time: the same records (absent: batchDraft draws the whole batch in one step). */
+  draft?(request: BatchRequest): BatchDraft<R>;
   /** Up to `count` held-out records per group of `split` ('val': evaluations, 'test': the final test). */
   heldOut(split: 'val' | 'test', count: number): Record<string, R[]>;
   /** What the batches are drawn from now (absent: phase 0, no groups). */
@@ -163,6 +205,8 @@ export interface LevelPool {
    * { 2: { maxDepth: 1 } }).
    */
   draw(seed: string, split: Split, count: number, weights: Partial<Record<Level, number>>, specs?: LevelOverrides): DatasetRecord[];
+  /** draw()'s records one at a time, the same ones (absent: draw() is used whole). */
+  stream?(seed: string, split: Split, count: number, weights: Partial<Record<Level, number>>, specs?: LevelOverrides): Iterator<DatasetRecord>;
   /** The levels this pool has records of (for `split`). */
   levels(split: Split): Level[];
 }
@@ -172,14 +216,19 @@ export class GeneratedLevels implements LevelPool {
   constructor(private readonly options: Omit<GeneratorOptions, 'seed'> = {}) {}
 
   draw(seed: string, split: Split, count: number, weights: Partial<Record<Level, number>>, specs?: LevelOverrides): DatasetRecord[] {
+    return [...this.stream(seed, split, count, weights, specs)];
+  }
+
+  *stream(seed: string, split: Split, count: number, weights: Partial<Record<Level, number>>, specs?: LevelOverrides): Generator<DatasetRecord> {
     const generator = new DataGenerator({ ...this.options, seed, specs: specs === undefined ? this.options.specs : { ...this.options.specs, ...specs } });
     const levels = Object.keys(weights).map(Number) as Level[];
-    const out: DatasetRecord[] = [];
-    while (out.length < count) {
+    for (let kept = 0; kept < count; ) {
       const r = levels.length === 1 ? generator.next(levels[0]) : generator.nextMixed(weights);
-      if (splitOf(r.polish) === split) out.push(r);
+      if (splitOf(r.polish) === split) {
+        kept++;
+        yield r;
+      }
     }
-    return out;
   }
 
   levels(): Level[] {

@@ -40,7 +40,7 @@
  */
 import { DEFAULT_SPECS, type Level } from '../data/levels';
 import type { DatasetRecord } from '../data/record';
-import { GeneratedLevels, type BatchRequest, type LevelOverrides, type LevelPool, type PhaseChange, type RecordSource, type SourcePhase } from '../data/source';
+import { draftOf, GeneratedLevels, type BatchDraft, type BatchRequest, type LevelOverrides, type LevelPool, type PhaseChange, type RecordSource, type SourcePhase } from '../data/source';
 import { GraphemeError } from '../errors';
 import type { CurriculumConfig, TrainingConfig } from './config';
 
@@ -129,16 +129,29 @@ export class Curriculum implements RecordSource<DatasetRecord> {
     return depth === null || depth === undefined ? undefined : { [level]: { maxDepth: depth } };
   }
 
-  batch({ update, micro, size }: BatchRequest): DatasetRecord[] {
-    if (!this.staged) return this.pool.draw(`${this.seed}/train/${update}/${micro}`, 'train', size, this.weights());
+  batch(request: BatchRequest): DatasetRecord[] {
+    return this.draft(request).records();
+  }
+
+  /** batch(request) a record at a time (RecordSource.draft): the pool's draws in the same order. */
+  draft({ update, micro, size }: BatchRequest): BatchDraft<DatasetRecord> {
+    const pool = this.pool;
+    const stream = (seed: string, count: number, weights: Partial<Record<Level, number>>, specs?: LevelOverrides): Iterable<DatasetRecord> =>
+      pool.stream === undefined ? pool.draw(seed, 'train', count, weights, specs) : { [Symbol.iterator]: () => pool.stream!(seed, 'train', count, weights, specs) };
+    if (!this.staged) return draftOf(stream(`${this.seed}/train/${update}/${micro}`, size, this.weights())[Symbol.iterator]());
     const pairs = this.pairs();
     const total = pairs.reduce((a, p) => a + p.weight, 0);
     const counts = pairs.map((p) => Math.floor((p.weight / total) * size));
     let left = size - counts.reduce((a, b) => a + b, 0);
     for (let i = 0; left > 0; i++, left--) counts[(update + i) % counts.length]++;
-    return pairs.flatMap((p, i) =>
-      counts[i] === 0 ? [] : this.pool.draw(`${this.seed}/train/${update}/${micro}/${p.level}:${p.stage}`, 'train', counts[i], { [p.level]: 1 }, this.overrides(p.level, p.stage)),
-    );
+    const overrides = (level: Level, stage: number) => this.overrides(level, stage);
+    const seed = this.seed;
+    function* records(): Generator<DatasetRecord> {
+      for (const [i, p] of pairs.entries()) {
+        if (counts[i] > 0) yield* stream(`${seed}/train/${update}/${micro}/${p.level}:${p.stage}`, counts[i], { [p.level]: 1 }, overrides(p.level, p.stage));
+      }
+    }
+    return draftOf(records());
   }
 
   /**

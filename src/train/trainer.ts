@@ -30,7 +30,7 @@
 import { Tape, type Parameter } from '../autograd/index';
 import { createBackend, type Backend } from '../backend/index';
 import type { DatasetRecord } from '../data/record';
-import type { PhaseChange, RecordSource } from '../data/source';
+import { batchDraft, type PhaseChange, type RecordSource } from '../data/source';
 import type { DagNNModel } from '../model/trainable';
 import { Adagrad, Adam, AdamW, RMSprop, SGD, StateDictError, type Optimizer, type OptimizerState } from '../optim/index';
 import { linear, LrScheduler, scheduleFromConfig, type LrSchedulerState, type Schedule } from '../schedule/index';
@@ -220,13 +220,14 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
   private pool: WorkerPool | null = null;
   private workerCount = 1;
   /**
-   * This thread's micro-batches of the next updates, drawn while it waits for the workers
-   * (./parallel/ahead.ts), tagged with the source's state as JSON; with one worker nothing
-   * waits and nothing is drawn ahead.
+   * This thread's micro-batches of the next updates, drawn a record at a time while it waits
+   * for the workers (./parallel/ahead.ts), tagged with the source's state as JSON; with one
+   * worker nothing waits and nothing is drawn ahead.
    */
   private readonly ahead = new DrawnAhead<R, string>((update) => {
-    const [from, to] = microsOf(0, this.workerCount, this.config.accumulationSteps);
-    return Array.from({ length: to - from }, (_, i) => this.trainBatch(update, from + i));
+    const { accumulationSteps: micros, batchSize: size } = this.config;
+    const [from, to] = microsOf(0, this.workerCount, micros);
+    return Array.from({ length: to - from }, (_, i) => batchDraft(this.data, { update, micro: from + i, micros, size }));
   }, AHEAD_DEPTH);
   /** the batches of the update being computed, taken from `ahead` at its first micro-batch (null: drawn as they come) */
   private current: { update: number; batches: R[][] | null } | null = null;
@@ -404,7 +405,7 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
     return this.finishUpdate(update, own + (await this.pool.finishStep(this.drawAhead())));
   }
 
-  /** What the leader does while it waits for the workers: draw its micro-batches of the next updates (see `ahead`), one per call. */
+  /** What the leader does while it waits for the workers: draw its micro-batches of the next updates (see `ahead`), a record per call. */
   private drawAhead(): () => boolean {
     const tag = this.sourceStateText();
     return () => this.ahead.fill(this.updates, tag);

@@ -1,58 +1,68 @@
-// DrawnAhead (src/train/parallel/ahead.ts): micro-batches drawn before the update that computes
-// them. The oracle is the drawing function itself, counted: what is taken is exactly what it
-// drew for that update under that tag, and nothing is drawn twice or past the depth.
+// DrawnAhead (src/train/parallel/ahead.ts): micro-batches drawn a record at a time before the
+// update that computes them. The oracle is the drafts themselves, counted: what is taken is
+// exactly what they give for that update under that tag, one record per fill, nothing drawn
+// twice or past the depth.
 import { describe, expect, it } from 'vitest';
+import { draftOf } from '../../src/data/source';
 import { DrawnAhead } from '../../src/train/parallel/ahead';
 
-/** draws [[`u:tag`]] for update u under the tag in `state`, counting each call */
+/** one micro-batch of 3 records `u:tag:i` per update, under the tag in `state`; counts the records drawn and the drafts begun */
 function counted(state: { tag: string }) {
-  const calls: string[] = [];
+  const drawn: string[] = [];
+  const begun: string[] = [];
   const ahead = new DrawnAhead<string, string>((u) => {
-    calls.push(`${u}:${state.tag}`);
-    if (state.tag === 'broken') throw new Error('a source that throws');
-    return [[`${u}:${state.tag}`]];
+    const tag = state.tag;
+    begun.push(`${u}:${tag}`);
+    function* records() {
+      for (let i = 0; i < 3; i++) {
+        if (tag === 'broken') throw new Error('a source that throws');
+        drawn.push(`${u}:${tag}:${i}`);
+        yield `${u}:${tag}:${i}`;
+      }
+    }
+    return [draftOf(records())];
   }, 2);
-  return { ahead, calls };
+  return { ahead, drawn, begun };
 }
 
 describe('DrawnAhead', () => {
-  it('draws the next updates one per call, up to its depth, and never the same one twice', () => {
-    const state = { tag: 'a' };
-    const { ahead, calls } = counted(state);
-    expect(ahead.fill(4, 'a')).toBe(true);
-    expect(ahead.fill(4, 'a')).toBe(true);
-    expect(ahead.fill(4, 'a')).toBe(false); // 5 and 6 held: nothing left to do
-    expect(calls).toEqual(['5:a', '6:a']);
+  it('draws one record per fill, the next updates in order, up to its depth, none twice', () => {
+    const { ahead, drawn, begun } = counted({ tag: 'a' });
+    let fills = 0;
+    while (ahead.fill(4, 'a')) fills++;
+    expect(fills).toBe(6); // 2 updates × 3 records
+    expect(drawn).toEqual(['5:a:0', '5:a:1', '5:a:2', '6:a:0', '6:a:1', '6:a:2']);
+    expect(begun).toEqual(['5:a', '6:a']);
+    expect(ahead.fill(4, 'a')).toBe(false);
+    expect(ahead.fill(4, 'a', 1)).toBe(false);
     expect(ahead.size).toBe(2);
   });
 
-  it('take gives the batches of that update under the same tag and forgets it and every earlier one', () => {
-    const state = { tag: 'a' };
-    const { ahead, calls } = counted(state);
-    while (ahead.fill(0, 'a'));
-    expect(ahead.take(1, () => 'a')).toEqual([['1:a']]);
-    expect(ahead.size).toBe(1);
+  it('take completes a drawing begun, gives it under the same tag and forgets it and every earlier update', () => {
+    const { ahead, drawn } = counted({ tag: 'a' });
+    ahead.fill(0, 'a'); // one record of update 1
+    expect(ahead.take(1, () => 'a')).toEqual([['1:a:0', '1:a:1', '1:a:2']]);
+    expect(drawn).toEqual(['1:a:0', '1:a:1', '1:a:2']);
     expect(ahead.take(1, () => 'a')).toBeNull(); // taken once
-    expect(ahead.fill(1, 'a')).toBe(true); // 2 is held, 3 is drawn
-    expect(calls).toEqual(['1:a', '2:a', '3:a']);
-    expect(ahead.take(3, () => 'a')).toEqual([['3:a']]);
+    while (ahead.fill(1, 'a'));
+    expect(ahead.take(3, () => 'a')).toEqual([['3:a:0', '3:a:1', '3:a:2']]);
     expect(ahead.size).toBe(0); // 2 was skipped: forgotten with 3
   });
 
-  it('a batch drawn under another state is neither used nor kept: the next fill draws it again', () => {
+  it('a drawing begun under another state is neither used nor continued: it is begun again', () => {
     const state = { tag: 'a' };
-    const { ahead, calls } = counted(state);
-    while (ahead.fill(0, 'a'));
+    const { ahead, begun } = counted(state);
+    ahead.fill(0, 'a');
     state.tag = 'b'; // a phase change
-    expect(ahead.fill(0, 'b')).toBe(true);
-    expect(ahead.take(1, () => 'b')).toEqual([['1:b']]);
-    expect(ahead.take(2, () => 'b')).toBeNull(); // drawn under 'a'
-    expect(calls).toEqual(['1:a', '2:a', '1:b']);
+    ahead.fill(0, 'b');
+    expect(begun).toEqual(['1:a', '1:b']);
+    expect(ahead.take(1, () => 'b')).toEqual([['1:b:0', '1:b:1', '1:b:2']]);
+    ahead.fill(1, 'b');
+    expect(ahead.take(2, () => 'a')).toBeNull(); // begun under 'b', asked under 'a'
   });
 
   it('a drawing that throws holds nothing and reports no work, so the step draws again and meets the error', () => {
-    const state = { tag: 'broken' };
-    const { ahead } = counted(state);
+    const { ahead } = counted({ tag: 'broken' });
     expect(ahead.fill(0, 'broken')).toBe(false);
     expect(ahead.size).toBe(0);
     expect(ahead.take(1, () => 'broken')).toBeNull();

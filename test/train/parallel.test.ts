@@ -115,13 +115,16 @@ describe('data-parallel training', () => {
     const one = await Trainer.create(config(1));
     const two = await Trainer.create(config(2), { replica: new URL('./fixtures/slow-replica.ts', import.meta.url) });
     try {
+      // the micro-batches the leader's source is asked for (the curriculum's batch() completes a draft)
       const asked: number[] = [];
-      const batch = two.data.batch.bind(two.data);
-      two.data.batch = (request) => (asked.push(request.update), batch(request));
+      const data = two.data as Required<typeof two.data>;
+      const draft = data.draft.bind(data);
+      data.draft = (request) => (asked.push(request.update), draft(request));
       const l1 = await losses(one, 3);
       const l2 = await losses(two, 3);
       // update 0 is drawn when it is computed; 1 and 2 while waiting in update 0, 3 in 1, 4 in 2
       expect(asked).toEqual([0, 1, 2, 3, 4]);
+      expect((two as unknown as { ahead: { size: number } }).ahead.size).toBe(2); // 3 and 4, drawn
       expectFollows(l1, l2);
     } finally {
       one.close();

@@ -1,62 +1,67 @@
 /**
- * A thread's micro-batches drawn AHEAD of the update that computes them. A micro-batch is a
- * pure function of (update, micro, the source's state), so drawing it earlier changes nothing
- * but when: the records, and so the losses, are bit-identical whoever draws them when.
+ * A thread's micro-batches drawn AHEAD of the update that computes them, while it waits. A
+ * micro-batch is a pure function of (update, micro, the source's state), so drawing it earlier
+ * changes nothing but when: the records, and so the losses, are bit-identical whoever draws
+ * them when.
  *
- * THE LEADER draws while it waits. Each update ends at a barrier where the leader waits for
- * every replica's gradients; a replica that drew dearer records, or collected garbage, keeps
- * it idle there. Instead it draws its own micro-batches of the next `depth` updates, one per
- * call, as long as a replica is not done; the step that needs them finds them drawn, and the
- * wait has become work the leader had to do anyway.
+ * Each update ends at a barrier: the leader waits for every replica's gradients (a replica
+ * that drew dearer records, or collected garbage, keeps it idle), and a replica waits for the
+ * leader's next command (the leader alone adds the gradients, steps and publishes). Each side
+ * spends its wait drawing its own micro-batches of the next `depth` updates, ONE RECORD PER
+ * CALL (RecordSource.draft), checking between two records whether the other side is done: so
+ * the wait becomes drawing it had to do anyway, and the next step starts at most one record
+ * late (16–130 µs). Drawing whole micro-batches instead (0.7 ms for 32 level 1–4 records)
+ * made a replica that began one in the leader's short tail start its next step late by the
+ * rest of it (docs/experiments.md, "Both cores, sixth pass").
  *
- * REPLICAS draw the next update's micro-batches right after their step, while the leader sums
- * and steps (depth 1). Drawing further ahead while waiting for the next command was measured
- * slower on levels 1–4: a drawing cannot be interrupted, so one begun in the leader's short
- * tail delays the replica's next step by the rest of it (docs/experiments.md, "Both cores,
- * sixth pass").
- *
- * Each drawing is kept with a tag of the source's state it was drawn under (the leader: the
+ * Each drawing is kept with a tag of the source's state it was begun under (the leader: the
  * state's JSON; a replica: the version of the shared state) and used only under the same
  * tag; a phase change or a loaded checkpoint simply draws again. Invariant: at most `depth`
- * updates are held, all after the last one taken.
+ * updates are held, all after the last one taken; take() completes a drawing begun.
  */
-/** updates the leader draws ahead at most: two absorb a wait longer than one drawing, and hold few records */
+import type { BatchDraft } from '../../data/source';
+
+/** updates a thread draws ahead at most: two absorb a wait longer than one update's drawing, and hold few records */
 export const AHEAD_DEPTH = 2;
 
 export class DrawnAhead<R, T> {
-  private readonly drawn = new Map<number, { tag: T; batches: R[][] }>();
+  private readonly drawn = new Map<number, { tag: T; drafts: BatchDraft<R>[] }>();
 
-  /** `draw(update)`: this thread's micro-batches of that update, drawn now. */
-  constructor(private readonly draw: (update: number) => R[][], readonly depth: number) {}
+  /** `drafts(update)`: this thread's micro-batches of that update, as drafts not yet drawn. */
+  constructor(private readonly drafts: (update: number) => BatchDraft<R>[], readonly depth: number) {}
 
   /**
-   * Draws the first update of `after` + 1 … `after` + depth not yet drawn under `tag`; returns
-   * whether it drew (false: all are, or the drawing threw — the step draws again and reports it).
+   * Draws ONE record of the first update of `after` + 1 … `after` + depth (default: the
+   * constructor's) not yet complete under `tag`; returns whether it drew
+   * (false: none is left, or the drawing threw — the step draws again and reports it).
    */
-  fill(after: number, tag: T): boolean {
-    for (let u = after + 1; u <= after + this.depth; u++) {
-      const have = this.drawn.get(u);
-      if (have !== undefined && have.tag === tag) continue;
-      this.drawn.delete(u);
+  fill(after: number, tag: T, depth = this.depth): boolean {
+    for (let u = after + 1; u <= after + depth; u++) {
+      let have = this.drawn.get(u);
+      if (have !== undefined && have.tag !== tag) have = undefined;
       try {
-        this.drawn.set(u, { tag, batches: this.draw(u) });
-        return true;
+        if (have === undefined) this.drawn.set(u, (have = { tag, drafts: this.drafts(u) }));
+        for (const draft of have.drafts) if (draft.step()) return true;
       } catch {
+        this.drawn.delete(u);
         return false;
       }
     }
     return false;
   }
 
-  /** The batches of `update` if they were drawn under the tag `tag()` gives, else null; forgets `update` and every earlier one. */
+  /**
+   * The batches of `update` if they were begun under the tag `tag()` gives (completed now),
+   * else null; forgets `update` and every earlier one.
+   */
   take(update: number, tag: () => T): R[][] | null {
     if (this.drawn.size === 0) return null;
     const have = this.drawn.get(update);
     for (const u of this.drawn.keys()) if (u <= update) this.drawn.delete(u);
-    return have !== undefined && have.tag === tag() ? have.batches : null;
+    return have !== undefined && have.tag === tag() ? have.drafts.map((d) => d.records()) : null;
   }
 
-  /** How many updates are held (tests). */
+  /** How many updates are held, complete or begun (tests). */
   get size(): number {
     return this.drawn.size;
   }

@@ -8,8 +8,8 @@
  *              backward of its block of the update's micro-batches (each drawn by its own
  *              source: batch(update, micro) is a pure function of seed, update and the
  *              source's state); its gradient sum → its slot (the tensors with a bit other than +0, marked sent); its objective sum → losses[w];
- *              then, while the leader sums and steps, it draws its micro-batches of the next
- *              update (./ahead.ts: used only if the state has not moved by then)
+ *              then, until the next command, it draws its micro-batches of the next updates a
+ *              record at a time (./ahead.ts: used only if the state has not moved by then)
  *   evaluate:  weights ← shared; the chunks of the held-out groups (those of groupMask) it
  *              claims (./shared.ts, CHUNK CLAIMING) → its result box
  *   stop:      return
@@ -18,12 +18,12 @@
  */
 import { Tape } from '../../autograd/index';
 import { createBackend, type Backend } from '../../backend/index';
-import type { RecordSource } from '../../data/source';
+import { batchDraft, type RecordSource } from '../../data/source';
 import type { TrainingConfig } from '../config';
 import type { TrainableModel } from '../contract';
 import { chunkFigures, evalChunks, selectGroups, type ChunkFigures } from '../held-out';
 import { accumulateGradients } from '../step';
-import { DrawnAhead } from './ahead';
+import { AHEAD_DEPTH, DrawnAhead } from './ahead';
 import { answerMessage, applyCommand, type AnswerMessage, type CommandMessage } from './messages';
 import { C, chunkClaimer, COMMAND, fromJson, microsOf, readText, RESULT_BOX_BYTES, sharedViews, spinUntil, SPLITS, toJson, writeText, type SharedViews } from './shared';
 
@@ -87,17 +87,18 @@ export async function serveReplica<R>(
   await serveMessages(init.worker, v, runner, post, listen!);
 }
 
-/** A replica's side of one command: `execute` runs it over the views (returns the update a step computed, else null), `drawAhead` draws the next update's micro-batches. */
+/** A replica's side of one command: `execute` runs it over the views (returns the update a step computed, else null), `drawAhead` draws a record ahead. */
 function commandRunner<R>(init: ReplicaInit, { model, data }: ReplicaParts<R>, tape: Tape, v: SharedViews) {
   const w = init.worker;
   const params = model.parameters();
   const { batchSize, accumulationSteps } = init.config;
   const [from, to] = microsOf(w, init.workers, accumulationSteps);
-  const draw = (update: number) => Array.from({ length: to - from }, (_, i) => data.batch({ update, micro: from + i, micros: accumulationSteps, size: batchSize }));
+  const request = (update: number, i: number) => ({ update, micro: from + i, micros: accumulationSteps, size: batchSize });
+  const draw = (update: number) => Array.from({ length: to - from }, (_, i) => data.batch(request(update, i)));
   let stateVersion = 0;
-  // this worker's micro-batches of the next update, drawn right after its step (./ahead.ts,
-  // REPLICAS), tagged with the version of the shared state they were drawn under
-  const ahead = new DrawnAhead<R, number>(draw, 1);
+  // this worker's micro-batches of the next updates, drawn a record at a time while it waits
+  // for a command (./ahead.ts), tagged with the version of the shared state they were drawn under
+  const ahead = new DrawnAhead<R, number>((update) => Array.from({ length: to - from }, (_, i) => batchDraft(data, request(update, i))), AHEAD_DEPTH);
   return {
     execute(command: number): number | null {
       let last: number | null = null;
@@ -143,9 +144,10 @@ function commandRunner<R>(init: ReplicaInit, { model, data }: ReplicaParts<R>, t
       }
       return last;
     },
-    // after a step of update `last`: draws its micro-batches of update last + 1
-    drawAhead(last: number | null): boolean {
-      return last !== null && from < to && ahead.fill(last, stateVersion);
+    // after a step of update `last`: draws one record of its micro-batches of the next updates,
+    // up to `depth` of them (false: none left)
+    drawAhead(last: number | null, depth?: number): boolean {
+      return last !== null && from < to && ahead.fill(last, stateVersion, depth);
     },
   };
 }
@@ -163,7 +165,8 @@ function serveShared(w: number, v: SharedViews, runner: ReturnType<typeof comman
     const last = runner.execute(command);
     Atomics.store(v.done, w, seen);
     Atomics.notify(v.done, w);
-    runner.drawAhead(last);
+    // until the next command: a record at a time, so a command waits for one record at most
+    while (Atomics.load(v.control, C.generation) === seen && runner.drawAhead(last));
   }
 }
 
@@ -179,7 +182,8 @@ function serveMessages(w: number, v: SharedViews, runner: ReturnType<typeof comm
       v.done[w] = v.control[C.generation];
       const { message, transfer } = answerMessage(v, w, command !== COMMAND.step || v.status[w] !== 0);
       post(message, transfer);
-      runner.drawAhead(last);
+      // the next command arrives as an event, which cannot run during this loop: the next update only
+      while (runner.drawAhead(last, 1));
     });
   });
 }
