@@ -76,15 +76,22 @@ export interface BatchDraft<R> {
   records(): R[];
 }
 
-/** A draft over `records`, an iterator of the batch's records in order. */
+/** A draft over `records`, an iterator of the batch's records in order; a throw is thrown again by every later call (a closed generator would look complete). */
 export function draftOf<R>(records: Iterator<R>): BatchDraft<R> {
   const out: R[] = [];
   let complete = false;
+  let failure: { error: unknown } | null = null;
   const step = (): boolean => {
+    if (failure !== null) throw failure.error;
     if (complete) return false;
-    const next = records.next();
-    if (next.done === true) complete = true;
-    else out.push(next.value);
+    try {
+      const next = records.next();
+      if (next.done === true) complete = true;
+      else out.push(next.value);
+    } catch (error) {
+      failure = { error };
+      throw error;
+    }
     return !complete;
   };
   return {

@@ -136,9 +136,16 @@ export class Curriculum implements RecordSource<DatasetRecord> {
   /** batch(request) a record at a time (RecordSource.draft): the pool's draws in the same order. */
   draft({ update, micro, size }: BatchRequest): BatchDraft<DatasetRecord> {
     const pool = this.pool;
-    const stream = (seed: string, count: number, weights: Partial<Record<Level, number>>, specs?: LevelOverrides): Iterable<DatasetRecord> =>
-      pool.stream === undefined ? pool.draw(seed, 'train', count, weights, specs) : { [Symbol.iterator]: () => pool.stream!(seed, 'train', count, weights, specs) };
-    if (!this.staged) return draftOf(stream(`${this.seed}/train/${update}/${micro}`, size, this.weights())[Symbol.iterator]());
+    // a generator runs nothing before its first next(): a pool without stream() draws its
+    // whole part at the draft's first step, not when the draft is made
+    function* stream(seed: string, count: number, weights: Partial<Record<Level, number>>, specs?: LevelOverrides): Generator<DatasetRecord> {
+      if (pool.stream === undefined) yield* pool.draw(seed, 'train', count, weights, specs);
+      else {
+        const records = pool.stream(seed, 'train', count, weights, specs);
+        for (let r = records.next(); r.done !== true; r = records.next()) yield r.value;
+      }
+    }
+    if (!this.staged) return draftOf(stream(`${this.seed}/train/${update}/${micro}`, size, this.weights()));
     const pairs = this.pairs();
     const total = pairs.reduce((a, p) => a + p.weight, 0);
     const counts = pairs.map((p) => Math.floor((p.weight / total) * size));

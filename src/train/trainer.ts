@@ -312,6 +312,7 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
     this.pool?.close();
     this.pool = null;
     this.workerCount = 1;
+    this.ahead.clear(); // drawn for this thread's share of the micro-batches, which is now all of them
   }
 
   /**
@@ -389,7 +390,7 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
     const update = this.beginUpdate();
     const own = this.ownGradients(update);
     if (this.pool === null) return this.finishUpdate(update, own);
-    return this.finishUpdate(update, own + this.pool.finishStepSync(this.drawAhead()));
+    return this.finishUpdate(update, own + this.pool.finishStepSync(this.aheadWork(this.pool)));
   }
 
   /**
@@ -402,13 +403,18 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
     const update = this.beginUpdate();
     const own = this.ownGradients(update);
     if (this.pool === null) return this.finishUpdate(update, own);
-    return this.finishUpdate(update, own + (await this.pool.finishStep(this.drawAhead())));
+    return this.finishUpdate(update, own + (await this.pool.finishStep(this.aheadWork(this.pool))));
   }
 
-  /** What the leader does while it waits for the workers: draw its micro-batches of the next updates (see `ahead`), a record per call. */
-  private drawAhead(): () => boolean {
+  /**
+   * What the leader does while it waits for the workers: draw its micro-batches of the next
+   * updates (see `ahead`), a record per call. Without shared memory it cannot hear an answer
+   * while it draws, so it draws the next update only.
+   */
+  private aheadWork(pool: WorkerPool): () => boolean {
     const tag = this.sourceStateText();
-    return () => this.ahead.fill(this.updates, tag);
+    const depth = pool.sharedMemory ? AHEAD_DEPTH : 1;
+    return () => this.ahead.fill(this.updates, tag, depth);
   }
 
   /** Micro-batch `micro` of update `update`: drawn ahead when the source's state has not moved since, else drawn now. */

@@ -14,8 +14,8 @@ import { promisify } from 'node:util';
 import { assertDistCurrent, packAndInstall, repoRoot, runChromium, runCommandRuntime, runNodeInline, runWorkerd } from './hosts.mjs';
 import { EXPRESSION, TOTAL_STEPS } from './probe.mjs';
 
-/** The size budget, also written in README.md (Runtimes): measured 266 kB / 850 kB / 58 kB at bbbcb38, 381 kB / 1.24 MB with the worker replicas (dac0e00). */
-export const BUDGET = { tarballBytes: 400_000, unpackedBytes: 1_300_000, wasmBytes: 100_000 };
+/** The size budget, also written in README.md (Runtimes): measured 266 kB / 850 kB / 58 kB at bbbcb38, 381 kB / 1.24 MB with the worker replicas (dac0e00), 400 kB / 1.30 MB / 66 kB with record-at-a-time drawing (2026-12-04). */
+export const BUDGET = { tarballBytes: 420_000, unpackedBytes: 1_350_000, wasmBytes: 100_000 };
 
 let installed;
 const results = new Map();

@@ -6,16 +6,21 @@ import { describe, expect, it } from 'vitest';
 import { draftOf } from '../../src/data/source';
 import { DrawnAhead } from '../../src/train/parallel/ahead';
 
-/** one micro-batch of 3 records `u:tag:i` per update, under the tag in `state`; counts the records drawn and the drafts begun */
+/** one micro-batch of 3 records `u:tag:i` per update, under the tag in `state` ('broken': the first record throws, 'flaky': the second, once); counts the records drawn and the drafts begun */
 function counted(state: { tag: string }) {
   const drawn: string[] = [];
   const begun: string[] = [];
+  let flaked = false;
   const ahead = new DrawnAhead<string, string>((u) => {
     const tag = state.tag;
     begun.push(`${u}:${tag}`);
     function* records() {
       for (let i = 0; i < 3; i++) {
         if (tag === 'broken') throw new Error('a source that throws');
+        if (tag === 'flaky' && i === 1 && !flaked) {
+          flaked = true;
+          throw new Error('a source that throws once, half-way');
+        }
         drawn.push(`${u}:${tag}:${i}`);
         yield `${u}:${tag}:${i}`;
       }
@@ -59,6 +64,30 @@ describe('DrawnAhead', () => {
     expect(ahead.take(1, () => 'b')).toEqual([['1:b:0', '1:b:1', '1:b:2']]);
     ahead.fill(1, 'b');
     expect(ahead.take(2, () => 'a')).toBeNull(); // begun under 'b', asked under 'a'
+  });
+
+  it('a drawing that throws half-way is dropped, not kept as a short batch: the next fill begins it again', () => {
+    const { ahead, begun } = counted({ tag: 'flaky' });
+    expect(ahead.fill(0, 'flaky')).toBe(true); // record 0
+    expect(ahead.fill(0, 'flaky')).toBe(false); // record 1 throws
+    expect(ahead.size).toBe(0);
+    while (ahead.fill(0, 'flaky', 1));
+    expect(begun).toEqual(['1:flaky', '1:flaky']);
+    expect(ahead.take(1, () => 'flaky')).toEqual([['1:flaky:0', '1:flaky:1', '1:flaky:2']]);
+  });
+
+  it('a drafted iterator that throws throws again at every later call, never completing short', () => {
+    let calls = 0;
+    const draft = draftOf((function* () {
+      yield 'a';
+      calls++;
+      throw new Error('half-way');
+    })());
+    expect(draft.step()).toBe(true);
+    expect(() => draft.step()).toThrow('half-way');
+    expect(() => draft.step()).toThrow('half-way');
+    expect(() => draft.records()).toThrow('half-way');
+    expect(calls).toBe(1);
   });
 
   it('a drawing that throws holds nothing and reports no work, so the step draws again and meets the error', () => {

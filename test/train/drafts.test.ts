@@ -1,7 +1,8 @@
 // Micro-batches drawn a record at a time (RecordSource.draft, batchDraft). The oracle is a
-// fixture of the records Curriculum.batch drew before drafts existed (7092ffc: the pools'
-// draw() as one loop), for a mixed, a progressive and a staged curriculum with replay, and a
-// RecordLevels pool: a draft must give exactly those records, one per step.
+// fixture of the records Curriculum.batch drew before drafts existed (written by
+// fixtures/curriculum-batches.gen.mts run on 7092ffc, where the pools' draw() was one loop),
+// for a mixed, a progressive and a staged curriculum with replay, and a RecordLevels pool: a
+// draft must give exactly those records, one per step.
 import { describe, expect, it } from 'vitest';
 import { DataGenerator } from '../../src/data/generator';
 import type { Level } from '../../src/data/levels';
@@ -40,8 +41,31 @@ describe('drafts: micro-batches a record at a time', () => {
       const cur = curriculumOf(c);
       for (const { request, records } of c.batches) {
         expect(cur.batch(request).map(text)).toEqual(records);
+        // count the records the pool hands out: a generated pool one per step; one without
+        // stream() (RecordLevels) all of them at the first step, none before
+        let handed = 0;
+        const pool = cur.pool as { stream?: (...a: never[]) => Iterator<unknown> };
+        const stream = pool.stream;
+        if (stream !== undefined) {
+          pool.stream = (...a: never[]) => {
+            const it = stream.apply(cur.pool, a);
+            return { next: () => { const n = it.next(); if (n.done !== true) handed++; return n; } } as Iterator<unknown>;
+          };
+        }
+        let draws = 0;
+        const poolDraw = cur.pool.draw;
+        if (stream === undefined) cur.pool.draw = (...a) => (draws++, poolDraw.apply(cur.pool, a));
         const draft = cur.draft(request);
-        for (let i = 0; i < request.size; i++) expect(draft.step(), `step ${i + 1}`).toBe(true);
+        expect(handed + draws).toBe(0); // nothing drawn before the first step
+        for (let i = 0; i < request.size; i++) {
+          expect(draft.step(), `step ${i + 1}`).toBe(true);
+          if (stream !== undefined) expect(handed).toBe(i + 1);
+        }
+        if (stream !== undefined) pool.stream = stream;
+        else {
+          expect(draws).toBe(1); // the whole batch, at the first step
+          cur.pool.draw = poolDraw;
+        }
         expect(draft.step()).toBe(false); // complete: nothing more drawn
         expect(draft.records().map(text)).toEqual(records);
       }

@@ -46,6 +46,26 @@ async function oneAndTwo(make: (workers: number) => TrainingConfigInput, body: (
   }
 }
 
+/**
+ * A 1-worker trainer and a 2-worker one whose replica spends 400 ms in every loss (so the
+ * leader surely waits at each update's end), with the updates the 2-worker leader's source is
+ * asked to draft, in order (the curriculum's batch() completes a draft); closed after `body`.
+ */
+async function withSlowReplica(make: (workers: number) => TrainingConfigInput, body: (one: Trainer, two: Trainer, asked: number[]) => Promise<void>): Promise<void> {
+  const one = await Trainer.create(make(1));
+  const two = await Trainer.create(make(2), { replica: new URL('./fixtures/slow-replica.ts', import.meta.url) });
+  try {
+    const asked: number[] = [];
+    const data = two.data as Required<typeof two.data>;
+    const draft = data.draft.bind(data);
+    data.draft = (request) => (asked.push(request.update), draft(request));
+    await body(one, two, asked);
+  } finally {
+    one.close();
+    two.close();
+  }
+}
+
 /** 2 workers' objectives follow 1 worker's up to the float summation order. */
 function expectFollows(l1: readonly number[], l2: readonly number[]): void {
   expect(l2.length).toBe(l1.length);
@@ -111,25 +131,27 @@ describe('data-parallel training', () => {
   }, 60_000);
 
   it('the leader draws its micro-batches of the next two updates while it waits for a worker, each once, and the losses still follow 1 worker', async () => {
-    // the replica spends 400 ms in every loss, so the leader surely waits at each update's end
-    const one = await Trainer.create(config(1));
-    const two = await Trainer.create(config(2), { replica: new URL('./fixtures/slow-replica.ts', import.meta.url) });
-    try {
-      // the micro-batches the leader's source is asked for (the curriculum's batch() completes a draft)
-      const asked: number[] = [];
-      const data = two.data as Required<typeof two.data>;
-      const draft = data.draft.bind(data);
-      data.draft = (request) => (asked.push(request.update), draft(request));
+    await withSlowReplica(config, async (one, two, asked) => {
       const l1 = await losses(one, 3);
       const l2 = await losses(two, 3);
       // update 0 is drawn when it is computed; 1 and 2 while waiting in update 0, 3 in 1, 4 in 2
       expect(asked).toEqual([0, 1, 2, 3, 4]);
       expect((two as unknown as { ahead: { size: number } }).ahead.size).toBe(2); // 3 and 4, drawn
       expectFollows(l1, l2);
-    } finally {
-      one.close();
-      two.close();
-    }
+    });
+  }, 60_000);
+
+  it('batches the leader drew ahead under a level that has ended are drawn again under the next, and the losses still follow 1 worker', async () => {
+    // level 1 ends after update 1
+    const progressive = (workers: number) => config(workers, { steps: 8, curriculum: { mode: 'progressive', levelSteps: { '1': 1, '2': 7 }, replay: 0.25 } });
+    await withSlowReplica(progressive, async (one, two, asked) => {
+      const l1 = await losses(one, 3);
+      const l2 = await losses(two, 3);
+      expect(two.levelHistory.map((c) => [c.step, c.from, c.to])).toEqual([[1, 1, 2]]);
+      // 1 and 2 were drawn ahead under level 1: after the change 1 is drawn at compute time and 2 again in the wait
+      expect(asked).toEqual([0, 1, 2, 1, 2, 3, 4]);
+      expectFollows(l1, l2);
+    });
   }, 60_000);
 
   it('weights changed outside the optimizer reach the workers (only changed tensors cross: shared.ts, SPARSE TRANSFERS)', async () => {

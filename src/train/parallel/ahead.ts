@@ -16,7 +16,7 @@
  *
  * Each drawing is kept with a tag of the source's state it was begun under (the leader: the
  * state's JSON; a replica: the version of the shared state) and used only under the same
- * tag; a phase change or a loaded checkpoint simply draws again. Invariant: at most `depth`
+ * tag; a phase change (or an evaluation the source's state records) simply draws again. Invariant: at most `depth`
  * updates are held, all after the last one taken; take() completes a drawing begun.
  */
 import type { BatchDraft } from '../../data/source';
@@ -59,6 +59,11 @@ export class DrawnAhead<R, T> {
     const have = this.drawn.get(update);
     for (const u of this.drawn.keys()) if (u <= update) this.drawn.delete(u);
     return have !== undefined && have.tag === tag() ? have.drafts.map((d) => d.records()) : null;
+  }
+
+  /** Forgets every drawing. */
+  clear(): void {
+    this.drawn.clear();
   }
 
   /** How many updates are held, complete or begun (tests). */

@@ -174,8 +174,9 @@ export class WorkerPool {
 
   /**
    * Waits for every replica to finish the current command; throws the first failure. `work`
-   * is run while a replica is not done, one piece per call, until it returns false (the
-   * leader's micro-batches drawn ahead: ./ahead.ts); only then does the wait spin or sleep.
+   * is run while a replica is not done (by transferred buffers, where no answer can arrive
+   * meanwhile: until it is done), one piece per call, until it returns false (the leader's
+   * micro-batches drawn ahead: ./ahead.ts); only then does the wait spin or sleep.
    */
   private async finish(work?: () => boolean): Promise<void> {
     const v = this.views;

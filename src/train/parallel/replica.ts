@@ -9,7 +9,8 @@
  *              source: batch(update, micro) is a pure function of seed, update and the
  *              source's state); its gradient sum → its slot (the tensors with a bit other than +0, marked sent); its objective sum → losses[w];
  *              then, until the next command, it draws its micro-batches of the next updates a
- *              record at a time (./ahead.ts: used only if the state has not moved by then)
+ *              record at a time (./ahead.ts: used only if the state has not moved by then;
+ *              by transferred buffers the next update only, whole)
  *   evaluate:  weights ← shared; the chunks of the held-out groups (those of groupMask) it
  *              claims (./shared.ts, CHUNK CLAIMING) → its result box
  *   stop:      return
