@@ -11,8 +11,7 @@
  * workload, `… one micro-batch`, is one worker with one micro-batch of 64 (the layout before
  * data-parallel training) for reference, and `… transferred buffers` is 2 workers exchanging
  * weights and gradients by message instead of SharedArrayBuffer (the transport of a page
- * without the cross-origin-isolation headers), and `… without handoff` 2 workers each drawing
- * only its own micro-batches (src/train/parallel/handoff.ts off).
+ * without the cross-origin-isolation headers).
  * The trainers are built once and measured in alternating rounds (1 worker, 2 workers, …) so
  * load from other processes hits all alike; figures are medians over rounds. Rows: samples/s
  * per worker count (size = workers), and the ratios 2 workers / 1 worker (unit "x"): of the
@@ -122,7 +121,6 @@ export const run: Suite = async (opts: SuiteOptions) => {
       { label: w.name, workers: 2, trainer: await Trainer.create(config(w.levels, w.mode, 2, 32, 2)) },
       { label: `${w.name} one micro-batch`, workers: 1, trainer: await Trainer.create(config(w.levels, w.mode, 1, 64, 1)) },
       { label: `${w.name} transferred buffers`, workers: 2, trainer: await Trainer.create(config(w.levels, w.mode, 2, 32, 2), { sharedMemory: false }) },
-      { label: `${w.name} without handoff`, workers: 2, trainer: await Trainer.create(config(w.levels, w.mode, 2, 32, 2), { handoff: false }) },
     ];
     try {
       for (const v of variants) if (v.trainer.workers !== v.workers) throw new Error(`${v.label}: ${v.trainer.workers} workers started, ${v.workers} asked for`);
@@ -166,7 +164,6 @@ export const run: Suite = async (opts: SuiteOptions) => {
       report.add({ suite: SUITE, name: `${w.name} 2 workers / 1 worker, median of per-round ratios`, backend: 'wasm', size: 2, value: median(samples[1].map((x, r) => x / samples[0][r])), unit: 'x' });
       report.add({ suite: SUITE, name: `${w.name} 2 workers / 1 worker one micro-batch`, backend: 'wasm', size: 2, value: values[1] / values[2], unit: 'x' });
       report.add({ suite: SUITE, name: `${w.name} 2 workers transferred buffers / 1 worker, median of per-round ratios`, backend: 'wasm', size: 2, value: median(samples[3].map((x, r) => x / samples[0][r])), unit: 'x' });
-      report.add({ suite: SUITE, name: `${w.name} 2 workers / 2 workers without handoff, median of per-round ratios`, backend: 'wasm', size: 2, value: median(samples[1].map((x, r) => x / samples[4][r])), unit: 'x' });
       report.add({ suite: SUITE, name: `control during ${w.name}: arithmetic loop 2 threads / 1 thread`, backend: 'node', size: 2, value: median(controls.arith), unit: 'x' });
       report.add({ suite: SUITE, name: `control during ${w.name}: allocating loop 2 threads / 1 thread`, backend: 'node', size: 2, value: median(controls.alloc), unit: 'x' });
       report.add({ suite: SUITE, name: `ceiling during ${w.name}: two independent 1-worker trainers / one`, backend: 'wasm', size: 2, value: median(controls.ceiling), unit: 'x' });

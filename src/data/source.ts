@@ -118,13 +118,6 @@ export interface RecordSource<R> {
   batch(request: BatchRequest): R[];
   /** batch(request) drawn a record at a time: the same records (absent: batchDraft draws the whole batch in one step). */
   draft?(request: BatchRequest): BatchDraft<R>;
-  /**
-   * Records as text and back, exactly (every field, every number's bits): with both, worker 1
-   * may draw the leader's micro-batches and hand them over (src/train/parallel/handoff.ts).
-   * Absent: each worker draws only its own.
-   */
-  encode?(records: R[]): string;
-  decode?(text: string): R[];
   /** Up to `count` held-out records per group of `split` ('val': evaluations, 'test': the final test). */
   heldOut(split: 'val' | 'test', count: number): Record<string, R[]>;
   /** What the batches are drawn from now (absent: phase 0, no groups). */

@@ -42,7 +42,6 @@ import { DEFAULT_SPECS, type Level } from '../data/levels';
 import type { DatasetRecord } from '../data/record';
 import { draftOf, GeneratedLevels, type BatchDraft, type BatchRequest, type LevelOverrides, type LevelPool, type PhaseChange, type RecordSource, type SourcePhase } from '../data/source';
 import { GraphemeError } from '../errors';
-import { fromExactJson, toExactJson } from '../util/exact-json';
 import type { CurriculumConfig, TrainingConfig } from './config';
 
 export class CurriculumStateError extends GraphemeError {
@@ -105,15 +104,6 @@ export class Curriculum implements RecordSource<DatasetRecord> {
     this.levels = sorted.filter((l) => this.config.mode !== 'mixed' || this.weightOf(l) > 0);
     // validateConfig guarantees at least one; this guards hand-built configs
     if (this.levels.length === 0) throw new CurriculumStateError('levels', 'no configured level can be trained');
-  }
-
-  /** Records as exact JSON (RecordSource.encode: a DatasetRecord is plain data). */
-  encode(records: DatasetRecord[]): string {
-    return toExactJson(records);
-  }
-
-  decode(text: string): DatasetRecord[] {
-    return fromExactJson(text) as DatasetRecord[];
   }
 
   /** The depth limits of a level's stages: [1, 2, 3] for an evaluate level of depth 3 with stages 'depth'; [null] (one stage, the level's own specs) otherwise. */

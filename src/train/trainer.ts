@@ -42,7 +42,6 @@ import { builtInModel, builtInSource } from './builtin';
 import { chunkFigures, evalChunks, groupMask, mergeChunks, selectGroups, type ChunkFigures } from './held-out';
 import { WorkerPool } from './parallel/pool';
 import { AHEAD_DEPTH, DrawnAhead } from './parallel/ahead';
-import { decodeBatches } from './parallel/handoff';
 import { chunkClaimer, microsOf, toJson } from './parallel/shared';
 import { replicaSpawner } from './parallel/spawn';
 import { defaultWasmSource } from '../backend/wasm-source';
@@ -162,13 +161,6 @@ export interface TrainerOptions<R = DatasetRecord, M extends TrainableModel<R> =
    * page without the cross-origin-isolation headers has not)
    */
   sharedMemory?: boolean;
-  /**
-   * where the memory is shared: worker 1 draws the leader's micro-batches of a coming update
-   * in what would be its waits and hands them over (src/train/parallel/handoff.ts), if the
-   * record source can encode and decode its records (RecordSource.encode/decode); the records,
-   * and so the losses, are the same either way. Default true; false: each worker draws its own.
-   */
-  handoff?: boolean;
 }
 
 export interface RunOptions {
@@ -307,7 +299,6 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
       levelFiles: options.levelFiles ?? null,
       wasm,
       module: options.replica === undefined ? null : String(options.replica),
-      handoff: options.handoff ?? true,
     }, options.sharedMemory ?? canShare);
   }
 
@@ -423,24 +414,14 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
   private aheadWork(pool: WorkerPool): () => boolean {
     const tag = this.sourceStateText();
     const depth = pool.sharedMemory ? AHEAD_DEPTH : 1;
-    const current = this.updates;
-    const mine = (update: number) => pool.mayDraw(update, current);
-    return () => this.ahead.fill(current, tag, depth, mine);
+    return () => this.ahead.fill(this.updates, tag, depth);
   }
 
   /** Micro-batch `micro` of update `update`: drawn ahead when the source's state has not moved since, else drawn now. */
   private ownBatch(update: number, micro: number): R[] {
-    if (this.current?.update !== update) this.current = { update, batches: this.ahead.take(update, () => this.sourceStateText()) ?? this.handedOver(update) };
+    if (this.current?.update !== update) this.current = { update, batches: this.ahead.take(update, () => this.sourceStateText()) };
     const [from] = microsOf(0, this.workerCount, this.config.accumulationSteps);
     return this.current.batches?.[micro - from] ?? this.trainBatch(update, micro);
-  }
-
-  /** This thread's micro-batches of `update` as worker 1 drew them (./parallel/handoff.ts), or null. */
-  private handedOver(update: number): R[][] | null {
-    const data = this.data;
-    if (data.decode === undefined || this.pool === null) return null;
-    const text = this.pool.handedOver(update);
-    return text === null ? null : decodeBatches(text, (t) => data.decode!(t));
   }
 
   private sourceStateText(): string {

@@ -13,7 +13,6 @@ describe('bench parallel (smoke)', () => {
       ['levels 1-4 mixed', 2],
       ['levels 1-4 mixed one micro-batch', 1],
       ['levels 1-4 mixed transferred buffers', 2],
-      ['levels 1-4 mixed without handoff', 2],
     ]);
     for (const row of rows) {
       expect(row.suite).toBe('parallel');
@@ -24,7 +23,6 @@ describe('bench parallel (smoke)', () => {
       'levels 1-4 mixed 2 workers / 1 worker, median of per-round ratios',
       'levels 1-4 mixed 2 workers / 1 worker one micro-batch',
       'levels 1-4 mixed 2 workers transferred buffers / 1 worker, median of per-round ratios',
-      'levels 1-4 mixed 2 workers / 2 workers without handoff, median of per-round ratios',
       'control during levels 1-4 mixed: arithmetic loop 2 threads / 1 thread',
       'control during levels 1-4 mixed: allocating loop 2 threads / 1 thread',
       'ceiling during levels 1-4 mixed: two independent 1-worker trainers / one',

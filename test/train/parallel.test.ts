@@ -53,8 +53,7 @@ async function oneAndTwo(make: (workers: number) => TrainingConfigInput, body: (
  */
 async function withSlowReplica(make: (workers: number) => TrainingConfigInput, body: (one: Trainer, two: Trainer, asked: number[]) => Promise<void>): Promise<void> {
   const one = await Trainer.create(make(1));
-  // without the handoff: a replica that finishes before the next command would otherwise draw some of the leader's updates for it
-  const two = await Trainer.create(make(2), { replica: new URL('./fixtures/slow-replica.ts', import.meta.url), handoff: false });
+  const two = await Trainer.create(make(2), { replica: new URL('./fixtures/slow-replica.ts', import.meta.url) });
   try {
     const asked: number[] = [];
     const data = two.data as Required<typeof two.data>;
@@ -153,44 +152,6 @@ describe('data-parallel training', () => {
       expect(asked).toEqual([0, 1, 2, 1, 2, 3, 4]);
       expectFollows(l1, l2);
     });
-  }, 60_000);
-
-  it("worker 1 draws the leader's micro-batches of coming updates in its waits and hands them over; the losses and weights are the ones drawn by the leader, bit for bit", async () => {
-    const own = await Trainer.create(config(2), { handoff: false });
-    const shared = await Trainer.create(config(2));
-    try {
-      // the leader's loss is slow (its model only: worker 1 builds its own), so worker 1 waits for every command
-      const model = shared.model;
-      const loss = model.loss.bind(model);
-      model.loss = (tape, batch) => {
-        const until = performance.now() + 40;
-        while (performance.now() < until);
-        return loss(tape, batch);
-      };
-      const asked: number[] = [];
-      const data = shared.data as Required<typeof shared.data>;
-      const draft = data.draft.bind(data);
-      data.draft = (request) => (asked.push(request.update), draft(request));
-      const pool = (shared as unknown as { pool: { handedOver: (u: number) => string | null } }).pool;
-      const handedOver = pool.handedOver.bind(pool);
-      const handed: number[] = [];
-      pool.handedOver = (u) => {
-        const text = handedOver(u);
-        if (text !== null) handed.push(u);
-        return text;
-      };
-      const l1 = await losses(own, 12);
-      const l2 = await losses(shared, 12);
-      // update u's records are drawn by worker 1 at the earliest after its step of u − 4 (HANDOFF_LEAD)
-      expect(handed.length).toBeGreaterThan(0);
-      expect(handed.every((u) => u >= 4)).toBe(true);
-      for (const u of handed) expect(asked).not.toContain(u);
-      expect(l2.map((l) => l.toString())).toEqual(l1.map((l) => l.toString()));
-      expect(weights(shared)).toEqual(weights(own));
-    } finally {
-      own.close();
-      shared.close();
-    }
   }, 60_000);
 
   it('weights changed outside the optimizer reach the workers (only changed tensors cross: shared.ts, SPARSE TRANSFERS)', async () => {

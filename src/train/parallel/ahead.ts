@@ -35,11 +35,10 @@ export class DrawnAhead<R, T> {
    * constructor's) not yet complete under `tag`; returns whether it drew
    * (false: none is left, or the drawing threw — the step draws again and reports it).
    */
-  fill(after: number, tag: T, depth = this.depth, mine?: (update: number) => boolean): boolean {
+  fill(after: number, tag: T, depth = this.depth): boolean {
     for (let u = after + 1; u <= after + depth; u++) {
       let have = this.drawn.get(u);
       if (have !== undefined && have.tag !== tag) have = undefined;
-      if (have === undefined && mine !== undefined && !mine(u)) continue; // another thread draws it (./handoff.ts)
       try {
         if (have === undefined) this.drawn.set(u, (have = { tag, drafts: this.drafts(u) }));
         for (const draft of have.drafts) if (draft.step()) return true;

@@ -20,7 +20,6 @@ import type { Parameter } from '../../autograd/index';
 import { GraphemeError } from '../../errors';
 import { yieldToEventLoop } from '../../util/yield';
 import type { ChunkFigures } from '../held-out';
-import { HandoffReceiver } from './handoff';
 import { applyAnswer, commandMessage } from './messages';
 import type { ReplicaInit } from './replica';
 import type { ReplicaHandle, ReplicaSpawner } from './spawn';
@@ -56,12 +55,8 @@ export class WorkerPool {
   /** the mirror does not hold `weights` (before the first command, after explicit weights): the next command writes every tensor */
   private mirrorStale = true;
 
-  /** where the memory is shared: worker 1's drawings of the leader's micro-batches (./handoff.ts) */
-  private readonly handoff: HandoffReceiver | null;
-
-  private constructor(readonly workers: number, private readonly params: readonly Parameter[], readonly sharedMemory: boolean, handoff: boolean) {
+  private constructor(readonly workers: number, private readonly params: readonly Parameter[], readonly sharedMemory: boolean) {
     this.views = sharedViews(workers, params.map((p) => p.size), sharedMemory ? 'shared' : 'private');
-    this.handoff = sharedMemory && handoff ? new HandoffReceiver(this.views.handoff, this.views.handoffBox) : null;
     this.canBlock = mayBlock();
     const heap = params[0]?.backend.heap;
     this.scratch = heap === undefined ? 0 : heap.allocPersistent(4 * this.views.parameters);
@@ -70,7 +65,7 @@ export class WorkerPool {
 
   /** Starts workers − 1 replicas and waits until each has built its model (or fails). */
   static async start(spawner: ReplicaSpawner, workers: number, params: readonly Parameter[], init: Omit<ReplicaInit, 'worker' | 'workers' | 'buffer' | 'sizes'>, sharedMemory: boolean): Promise<WorkerPool> {
-    const pool = new WorkerPool(workers, params, sharedMemory, init.handoff !== false);
+    const pool = new WorkerPool(workers, params, sharedMemory);
     const ready: Promise<void>[] = [];
     for (let w = 1; w < workers; w++) {
       const buffer = sharedMemory ? (pool.views.buffer as SharedArrayBuffer) : null;
@@ -242,16 +237,6 @@ export class WorkerPool {
   checkCanWaitSync(): void {
     if (!this.canBlock) throw new WorkerError(0, 'cannot be waited for synchronously on this thread (a page\'s main thread): use stepAsync()');
     if (!this.sharedMemory) throw new WorkerError(0, 'cannot be waited for synchronously without shared memory (the answers arrive as events): use stepAsync() or run()');
-  }
-
-  /** Before the leader draws its micro-batches of `update` ahead (while it finishes `current`): false when worker 1 draws them (./handoff.ts). */
-  mayDraw(update: number, current: number): boolean {
-    return this.handoff?.claim(update, current) ?? true;
-  }
-
-  /** At compute time: the text of the leader's micro-batches of `update` drawn by worker 1 under the current shared state, else null. */
-  handedOver(update: number): string | null {
-    return this.handoff?.take(update, this.views.control[C.stateVersion]) ?? null;
   }
 
   /** Starts update `update` on the replicas (the leader then computes its own block). */

@@ -10,8 +10,7 @@
  *              source's state); its gradient sum → its slot (the tensors with a bit other than +0, marked sent); its objective sum → losses[w];
  *              then, until the next command, it draws its micro-batches of the next updates a
  *              record at a time (./ahead.ts: used only if the state has not moved by then;
- *              by transferred buffers the next update only, whole); worker 1, once its own are
- *              drawn, the leader's of update last + HANDOFF_LEAD, handed over (./handoff.ts)
+ *              by transferred buffers the next update only, whole)
  *   evaluate:  weights ← shared; the chunks of the held-out groups (those of groupMask) it
  *              claims (./shared.ts, CHUNK CLAIMING) → its result box
  *   stop:      return
@@ -20,13 +19,12 @@
  */
 import { Tape } from '../../autograd/index';
 import { createBackend, type Backend } from '../../backend/index';
-import { batchDraft, type BatchDraft, type RecordSource } from '../../data/source';
+import { batchDraft, type RecordSource } from '../../data/source';
 import type { TrainingConfig } from '../config';
 import type { TrainableModel } from '../contract';
 import { chunkFigures, evalChunks, selectGroups, type ChunkFigures } from '../held-out';
 import { accumulateGradients } from '../step';
 import { AHEAD_DEPTH, DrawnAhead } from './ahead';
-import { encodeBatches, HANDOFF_LEAD, HandoffSender } from './handoff';
 import { answerMessage, applyCommand, type AnswerMessage, type CommandMessage } from './messages';
 import { C, chunkClaimer, COMMAND, fromJson, microsOf, readText, RESULT_BOX_BYTES, sharedViews, spinUntil, SPLITS, toJson, writeText, type SharedViews } from './shared';
 
@@ -46,8 +44,6 @@ export interface ReplicaInit {
   wasm?: WebAssembly.Module | null;
   /** a module exporting replicaParts(config, backend) → { model, data }: a custom model and source (absent: the built-in ones) */
   module?: string | null;
-  /** whether worker 1 may draw the leader's micro-batches (./handoff.ts; needs shared memory and a source that encodes its records) */
-  handoff?: boolean;
 }
 
 export interface ReplicaParts<R> {
@@ -104,11 +100,6 @@ function commandRunner<R>(init: ReplicaInit, { model, data }: ReplicaParts<R>, t
   // this worker's micro-batches of the next updates, drawn a record at a time while it waits
   // for a command (./ahead.ts), tagged with the version of the shared state they were drawn under
   const ahead = new DrawnAhead<R, number>((update) => Array.from({ length: to - from }, (_, i) => batchDraft(data, request(update, i))), AHEAD_DEPTH);
-  // worker 1 draws the leader's micro-batches of a coming update in what would be its waits
-  // (./handoff.ts), where the memory is shared and the source can encode its records
-  const [leaderFrom, leaderTo] = microsOf(0, init.workers, accumulationSteps);
-  const sender = w === 1 && init.buffer !== null && leaderTo > leaderFrom && data.encode !== undefined && data.decode !== undefined && init.handoff !== false ? new HandoffSender(v.handoff, v.handoffBox) : null;
-  let job: { update: number; version: number; drafts: BatchDraft<R>[] } | null = null;
   return {
     execute(command: number): number | null {
       let last: number | null = null;
@@ -159,29 +150,6 @@ function commandRunner<R>(init: ReplicaInit, { model, data }: ReplicaParts<R>, t
     drawAhead(last: number | null, depth?: number): boolean {
       return last !== null && from < to && ahead.fill(last, stateVersion, depth);
     },
-    // after its own: one record of the leader's micro-batches of update last + HANDOFF_LEAD
-    // (false: nothing to draw); a finished update is encoded and handed over
-    drawForLeader(last: number | null): boolean {
-      if (sender === null || last === null) return false;
-      if (job !== null && job.version !== stateVersion) sender.publish(job.update, job.version, null); // drawn under a state that has moved: the leader's again
-      if (job !== null && !sender.holds(job.update)) job = null;
-      if (job === null) {
-        const update = last + HANDOFF_LEAD;
-        if (!sender.claim(update)) return false;
-        job = { update, version: stateVersion, drafts: Array.from({ length: leaderTo - leaderFrom }, (_, i) => batchDraft(data, { update, micro: leaderFrom + i, micros: accumulationSteps, size: batchSize })) };
-      }
-      const { update, version, drafts } = job;
-      let text: string | null = null;
-      try {
-        for (const draft of drafts) if (draft.step()) return true;
-        text = encodeBatches(drafts.map((d) => d.records()), (records) => data.encode!(records));
-      } catch {
-        text = null; // the leader draws it and meets the error
-      }
-      job = null;
-      sender.publish(update, version, text);
-      return true;
-    },
   };
 }
 
@@ -199,7 +167,7 @@ function serveShared(w: number, v: SharedViews, runner: ReturnType<typeof comman
     Atomics.store(v.done, w, seen);
     Atomics.notify(v.done, w);
     // until the next command: a record at a time, so a command waits for one record at most
-    while (Atomics.load(v.control, C.generation) === seen && (runner.drawAhead(last) || runner.drawForLeader(last)));
+    while (Atomics.load(v.control, C.generation) === seen && runner.drawAhead(last));
   }
 }
 

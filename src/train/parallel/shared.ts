@@ -14,7 +14,6 @@
  *   grads    F32    P per worker: its gradient sum (scaled by 1/micros), slot 0 unused
  *   stateBox U8     leader → all: JSON { source, model } (the record source's and the model's shared state)
  *   results  U8     per worker: JSON (evaluation rows, or the error)
- *   handoff  Int32  [slot, version, bytes], and handoffBox U8: worker 1 → leader, the leader's micro-batches drawn by it (./handoff.ts)
  *
  * SPARSE TRANSFERS. Most tensors move little from one update to the next: on levels 1–4 only
  * the value path's few dozen weights get a gradient, and a tensor with no gradient and no
@@ -50,9 +49,6 @@ export const C = { generation: 0, command: 1, update: 2, stateVersion: 3, stateB
 /** bytes of the leader's state box and of each worker's result box */
 export const STATE_BOX_BYTES = 1 << 20;
 export const RESULT_BOX_BYTES = 1 << 22; // a worker may claim nearly every chunk: 7 levels × 65 536 records are ~0.9 MB of rows
-/** the handoff's words and box (./handoff.ts): the encoded records of the leader's micro-batches of one update */
-export const HANDOFF_WORDS = 3;
-export const HANDOFF_BOX_BYTES = 1 << 20; // 64 records take 21 (level 1) to 66 KB (level 5); a longer text leaves the update to the leader
 
 export interface SharedViews {
   /** shared between the threads, or (transferred buffers: ./messages.ts) each side's private copy */
@@ -73,8 +69,6 @@ export interface SharedViews {
   grads: Float32Array;
   stateBox: Uint8Array;
   results: Uint8Array;
-  handoff: Int32Array;
-  handoffBox: Uint8Array;
 }
 
 const align8 = (n: number) => (n + 7) & ~7;
@@ -101,8 +95,6 @@ export function sharedViews(workers: number, sizes: readonly number[], memory: S
     grads: take(4 * parameters * workers),
     stateBox: take(STATE_BOX_BYTES),
     results: take(RESULT_BOX_BYTES * workers),
-    handoff: take(4 * HANDOFF_WORDS),
-    handoffBox: take(HANDOFF_BOX_BYTES),
   };
   const b = memory === 'shared' ? new SharedArrayBuffer(offset) : memory === 'private' ? new ArrayBuffer(offset) : memory;
   if (b.byteLength !== offset) throw new Error(`shared memory of ${b.byteLength} bytes, the layout needs ${offset}`);
@@ -122,8 +114,6 @@ export function sharedViews(workers: number, sizes: readonly number[], memory: S
     grads: new Float32Array(b, at.grads, parameters * workers),
     stateBox: new Uint8Array(b, at.stateBox, STATE_BOX_BYTES),
     results: new Uint8Array(b, at.results, RESULT_BOX_BYTES * workers),
-    handoff: new Int32Array(b, at.handoff, HANDOFF_WORDS),
-    handoffBox: new Uint8Array(b, at.handoffBox, HANDOFF_BOX_BYTES),
   };
 }
 
@@ -140,8 +130,14 @@ export function readText(box: Uint8Array, length: number): string {
   return new TextDecoder().decode(box.slice(0, length));
 }
 
-/** JSON that keeps NaN, ±Infinity and −0 (metrics such as a mean GED may be NaN; a unit bound Infinity). */
-export { fromExactJson as fromJson, toExactJson as toJson } from '../../util/exact-json';
+/** JSON that keeps NaN and ±Infinity (metrics such as a mean GED may be NaN; a unit bound Infinity). */
+export function toJson(value: unknown): string {
+  return JSON.stringify(value, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? { $number: String(v) } : v));
+}
+
+export function fromJson(text: string): unknown {
+  return JSON.parse(text, (_, v) => (v !== null && typeof v === 'object' && typeof v.$number === 'string' && Object.keys(v).length === 1 ? Number(v.$number) : v));
+}
 
 /**
  * How long a side spins before it sleeps (see WAITING above): longer than the leader's serial
