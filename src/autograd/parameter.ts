@@ -8,14 +8,28 @@ export class ShapeError extends GraphemeError {}
  * Float32Array views (re-made transparently after the heap grows), so users read and
  * write weights like any typed array and never dispose anything.
  * Shape is [rows, cols] for matrices or [n] for vectors (stored as 1 × n).
+ *
+ * KNOWN-ZERO GRADIENT. `gradIsZero` true promises that every gradient value is +0 (bits).
+ * Zeroing sets it (zeroGrad here and in the optimizers); every way to WRITE the gradient
+ * clears it: the `grad` view and the `gradPtr` offset (a tape's backward takes its buffer
+ * through gradPtr, the parallel pool adds into it, constraints write through grad). Code
+ * that only reads uses `gradAddress` or `readGrad()` and may skip a known-zero gradient
+ * without scanning it: the gradient norm, the optimizers' finite and idle checks, zeroing
+ * itself, a worker's transfer. On levels 1–4 about 20 of npm start's 115 tensors get a
+ * gradient in an update, and these scans of all 113 586 values were most of the update's
+ * serial part (docs/experiments.md, "Both cores, eighth pass"). A view or offset taken
+ * BEFORE a zeroing and written after it is not seen: take them again after zeroGrad.
  */
 export class Parameter {
   readonly size: number;
   readonly rows: number;
   readonly cols: number;
-  /** byte offsets of the values and the gradient in the backend's heap */
+  /** byte offset of the values in the backend's heap */
   readonly ptr: number;
-  readonly gradPtr: number;
+  /** byte offset of the gradient, for code that only READS it (writers take gradPtr: KNOWN-ZERO GRADIENT) */
+  readonly gradAddress: number;
+  /** every gradient value is +0 (KNOWN-ZERO GRADIENT); false when unknown */
+  gradIsZero = false;
   /** false freezes the parameter: ops stop sending it gradient (its grad stays as it is) */
   requiresGrad = true;
   private dataView: Float32Array | null = null;
@@ -35,7 +49,7 @@ export class Parameter {
     this.cols = shape.length === 2 ? shape[1] : shape[0];
     this.size = this.rows * this.cols;
     this.ptr = backend.heap.allocPersistent(this.size * 4);
-    this.gradPtr = backend.heap.allocPersistent(this.size * 4);
+    this.gradAddress = backend.heap.allocPersistent(this.size * 4);
     if (init !== undefined) {
       if (init.length !== this.size) {
         throw new ShapeError(`parameter '${name}': init has ${init.length} values, shape [${shape.join(', ')}] needs ${this.size}`);
@@ -48,7 +62,7 @@ export class Parameter {
     const heap = this.backend.heap;
     if (this.viewVersion === heap.version) return;
     this.dataView = heap.f32View(this.ptr, this.size);
-    this.gradView = heap.f32View(this.gradPtr, this.size);
+    this.gradView = heap.f32View(this.gradAddress, this.size);
     this.viewVersion = heap.version;
   }
 
@@ -58,13 +72,28 @@ export class Parameter {
     return this.dataView!;
   }
 
-  /** The accumulated gradient, live. */
+  /** Byte offset of the gradient in the heap, to write it (the gradient is no longer known zero). */
+  get gradPtr(): number {
+    this.gradIsZero = false;
+    return this.gradAddress;
+  }
+
+  /** The accumulated gradient, live, to read or write (the gradient is no longer known zero). */
   get grad(): Float32Array {
+    this.gradIsZero = false;
+    this.refresh();
+    return this.gradView!;
+  }
+
+  /** The accumulated gradient, live, to READ only (writing through it breaks KNOWN-ZERO GRADIENT). */
+  readGrad(): Float32Array {
     this.refresh();
     return this.gradView!;
   }
 
   zeroGrad(): void {
-    this.grad.fill(0);
+    if (this.gradIsZero) return;
+    this.backend.kernels.fill(this.gradAddress, this.size, 0);
+    this.gradIsZero = true;
   }
 }

@@ -18,19 +18,22 @@ export function gradNorm(params: Iterable<Parameter>, normType = 2): number {
   if (normType === Infinity) {
     let max = 0;
     for (const p of list) {
-      const m = k.maxAbs(p.gradPtr, p.size);
+      if (p.gradIsZero) continue; // |+0| = 0 ≤ max
+      const m = k.maxAbs(p.gradAddress, p.size);
       if (!(m <= max)) max = m; // also takes NaN
     }
     return max;
   }
   if (normType === 2) {
     let sum = 0;
-    for (const p of list) sum += k.sumSquares(p.gradPtr, p.size);
+    // a known-zero gradient adds +0, which leaves the sum as it is (Parameter, KNOWN-ZERO GRADIENT)
+    for (const p of list) if (!p.gradIsZero) sum += k.sumSquares(p.gradAddress, p.size);
     return Math.sqrt(sum);
   }
   let sum = 0;
   for (const p of list) {
-    const g = p.grad;
+    if (p.gradIsZero) continue;
+    const g = p.readGrad();
     for (let i = 0; i < g.length; i++) sum += Math.abs(g[i]) ** normType;
   }
   return sum ** (1 / normType);
@@ -49,7 +52,7 @@ export function clipGradNorm(params: Iterable<Parameter>, maxNorm: number, normT
   if (!Number.isFinite(total)) return total;
   const coef = maxNorm / (total + NORM_EPS);
   if (coef < 1) {
-    for (const p of list) p.backend.kernels.scale(p.gradPtr, p.gradPtr, coef, p.size);
+    for (const p of list) if (!p.gradIsZero) p.backend.kernels.scale(p.gradAddress, p.gradAddress, coef, p.size); // +0 · coef = +0
   }
   return total;
 }
@@ -63,7 +66,7 @@ export function clipGradValue(params: Iterable<Parameter>, clipValue: number): n
   checkNumber('clipValue', clipValue, { min: 0 });
   const list = [...params];
   const total = gradNorm(list, 2);
-  for (const p of list) p.backend.kernels.clampInPlace(p.gradPtr, p.size, -clipValue, clipValue);
+  for (const p of list) if (!p.gradIsZero) p.backend.kernels.clampInPlace(p.gradAddress, p.size, -clipValue, clipValue);
   return total;
 }
 

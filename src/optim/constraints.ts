@@ -61,7 +61,8 @@ export class FreezeMask {
   /** Zeroes the gradient of every frozen element (call before the optimizer step). */
   maskGrads(): void {
     for (const [p, e] of this.entries) {
-      const g = p.grad;
+      if (p.gradIsZero) continue;
+      const g = p.readGrad(); // writes only +0, which keeps a known-zero gradient known zero
       for (let i = 0; i < p.size; i++) if (e.frozen[i]) g[i] = 0;
     }
   }
@@ -110,7 +111,7 @@ export function nauSparsity(params: readonly Parameter[], weight: number, mask?:
   const scale = weight / count;
   for (const p of params) {
     const w = p.data;
-    const g = p.grad;
+    const g = weight === 0 ? p.readGrad() : p.grad; // weight 0 writes nothing
     for (let i = 0; i < p.size; i++) {
       const a = Math.abs(w[i]);
       sum += Math.min(a, Math.abs(1 - a));
@@ -272,7 +273,8 @@ export class GradientActivity {
     for (const p of params) {
       let c = this.counts.get(p);
       if (!c) this.counts.set(p, (c = new Uint32Array(p.size)));
-      const g = p.grad;
+      if (p.gradIsZero) continue;
+      const g = p.readGrad();
       for (let i = 0; i < p.size; i++) if (g[i] !== 0) c[i]++;
     }
   }

@@ -122,7 +122,7 @@ export abstract class Optimizer<O extends BaseOptions> implements LrControl {
       }
       groupParams.forEach((p, pi) => {
         const where = `${field}.params[${pi}]`;
-        if (p === null || typeof p !== 'object' || typeof (p as Parameter).gradPtr !== 'number') {
+        if (p === null || typeof p !== 'object' || typeof (p as Parameter).gradAddress !== 'number') {
           throw new OptimizerConfigError(where, 'expected a Parameter');
         }
         const before = seen.get(p);
@@ -207,7 +207,7 @@ export abstract class Optimizer<O extends BaseOptions> implements LrControl {
     const k = this.backend.kernels;
     let bad = 0;
     for (const group of this.groups) {
-      for (const p of group.params) if (isTrainable(p)) bad += k.countNonFinite(p.gradPtr, p.size);
+      for (const p of group.params) if (isTrainable(p) && !p.gradIsZero) bad += k.countNonFinite(p.gradAddress, p.size);
     }
     if (bad > 0) {
       this.skipped++;
@@ -221,7 +221,7 @@ export abstract class Optimizer<O extends BaseOptions> implements LrControl {
       active.length = 0;
       for (const slot of group.slots) {
         const p = slot.param;
-        if (!isTrainable(p) || (idleIsExact && slot.quiet && k.countNonZeroBits(p.gradPtr, p.size) === 0)) continue;
+        if (!isTrainable(p) || (idleIsExact && slot.quiet && (p.gradIsZero || k.countNonZeroBits(p.gradAddress, p.size) === 0))) continue;
         active.push(slot);
         slot.quiet = false;
       }
@@ -230,10 +230,9 @@ export abstract class Optimizer<O extends BaseOptions> implements LrControl {
     return true;
   }
 
-  /** Sets every gradient to zero (frozen parameters included). */
+  /** Sets every gradient to zero (frozen parameters included; one known to be zero is left as it is: Parameter, KNOWN-ZERO GRADIENT). */
   zeroGrad(): void {
-    const k = this.backend.kernels;
-    for (const group of this.groups) for (const p of group.params) k.fill(p.gradPtr, p.size, 0);
+    for (const group of this.groups) for (const p of group.params) p.zeroGrad();
   }
 
   getLr(group = 0): number {

@@ -123,8 +123,8 @@ function commandRunner<R>(init: ReplicaInit, { model, data }: ReplicaParts<R>, t
           v.losses[w] = accumulateGradients(tape, (t, micro) => model.loss(t, batches[micro - from]), from, to, accumulationSteps);
           let g = w * v.parameters;
           params.forEach((p, i) => {
-            const sent = p.backend.kernels.countNonZeroBits(p.gradPtr, p.size) > 0 ? 1 : 0;
-            if (sent === 1) v.grads.set(p.grad, g);
+            const sent = !p.gradIsZero && p.backend.kernels.countNonZeroBits(p.gradAddress, p.size) > 0 ? 1 : 0;
+            if (sent === 1) v.grads.set(p.readGrad(), g);
             v.sent[w * params.length + i] = sent;
             g += p.size;
           });
