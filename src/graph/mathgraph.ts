@@ -101,6 +101,8 @@ function intGraphValue(value: bigint): GraphValue {
 
 export class MathGraph {
   private depthCache: Int32Array | null = null;
+  /** numberedForward(), once known */
+  private forward: boolean | null = null;
 
   private constructor(
     readonly types: readonly NodeType[],
@@ -224,7 +226,7 @@ export class MathGraph {
     for (let i = 0; i < n; i++) if (parentCount[i] === 0) roots.push(i);
     if (roots.length !== 1) throw new GraphError(`${field}.edges`, `expected exactly one root, found ${roots.length}`);
     const graph = new MathGraph(types, values, children, roots[0]);
-    graph.topologicalOrder(`${field}.edges`); // throws on a cycle
+    if (!graph.numberedForward()) graph.topologicalOrder(`${field}.edges`); // throws on a cycle
     graph.checkCalculusArguments(field);
     return graph;
   }
@@ -271,7 +273,7 @@ export class MathGraph {
   /** Rebuilds the expression (shared DAG nodes become shared subtrees). Iterative. */
   toExpr(): Expr {
     const built: (Expr | undefined)[] = new Array(this.size);
-    for (const id of this.topologicalOrder('edges')) {
+    for (const id of this.childrenFirst()) {
       const type = this.types[id];
       const value = this.values[id];
       let node: Expr;
@@ -301,6 +303,29 @@ export class MathGraph {
     return print(this.toExpr());
   }
 
+  /**
+   * Whether every edge goes from a node to a later one: the pre-order numbering fromExpr gives
+   * (and so every generated record). Such a graph has no cycle, and ids in decreasing order
+   * put children before parents, with nothing allocated: the orders below are for the others.
+   */
+  private numberedForward(): boolean {
+    if (this.forward === null) {
+      let forward = true;
+      for (let i = 0; i < this.size && forward; i++) for (const c of this.children[i]) if (c <= i) forward = false;
+      this.forward = forward;
+    }
+    return this.forward;
+  }
+
+  /** Node ids, children before parents. */
+  private childrenFirst(): Iterable<number> {
+    if (!this.numberedForward()) return this.topologicalOrder('edges');
+    const n = this.size;
+    return (function* () {
+      for (let id = n - 1; id >= 0; id--) yield id;
+    })();
+  }
+
   /** Children before parents (Kahn's algorithm from the leaves); ties by id. */
   private topologicalOrder(field: string): number[] {
     const n = this.size;
@@ -323,7 +348,9 @@ export class MathGraph {
   depths(): Int32Array {
     if (this.depthCache !== null) return this.depthCache;
     const depth = new Int32Array(this.size);
-    for (const id of this.topologicalOrder('edges')) {
+    const order = this.numberedForward() ? null : this.topologicalOrder('edges');
+    for (let k = 0; k < this.size; k++) {
+      const id = order === null ? this.size - 1 - k : order[k];
       let d = -1;
       for (const c of this.children[id]) if (depth[c] > d) d = depth[c];
       depth[id] = d + 1;
@@ -375,9 +402,16 @@ export class MathGraph {
       for (const c of this.children[i]) childIndex[k++] = c;
     }
     childStart[n] = k;
-    const levels = this.levels();
-    const levelStart = new Int32Array(levels.length + 1);
-    for (let d = 0; d < levels.length; d++) levelStart[d + 1] = levelStart[d] + levels[d].length;
+    // levels() flattened, by a counting sort on depth (by depth, then id)
+    const depth = this.depths();
+    let maxDepth = 0;
+    for (let i = 0; i < n; i++) if (depth[i] > maxDepth) maxDepth = depth[i];
+    const levelStart = new Int32Array(maxDepth + 2);
+    for (let i = 0; i < n; i++) levelStart[depth[i] + 1]++;
+    for (let d = 0; d <= maxDepth; d++) levelStart[d + 1] += levelStart[d];
+    const topoOrder = new Int32Array(n);
+    const next = levelStart.slice(0, maxDepth + 1);
+    for (let i = 0; i < n; i++) topoOrder[next[depth[i]]++] = i;
     return {
       size: n,
       typeCode,
@@ -385,8 +419,8 @@ export class MathGraph {
       numericValue,
       childStart,
       childIndex,
-      depth: this.depths().slice(),
-      topoOrder: Int32Array.from(levels.flat()),
+      depth: depth.slice(),
+      topoOrder,
       levelStart,
       labels,
     };

@@ -142,4 +142,42 @@ describe('polish <-> graph round trip (property)', () => {
       { numRuns: 500 },
     );
   });
+
+  // pre-order ids (every edge to a later node) take an allocation-free path; any other
+  // numbering the general one: both must give the recursive definition's depths and orders
+  it('gives the depths and levels of the recursive definition, whatever the numbering of the nodes', () => {
+    fc.assert(
+      fc.property(tree, fc.integer({ min: 0, max: 2 ** 31 - 1 }), (e, seed) => {
+        const json = MathGraph.fromExpr(e).toJSON();
+        const n = json.nodes.length;
+        // a permutation of the ids from the seed (a seeded Fisher–Yates)
+        const perm = Array.from({ length: n }, (_, i) => i);
+        let state = seed;
+        for (let i = n - 1; i > 0; i--) {
+          state = (state * 1103515245 + 12345) % 2 ** 31;
+          const j = state % (i + 1);
+          [perm[i], perm[j]] = [perm[j], perm[i]];
+        }
+        const renumbered = {
+          nodes: json.nodes.map((_, newId) => ({ ...json.nodes[perm.indexOf(newId)], id: newId })),
+          edges: json.edges.map((ed) => ({ from: perm[ed.from], to: perm[ed.to] })),
+        };
+        for (const graph of [json, renumbered]) {
+          const g = MathGraph.fromJSON(graph);
+          expect(g.toPolish()).toBe(print(e));
+          const kids = (id: number) => graph.edges.filter((ed) => ed.from === id).map((ed) => ed.to);
+          const depthOf = (id: number): number => (kids(id).length === 0 ? 0 : 1 + Math.max(...kids(id).map(depthOf)));
+          const depths = Array.from({ length: n }, (_, id) => depthOf(id));
+          expect(Array.from(g.depths())).toEqual(depths);
+          const a = g.toArrays();
+          expect(Array.from(a.depth)).toEqual(depths);
+          const byDepthThenId = Array.from({ length: n }, (_, id) => id).sort((x, y) => depths[x] - depths[y] || x - y);
+          expect(Array.from(a.topoOrder)).toEqual(byDepthThenId);
+          expect(Array.from(a.levelStart)).toEqual(Array.from({ length: Math.max(...depths) + 2 }, (_, d) => depths.filter((x) => x < d).length));
+          expect(Array.from(g.topoOrder())).toEqual(byDepthThenId);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
 });
