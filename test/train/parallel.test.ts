@@ -6,6 +6,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Trainer, TrainingConfigError, validateConfig, WorkerError, type TrainingConfigInput } from '../../src/train/index';
+import { AHEAD_DEPTH } from '../../src/train/parallel/ahead';
 import { C, chunkClaimer } from '../../src/train/parallel/shared';
 import { startWorker, workerFlags } from '../../src/train/parallel/spawn-node';
 
@@ -130,13 +131,13 @@ describe('data-parallel training', () => {
     });
   }, 60_000);
 
-  it('the leader draws its micro-batches of the next two updates while it waits for a worker, each once, and the losses still follow 1 worker', async () => {
+  it('the leader draws its micro-batches of the next AHEAD_DEPTH updates while it waits for a worker, each once, and the losses still follow 1 worker', async () => {
     await withSlowReplica(config, async (one, two, asked) => {
       const l1 = await losses(one, 3);
       const l2 = await losses(two, 3);
-      // update 0 is drawn when it is computed; 1 and 2 while waiting in update 0, 3 in 1, 4 in 2
-      expect(asked).toEqual([0, 1, 2, 3, 4]);
-      expect((two as unknown as { ahead: { size: number } }).ahead.size).toBe(2); // 3 and 4, drawn
+      // update 0 is drawn when it is computed; 1 … D while waiting in update 0, D + 1 in 1, D + 2 in 2 (D = AHEAD_DEPTH)
+      expect(asked).toEqual(range(0, 2 + AHEAD_DEPTH));
+      expect((two as unknown as { ahead: { size: number } }).ahead.size).toBe(AHEAD_DEPTH); // 3 … D + 2, drawn
       expectFollows(l1, l2);
     });
   }, 60_000);
@@ -148,8 +149,9 @@ describe('data-parallel training', () => {
       const l1 = await losses(one, 3);
       const l2 = await losses(two, 3);
       expect(two.levelHistory.map((c) => [c.step, c.from, c.to])).toEqual([[1, 1, 2]]);
-      // 1 and 2 were drawn ahead under level 1: after the change 1 is drawn at compute time and 2 again in the wait
-      expect(asked).toEqual([0, 1, 2, 1, 2, 3, 4]);
+      // 1 … D were drawn ahead under level 1: after the change 1 is drawn at compute time, and
+      // 2 … D again in the wait with D + 1, then D + 2 (D = AHEAD_DEPTH)
+      expect(asked).toEqual([0, ...range(1, AHEAD_DEPTH), 1, ...range(2, 2 + AHEAD_DEPTH)]);
       expectFollows(l1, l2);
     });
   }, 60_000);
@@ -355,3 +357,8 @@ describe('data-parallel training', () => {
     expect(workerFlags(['--eval=x', '--print', 'y', '--stack-size=900', '--import', 'tsx'])).toEqual(['--stack-size=900', '--import', 'tsx']);
   });
 });
+
+/** The integers from … to, both included. */
+function range(from: number, to: number): number[] {
+  return Array.from({ length: to - from + 1 }, (_, i) => from + i);
+}

@@ -21,8 +21,14 @@
  */
 import type { BatchDraft } from '../../data/source';
 
-/** updates a thread draws ahead at most: two absorb a wait longer than one update's drawing, and hold few records */
-export const AHEAD_DEPTH = 2;
+/**
+ * Updates a thread draws ahead at most. One: a thread that has drawn its next update sleeps
+ * (after its spin) instead of drawing the one after, and the core it leaves idle is the one
+ * the other thread's garbage collector runs its helpers on; levels 1–4 on 2 workers 47.6k →
+ * 49.9k samples/s against two (median of six pairs), level 6 the same (docs/experiments.md,
+ * "Both cores, eighth pass"). Deeper (4–32) measured no better.
+ */
+export const AHEAD_DEPTH = 1;
 
 export class DrawnAhead<R, T> {
   private readonly drawn = new Map<number, { tag: T; drafts: BatchDraft<R>[] }>();
