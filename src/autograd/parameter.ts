@@ -29,7 +29,7 @@ export class Parameter {
   /** byte offset of the gradient, for code that only READS it (writers take gradPtr: KNOWN-ZERO GRADIENT) */
   readonly gradAddress: number;
   /** every gradient value is +0 (KNOWN-ZERO GRADIENT); false when unknown */
-  gradIsZero = false;
+  private knownZero = false;
   /** false freezes the parameter: ops stop sending it gradient (its grad stays as it is) */
   requiresGrad = true;
   private dataView: Float32Array | null = null;
@@ -74,13 +74,13 @@ export class Parameter {
 
   /** Byte offset of the gradient in the heap, to write it (the gradient is no longer known zero). */
   get gradPtr(): number {
-    this.gradIsZero = false;
+    this.knownZero = false;
     return this.gradAddress;
   }
 
   /** The accumulated gradient, live, to read or write (the gradient is no longer known zero). */
   get grad(): Float32Array {
-    this.gradIsZero = false;
+    this.knownZero = false;
     this.refresh();
     return this.gradView!;
   }
@@ -91,9 +91,14 @@ export class Parameter {
     return this.gradView!;
   }
 
+  /** Whether every gradient value is known to be +0 (set only by zeroGrad: KNOWN-ZERO GRADIENT). */
+  get gradIsZero(): boolean {
+    return this.knownZero;
+  }
+
   zeroGrad(): void {
-    if (this.gradIsZero) return;
+    if (this.knownZero) return;
     this.backend.kernels.fill(this.gradAddress, this.size, 0);
-    this.gradIsZero = true;
+    this.knownZero = true;
   }
 }

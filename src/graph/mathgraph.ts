@@ -377,7 +377,22 @@ export class MathGraph {
 
   /** Leaves first, then by depth; within a depth by id. */
   topoOrder(): Int32Array {
-    return Int32Array.from(this.levels().flat());
+    return this.depthOrder().topoOrder;
+  }
+
+  /** levels() flattened (topoOrder) and where each depth starts in it, by a counting sort on depth. */
+  private depthOrder(): { topoOrder: Int32Array; levelStart: Int32Array } {
+    const n = this.size;
+    const depth = this.depths();
+    let maxDepth = 0;
+    for (let i = 0; i < n; i++) if (depth[i] > maxDepth) maxDepth = depth[i];
+    const levelStart = new Int32Array(maxDepth + 2);
+    for (let i = 0; i < n; i++) levelStart[depth[i] + 1]++;
+    for (let d = 0; d <= maxDepth; d++) levelStart[d + 1] += levelStart[d];
+    const topoOrder = new Int32Array(n);
+    const next = levelStart.slice(0, maxDepth + 1);
+    for (let i = 0; i < n; i++) topoOrder[next[depth[i]]++] = i;
+    return { topoOrder, levelStart };
   }
 
   toArrays(): CompactGraph {
@@ -402,16 +417,7 @@ export class MathGraph {
       for (const c of this.children[i]) childIndex[k++] = c;
     }
     childStart[n] = k;
-    // levels() flattened, by a counting sort on depth (by depth, then id)
-    const depth = this.depths();
-    let maxDepth = 0;
-    for (let i = 0; i < n; i++) if (depth[i] > maxDepth) maxDepth = depth[i];
-    const levelStart = new Int32Array(maxDepth + 2);
-    for (let i = 0; i < n; i++) levelStart[depth[i] + 1]++;
-    for (let d = 0; d <= maxDepth; d++) levelStart[d + 1] += levelStart[d];
-    const topoOrder = new Int32Array(n);
-    const next = levelStart.slice(0, maxDepth + 1);
-    for (let i = 0; i < n; i++) topoOrder[next[depth[i]]++] = i;
+    const { topoOrder, levelStart } = this.depthOrder();
     return {
       size: n,
       typeCode,
@@ -419,7 +425,7 @@ export class MathGraph {
       numericValue,
       childStart,
       childIndex,
-      depth: depth.slice(),
+      depth: this.depths().slice(),
       topoOrder,
       levelStart,
       labels,
