@@ -10,6 +10,7 @@ import {
   exprDepth,
   isConstant,
   isExact,
+  numericValue,
   parse,
   print,
   substitute,
@@ -192,8 +193,8 @@ function checkNumericIndependently(expr: Expr, bindings: Bindings, value: number
     const [f, v, lo, hi] = expr.children;
     const variable = (v as { value: string }).value;
     const integrand = compileNumeric(substitute(f, bindings, variable), variable, bindings);
-    const a = compileNumeric(lo, null, bindings)(0);
-    const b = compileNumeric(hi, null, bindings)(0);
+    const a = numericValue(lo, null, bindings, 0);
+    const b = numericValue(hi, null, bindings, 0);
     const check = fixedPanelQuadrature(integrand, a, b);
     if (!Number.isFinite(check) || !closeEnough(check, value, 1e-6, 1e-9)) return `fixed-panel Gauss–Legendre gives ${check}, record says ${value}`;
     return null;
@@ -202,12 +203,12 @@ function checkNumericIndependently(expr: Expr, bindings: Bindings, value: number
     const [equation, v] = expr.children;
     const variable = (v as { value: string }).value;
     const [lhs, rhs] = (equation as { children: readonly Expr[] }).children;
-    const l = compileNumeric(lhs, variable, bindings)(value);
-    const r = compileNumeric(rhs, variable, bindings)(value);
+    const l = numericValue(lhs, variable, bindings, value);
+    const r = numericValue(rhs, variable, bindings, value);
     if (!(Math.abs(l - r) <= 1e-7 * (1 + Math.abs(l) + Math.abs(r)))) return `substituting ${variable}=${value} gives ${l} = ${r}`;
     return null;
   }
-  const check = compileNumeric(expr, null, bindings)(0);
+  const check = numericValue(expr, null, bindings, 0);
   if (!Number.isFinite(check) || !closeEnough(check, value, 1e-9, 1e-12)) return `float evaluation gives ${check}, record says ${value}`;
   return null;
 }

@@ -16,9 +16,11 @@ const SIN = 7, COS = 8, TAN = 9, LOG = 10, EXP = 11, SQRT = 12;
 const FN_CODE: Record<string, number> = { sin: SIN, cos: COS, tan: TAN, log: LOG, exp: EXP, sqrt: SQRT };
 const OP_CODE: Record<string, number> = { '+': ADD, '-': SUB, '*': MUL, '/': DIV, '^': POW };
 
+const isDerive = (node: Expr): boolean => node.type === 'fn' && node.value === 'derive';
+
 /** Replaces each nested (derive f v) by its (unsimplified) derivative (the expression itself when there is none). */
 function expandDerivatives(expr: Expr): Expr {
-  if (!containsNode(expr, (node) => node.type === 'fn' && node.value === 'derive')) return expr;
+  if (!containsNode(expr, isDerive)) return expr;
   return foldExpr<Expr>(expr, (node, kids) => {
     if (node.type === 'fn' && node.value === 'derive') return differentiate(kids[0], (kids[1] as { value: string }).value);
     if (node.type === 'op' || node.type === 'fn') return { ...node, children: kids } as Expr;
@@ -37,54 +39,89 @@ export interface CompiledFunction extends NumericFunction {
 export function compileNumeric(expr: Expr, variable: string | null, bindings: Bindings = {}): CompiledFunction {
   const code: number[] = [];
   const constants: number[] = [];
+  const maxDepth = emit(expr, variable, bindings, code, constants);
+  return stackMachine(Int32Array.from(code), Float64Array.from(constants), maxDepth);
+}
+
+// numericValue's program and stack, reused from call to call (emit and runOnce call nothing
+// that could call numericValue again)
+const onceCode: number[] = [];
+const onceConstants: number[] = [];
+let onceStack = new Float64Array(8);
+
+/**
+ * The value of `expr` at `variable` = x (or of a constant expression, variable null), on the
+ * same postfix program as compileNumeric, without building a function: a one-point check
+ * (the generator verifies every record with one) allocates nothing once warm.
+ */
+export function numericValue(expr: Expr, variable: string | null, bindings: Bindings, x: number): number {
+  onceCode.length = 0;
+  onceConstants.length = 0;
+  const maxDepth = emit(expr, variable, bindings, onceCode, onceConstants);
+  if (onceStack.length <= maxDepth) onceStack = new Float64Array(2 * (maxDepth + 1));
+  return runOnce(onceCode, onceConstants, onceStack, x);
+}
+
+/**
+ * Appends `expr`'s postfix program to `code` (pairs: instruction, operand) and its constants
+ * to `constants`; returns the deepest the stack gets. Post-order by reversing a pre-order walk
+ * that visits children right to left, so no recursion and nothing allocated per node.
+ */
+function emit(expr: Expr, variable: string | null, bindings: Bindings, code: number[], constants: number[]): number {
+  const source = expr.type === 'op' || expr.type === 'fn' ? expandDerivatives(expr) : expr;
+  const order: Expr[] = [];
+  const stack: Expr[] = [source];
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    order.push(node);
+    if (node.type === 'op' || node.type === 'fn') for (const child of node.children) stack.push(child);
+  }
   let depth = 0;
   let maxDepth = 0;
-  const push = () => {
-    depth++;
-    if (depth > maxDepth) maxDepth = depth;
-  };
-  const source = expr.type === 'op' || expr.type === 'fn' ? expandDerivatives(expr) : expr;
-  foldExpr<void>(source, (node) => {
+  for (let k = order.length - 1; k >= 0; k--) {
+    const node = order[k];
     switch (node.type) {
       case 'int':
-        code.push(PUSH_CONST, constants.length);
-        constants.push(Number(node.value));
-        push();
-        return;
       case 'float':
         code.push(PUSH_CONST, constants.length);
-        constants.push(node.value);
-        push();
-        return;
+        constants.push(Number(node.value));
+        break;
       case 'symbol': {
         const name = node.value;
         if (name === variable) {
           code.push(PUSH_VAR, 0);
         } else {
           code.push(PUSH_CONST, constants.length);
-          if (Object.prototype.hasOwnProperty.call(CONSTANTS, name)) constants.push(CONSTANTS[name]);
-          else if (Object.prototype.hasOwnProperty.call(bindings, name)) {
-            const bound = bindings[name];
-            constants.push(typeof bound === 'number' ? rationalFromFloat(bound).toNumber() : bound.toNumber());
-          } else throw new UnboundSymbolError(name);
+          constants.push(symbolValue(name, bindings));
         }
-        push();
-        return;
+        break;
       }
       case 'op':
         if (node.value === '=') throw new UnsupportedError(`'=' is only meaningful inside solve`);
         code.push(OP_CODE[node.value], 0);
-        depth--;
-        return;
+        depth -= 2; // two popped, one pushed below
+        break;
       case 'fn': {
         const c = FN_CODE[node.value];
         if (c === undefined) throw new UnsupportedError(`'${node.value}' cannot be evaluated numerically inside another expression`);
         code.push(c, 0);
-        return;
+        depth--;
+        break;
       }
     }
-  });
-  return stackMachine(Int32Array.from(code), Float64Array.from(constants), maxDepth);
+    if (++depth > maxDepth) maxDepth = depth;
+  }
+  return maxDepth;
+}
+
+/** A bound symbol's double: a constant's, or the binding's exact meaning (its shortest decimal) rounded. */
+function symbolValue(name: string, bindings: Bindings): number {
+  if (Object.prototype.hasOwnProperty.call(CONSTANTS, name)) return CONSTANTS[name];
+  if (!Object.prototype.hasOwnProperty.call(bindings, name)) throw new UnboundSymbolError(name);
+  const bound = bindings[name];
+  if (typeof bound !== 'number') return bound.toNumber();
+  if (Number.isSafeInteger(bound)) return bound === 0 ? 0 : bound; // what the exact path gives, without it
+  return rationalFromFloat(bound).toNumber();
 }
 
 /**
@@ -98,27 +135,7 @@ export function compileNumeric(expr: Expr, variable: string | null, bindings: Bi
 function stackMachine(program: Int32Array, values: Float64Array, maxDepth: number): CompiledFunction {
   const stack = new Float64Array(maxDepth + 1);
   let rows = new Float64Array(0);
-  const one = (x: number): number => {
-    let sp = -1;
-    for (let pc = 0; pc < program.length; pc += 2) {
-      switch (program[pc]) {
-        case PUSH_CONST: stack[++sp] = values[program[pc + 1]]; break;
-        case PUSH_VAR: stack[++sp] = x; break;
-        case ADD: stack[sp - 1] += stack[sp]; sp--; break;
-        case SUB: stack[sp - 1] -= stack[sp]; sp--; break;
-        case MUL: stack[sp - 1] *= stack[sp]; sp--; break;
-        case DIV: stack[sp - 1] /= stack[sp]; sp--; break;
-        case POW: stack[sp - 1] = Math.pow(stack[sp - 1], stack[sp]); sp--; break;
-        case SIN: stack[sp] = Math.sin(stack[sp]); break;
-        case COS: stack[sp] = Math.cos(stack[sp]); break;
-        case TAN: stack[sp] = Math.tan(stack[sp]); break;
-        case LOG: stack[sp] = Math.log(stack[sp]); break;
-        case EXP: stack[sp] = Math.exp(stack[sp]); break;
-        case SQRT: stack[sp] = Math.sqrt(stack[sp]); break;
-      }
-    }
-    return stack[0];
-  };
+  const one = (x: number): number => runOnce(program, values, stack, x);
   const many = (xs: ArrayLike<number>, out: Float64Array, n: number = xs.length): void => {
     if (!Number.isInteger(n) || n < 0 || n > xs.length || n > out.length) throw new RangeError(`many: n = ${n} points, xs holds ${xs.length} and out ${out.length}`);
     if (rows.length < (maxDepth + 1) * n) rows = new Float64Array((maxDepth + 1) * n);
@@ -141,6 +158,29 @@ function stackMachine(program: Int32Array, values: Float64Array, maxDepth: numbe
     for (let i = 0; i < n; i++) out[i] = rows[i];
   };
   return Object.assign(one, { many });
+}
+
+/** The program at one point, on `stack` (at least its deepest + 1 long). */
+function runOnce(program: ArrayLike<number>, values: ArrayLike<number>, stack: Float64Array, x: number): number {
+  let sp = -1;
+  for (let pc = 0; pc < program.length; pc += 2) {
+    switch (program[pc]) {
+      case PUSH_CONST: stack[++sp] = values[program[pc + 1]]; break;
+      case PUSH_VAR: stack[++sp] = x; break;
+      case ADD: stack[sp - 1] += stack[sp]; sp--; break;
+      case SUB: stack[sp - 1] -= stack[sp]; sp--; break;
+      case MUL: stack[sp - 1] *= stack[sp]; sp--; break;
+      case DIV: stack[sp - 1] /= stack[sp]; sp--; break;
+      case POW: stack[sp - 1] = Math.pow(stack[sp - 1], stack[sp]); sp--; break;
+      case SIN: stack[sp] = Math.sin(stack[sp]); break;
+      case COS: stack[sp] = Math.cos(stack[sp]); break;
+      case TAN: stack[sp] = Math.tan(stack[sp]); break;
+      case LOG: stack[sp] = Math.log(stack[sp]); break;
+      case EXP: stack[sp] = Math.exp(stack[sp]); break;
+      case SQRT: stack[sp] = Math.sqrt(stack[sp]); break;
+    }
+  }
+  return stack[0];
 }
 
 // one loop per operation (the switch outside it): the loops are the quadrature's inner work

@@ -1,4 +1,4 @@
-import { compileNumeric } from './compile';
+import { numericValue } from './compile';
 import { CONSTANTS, type Expr, freeSymbols } from './expr';
 import { Prng } from '../util/prng';
 
@@ -48,7 +48,7 @@ export function numericallyEquivalent(predicted: Expr, target: Expr, options: Eq
 /** The expression's double value at `bindings`; NaN where it cannot be evaluated numerically. */
 function valueAt(expr: Expr, bindings: Readonly<Record<string, number>>): number {
   try {
-    return compileNumeric(expr, null, bindings)(0);
+    return numericValue(expr, null, bindings, 0);
   } catch {
     return NaN;
   }

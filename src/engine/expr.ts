@@ -73,7 +73,10 @@ export const fn = (name: FnName, ...args: Expr[]): FnExpr => ({ type: 'fn', valu
  * Bottom-up fold without recursion, so 10 000-deep trees cannot overflow the call stack.
  * `visit` receives a node and the results of its children, in order.
  */
-export function foldExpr<R>(root: Expr, visit: (node: Expr, childResults: R[]) => R): R {
+/** What a leaf's visit receives: one frozen empty list, not a new one per leaf. */
+const NO_RESULTS: readonly never[] = Object.freeze([]);
+
+export function foldExpr<R>(root: Expr, visit: (node: Expr, childResults: readonly R[]) => R): R {
   const nodes: Expr[] = [root];
   const nextChild: number[] = [0];
   const results: R[] = [];
@@ -89,7 +92,7 @@ export function foldExpr<R>(root: Expr, visit: (node: Expr, childResults: R[]) =
     } else {
       nodes.pop();
       nextChild.pop();
-      const childResults = kids.length === 0 ? [] : results.splice(results.length - kids.length, kids.length);
+      const childResults = kids.length === 0 ? NO_RESULTS : results.splice(results.length - kids.length, kids.length);
       results.push(visit(node, childResults));
     }
   }
@@ -145,19 +148,33 @@ export function containsSymbol(root: Expr, name: string): boolean {
   return containsNode(root, (node) => node.type === 'symbol' && node.value === name);
 }
 
-/** Depth = edges on the longest root-to-leaf path (a lone leaf has depth 0). */
+/** Depth = edges on the longest root-to-leaf path (a lone leaf has depth 0). Iterative; allocates two stacks. */
 export function exprDepth(root: Expr): number {
-  return foldExpr<number>(root, (_node, kids) => {
-    let deepest = -1;
-    for (const d of kids) if (d > deepest) deepest = d;
-    return deepest + 1;
-  });
+  const nodes: Expr[] = [root];
+  const depths: number[] = [0];
+  let deepest = 0;
+  while (nodes.length > 0) {
+    const node = nodes.pop()!;
+    const depth = depths.pop()!;
+    if (depth > deepest) deepest = depth;
+    if (node.type === 'op' || node.type === 'fn') {
+      for (const child of node.children) {
+        nodes.push(child);
+        depths.push(depth + 1);
+      }
+    }
+  }
+  return deepest;
 }
 
+/** The number of nodes (iterative). */
 export function exprSize(root: Expr): number {
-  return foldExpr<number>(root, (_node, kids) => {
-    let total = 1;
-    for (const n of kids) total += n;
-    return total;
-  });
+  const stack: Expr[] = [root];
+  let total = 0;
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    total++;
+    if (node.type === 'op' || node.type === 'fn') for (const child of node.children) stack.push(child);
+  }
+  return total;
 }

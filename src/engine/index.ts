@@ -5,7 +5,7 @@ export { parse } from './parse';
 export { print, formatFloat, nodeToken } from './print';
 export { type Value, type Bindings, isExact, toNumber, rationalFromFloat, bindingValue } from './value';
 export { evaluate } from './evaluate';
-export { compileNumeric, type CompiledFunction, type NumericFunction } from './compile';
+export { compileNumeric, numericValue, type CompiledFunction, type NumericFunction } from './compile';
 export { simplify, toSum, sumToExpr, polynomialCoefficients, type NormalFormOptions, type Sum, type Term, type Factor } from './simplify';
 export { differentiate } from './derive-rules';
 export { derive } from './derive';

@@ -59,7 +59,18 @@ function describe(token: string): string {
 }
 
 export function parse(text: string): Expr {
-  const fail = (detail: string, offset: number): never => {
+  return new PolishParser(text).run();
+}
+
+/** One parse's state, with methods rather than closures made per call. */
+class PolishParser {
+  private readonly frames: Frame[] = [];
+  private root: Expr | null = null;
+
+  constructor(private readonly text: string) {}
+
+  private fail(detail: string, offset: number): never {
+    const text = this.text;
     let line = 1;
     let lineStart = 0;
     for (let i = 0; i < offset && i < text.length; i++) {
@@ -69,137 +80,138 @@ export function parse(text: string): Expr {
       }
     }
     throw new ParseError(detail, offset, line, offset - lineStart + 1);
-  };
+  }
 
-  const frames: Frame[] = [];
-  let root: Expr | null = null;
-  let pos = 0;
-  const length = text.length;
-
-  const readToken = (start: number): string => {
+  /** The token starting at `start`: up to a space or a parenthesis. */
+  private readToken(start: number): string {
+    const text = this.text;
     let end = start;
-    while (end < length) {
+    while (end < text.length) {
       const c = text.charCodeAt(end);
       if (isSpace(c) || c === 40 || c === 41) break;
       end++;
     }
     return text.slice(start, end);
-  };
+  }
 
-  const attach = (node: Expr, offset: number): void => {
+  private attach(node: Expr, offset: number): void {
+    const frames = this.frames;
     if (frames.length === 0) {
-      if (root !== null) fail(`unexpected ${describe(readToken(offset))} after the end of the expression`, offset);
-      root = node;
+      if (this.root !== null) this.fail(`unexpected ${describe(this.readToken(offset))} after the end of the expression`, offset);
+      this.root = node;
       return;
     }
     const frame = frames[frames.length - 1];
     frame.children.push(node);
     frame.childOffsets.push(offset);
-  };
+  }
 
-  const close = (frame: Frame): Expr => {
+  private close(frame: Frame): Expr {
     const kids = frame.children;
     const n = kids.length;
     if (frame.isOp) {
       const head = frame.head as OpName;
       if (head === '+' || head === '*') {
-        if (n < 2) fail(`'${head}' expects at least 2 arguments, got ${n}`, frame.openOffset);
+        if (n < 2) this.fail(`'${head}' expects at least 2 arguments, got ${n}`, frame.openOffset);
         let acc: Expr = { type: 'op', value: head, children: [kids[0], kids[1]] };
         for (let i = 2; i < n; i++) acc = { type: 'op', value: head, children: [acc, kids[i]] };
         return acc;
       }
-      if (n !== 2) fail(`'${head}' expects 2 arguments, got ${n}`, frame.openOffset);
+      if (n !== 2) this.fail(`'${head}' expects 2 arguments, got ${n}`, frame.openOffset);
       return { type: 'op', value: head, children: kids };
     }
     const head = frame.head as FnName;
     const arity = FN_ARITY[head];
-    if (n !== arity) fail(`'${head}' expects ${arity} argument${arity === 1 ? '' : 's'}, got ${n}`, frame.openOffset);
+    if (n !== arity) this.fail(`'${head}' expects ${arity} argument${arity === 1 ? '' : 's'}, got ${n}`, frame.openOffset);
     if (head === 'derive' || head === 'integrate' || head === 'solve') {
       const variable = kids[1];
       if (variable.type !== 'symbol' || isConstant(variable.value)) {
-        fail(`'${head}' needs a variable (a symbol other than e, pi) as argument 2`, frame.childOffsets[1]);
+        this.fail(`'${head}' needs a variable (a symbol other than e, pi) as argument 2`, frame.childOffsets[1]);
       }
       if (head === 'solve') {
         const equation = kids[0];
         if (equation.type !== 'op' || equation.value !== '=') {
-          fail(`'solve' needs an equation (= lhs rhs) as argument 1`, frame.childOffsets[0]);
+          this.fail(`'solve' needs an equation (= lhs rhs) as argument 1`, frame.childOffsets[0]);
         }
       }
     }
     return { type: 'fn', value: head, children: kids };
-  };
+  }
 
-  while (pos < length) {
-    const c = text.charCodeAt(pos);
-    if (isSpace(c)) {
-      pos++;
-      continue;
-    }
-    if (c === 40) {
-      // '(' head
-      const openOffset = pos;
-      if (frames.length === 0 && root !== null) fail(`unexpected '(' after the end of the expression`, pos);
-      pos++;
-      while (pos < length && isSpace(text.charCodeAt(pos))) pos++;
-      if (pos >= length) fail(`unexpected end of input, expected an operator or function after '('`, pos);
-      const h = text.charCodeAt(pos);
-      if (h === 41) fail(`empty list '()'`, openOffset);
-      if (h === 40) fail(`expected an operator or function name, got '('`, pos);
-      const headOffset = pos;
-      const token = readToken(pos);
-      pos += token.length;
-      if (isOpName(token)) {
-        if (token === '=') {
-          const parent = frames[frames.length - 1];
-          if (parent === undefined || parent.head !== 'solve' || parent.children.length !== 0) {
-            fail(`'=' is only allowed as the first argument of solve`, headOffset);
-          }
-        }
-        frames.push({ head: token, isOp: true, openOffset, children: [], childOffsets: [] });
-      } else if (isFnName(token)) {
-        frames.push({ head: token, isOp: false, openOffset, children: [], childOffsets: [] });
-      } else if (isIdentifier(token)) {
-        fail(`unknown function ${describe(token)}`, headOffset);
-      } else {
-        fail(`expected an operator or function name, got ${describe(token)}`, headOffset);
+  run(): Expr {
+    const { text, frames } = this;
+    const length = text.length;
+    let pos = 0;
+    while (pos < length) {
+      const c = text.charCodeAt(pos);
+      if (isSpace(c)) {
+        pos++;
+        continue;
       }
-      continue;
+      if (c === 40) {
+        // '(' head
+        const openOffset = pos;
+        if (frames.length === 0 && this.root !== null) this.fail(`unexpected '(' after the end of the expression`, pos);
+        pos++;
+        while (pos < length && isSpace(text.charCodeAt(pos))) pos++;
+        if (pos >= length) this.fail(`unexpected end of input, expected an operator or function after '('`, pos);
+        const h = text.charCodeAt(pos);
+        if (h === 41) this.fail(`empty list '()'`, openOffset);
+        if (h === 40) this.fail(`expected an operator or function name, got '('`, pos);
+        const headOffset = pos;
+        const token = this.readToken(pos);
+        pos += token.length;
+        if (isOpName(token)) {
+          if (token === '=') {
+            const parent = frames[frames.length - 1];
+            if (parent === undefined || parent.head !== 'solve' || parent.children.length !== 0) {
+              this.fail(`'=' is only allowed as the first argument of solve`, headOffset);
+            }
+          }
+          frames.push({ head: token, isOp: true, openOffset, children: [], childOffsets: [] });
+        } else if (isFnName(token)) {
+          frames.push({ head: token, isOp: false, openOffset, children: [], childOffsets: [] });
+        } else if (isIdentifier(token)) {
+          this.fail(`unknown function ${describe(token)}`, headOffset);
+        } else {
+          this.fail(`expected an operator or function name, got ${describe(token)}`, headOffset);
+        }
+        continue;
+      }
+      if (c === 41) {
+        const frame = frames.pop();
+        if (frame === undefined) this.fail(`unexpected ')'`, pos);
+        const node = this.close(frame);
+        pos++;
+        this.attach(node, frame.openOffset);
+        continue;
+      }
+      const tokenOffset = pos;
+      const token = this.readToken(pos);
+      pos += token.length;
+      const kind = numberKind(token);
+      let node: Expr;
+      if (kind === 'int') node = { type: 'int', value: BigInt(token) };
+      else if (kind === 'float') {
+        const value = Number(token);
+        // more than ~308 integer digits: a double cannot hold it, and Infinity has no Polish text
+        if (!Number.isFinite(value)) this.fail(`number ${describe(token)} is too large for a float (at most ~1.8e308)`, tokenOffset);
+        node = { type: 'float', value: value === 0 ? 0 : value };
+      } else if (isIdentifier(token)) {
+        if (isFnName(token)) this.fail(`function '${token}' must be applied: write (${token} ...)`, tokenOffset);
+        node = { type: 'symbol', value: token };
+      } else if (isOpName(token)) {
+        this.fail(`operator '${token}' must follow '('`, tokenOffset);
+      } else {
+        this.fail(`invalid token ${describe(token)}`, tokenOffset);
+      }
+      this.attach(node, tokenOffset);
     }
-    if (c === 41) {
-      const frame = frames.pop();
-      if (frame === undefined) fail(`unexpected ')'`, pos);
-      const node = close(frame!);
-      pos++;
-      attach(node, frame!.openOffset);
-      continue;
+    if (frames.length > 0) {
+      const open = frames[frames.length - 1];
+      this.fail(`unexpected end of input, expected ')' to close '(${open.head}'`, length);
     }
-    const tokenOffset = pos;
-    const token = readToken(pos);
-    pos += token.length;
-    const kind = numberKind(token);
-    let node: Expr;
-    if (kind === 'int') node = { type: 'int', value: BigInt(token) };
-    else if (kind === 'float') {
-      const value = Number(token);
-      // more than ~308 integer digits: a double cannot hold it, and Infinity has no Polish text
-      if (!Number.isFinite(value)) fail(`number ${describe(token)} is too large for a float (at most ~1.8e308)`, tokenOffset);
-      node = { type: 'float', value: value === 0 ? 0 : value };
-    } else if (isIdentifier(token)) {
-      if (isFnName(token)) fail(`function '${token}' must be applied: write (${token} ...)`, tokenOffset);
-      node = { type: 'symbol', value: token };
-    } else if (isOpName(token)) {
-      fail(`operator '${token}' must follow '('`, tokenOffset);
-      continue;
-    } else {
-      fail(`invalid token ${describe(token)}`, tokenOffset);
-      continue;
-    }
-    attach(node, tokenOffset);
+    if (this.root === null) this.fail('empty input, expected an expression', length);
+    return this.root;
   }
-  if (frames.length > 0) {
-    const open = frames[frames.length - 1];
-    fail(`unexpected end of input, expected ')' to close '(${open.head}'`, length);
-  }
-  if (root === null) fail('empty input, expected an expression', length);
-  return root!;
 }

@@ -1,5 +1,5 @@
 import { PrintError } from './errors';
-import { type Expr, foldExpr } from './expr';
+import type { Expr } from './expr';
 
 /**
  * Canonical decimal text of a double: shortest round-trip digits, never exponent notation,
@@ -36,12 +36,27 @@ export function nodeToken(node: Expr): string {
   }
 }
 
-/** Canonical Polish text: `(op a b)`, single spaces, no recursion (deep trees are fine). */
+/**
+ * Canonical Polish text: `(op a b)`, single spaces. A pre-order walk with an explicit stack
+ * (deep trees are fine) appending each token to one string: no text per subtree.
+ */
 export function print(expr: Expr): string {
-  return foldExpr<string>(expr, (node, kids) => {
-    if (kids.length === 0) return nodeToken(node);
-    let text = `(${node.value}`;
-    for (const kid of kids) text += ` ${kid}`;
-    return `${text})`;
-  });
+  const stack: (Expr | null)[] = [expr]; // null: the ')' closing a list
+  let text = '';
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    if (node === null) {
+      text += ')';
+      continue;
+    }
+    if (text.length > 0) text += ' ';
+    if (node.type === 'op' || node.type === 'fn') {
+      text += '(' + node.value;
+      stack.push(null);
+      for (let i = node.children.length - 1; i >= 0; i--) stack.push(node.children[i]);
+    } else {
+      text += nodeToken(node);
+    }
+  }
+  return text;
 }

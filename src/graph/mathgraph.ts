@@ -6,7 +6,6 @@ import {
   type NodeType,
   OP_ARITY,
   type OpName,
-  foldExpr,
   formatFloat,
   isConstant,
   isFnName,
@@ -146,29 +145,30 @@ export class MathGraph {
    */
   static jsonOf(expr: Expr): MathGraphJSON {
     const nodes: GraphNodeJSON[] = [];
-    const edges: GraphEdgeJSON[] = [];
+    const parentOf: number[] = []; // by id; -1 for the root
     const stack: Expr[] = [expr];
-    // Each node's id is known when it is visited; its children's ids follow from subtree sizes.
-    const sizes = new Map<Expr, number>();
-    foldExpr<number>(expr, (node, kids) => {
-      let size = 1;
-      for (const k of kids) size += k;
-      if (kids.length > 0) sizes.set(node, size);
-      return size;
-    });
+    const parents: number[] = [-1];
+    let edgeCount = 0;
     while (stack.length > 0) {
       const node = stack.pop()!;
       const id = nodes.length;
+      parentOf.push(parents.pop()!);
       nodes.push({ id, type: node.type, value: node.type === 'int' ? intGraphValue(node.value) : node.value });
       if (node.type === 'op' || node.type === 'fn') {
-        let childId = id + 1;
-        for (const child of node.children) {
-          edges.push({ from: id, to: childId });
-          childId += child.type === 'op' || child.type === 'fn' ? sizes.get(child)! : 1;
+        edgeCount += node.children.length;
+        for (let i = node.children.length - 1; i >= 0; i--) {
+          stack.push(node.children[i]);
+          parents.push(id);
         }
-        for (let i = node.children.length - 1; i >= 0; i--) stack.push(node.children[i]);
       }
     }
+    // edges grouped by parent, each parent's in child order: a counting sort of the children
+    // on their parent (ids grow with child order, so the sort keeps it)
+    const start = new Int32Array(nodes.length + 1);
+    for (let id = 1; id < nodes.length; id++) start[parentOf[id] + 1]++;
+    for (let i = 0; i < nodes.length; i++) start[i + 1] += start[i];
+    const edges: GraphEdgeJSON[] = new Array(edgeCount);
+    for (let id = 1; id < nodes.length; id++) edges[start[parentOf[id]]++] = { from: parentOf[id], to: id };
     return { nodes, edges };
   }
 
@@ -191,26 +191,25 @@ export class MathGraph {
     const n = nodes.length;
     const types: NodeType[] = [];
     const values: GraphValue[] = [];
+    // the paths of errors (`graph.nodes[3].value`) are built only for an error
     for (let i = 0; i < n; i++) {
-      const where = `${field}.nodes[${i}]`;
       const node = nodes[i] as { id?: unknown; type?: unknown; value?: unknown };
-      if (typeof node !== 'object' || node === null) throw new GraphError(where, 'expected an object');
-      if (node.id !== i) throw new GraphError(`${where}.id`, `expected ${i}, got ${JSON.stringify(node.id)}`);
+      if (typeof node !== 'object' || node === null) throw new GraphError(`${field}.nodes[${i}]`, 'expected an object');
+      if (node.id !== i) throw new GraphError(`${field}.nodes[${i}].id`, `expected ${i}, got ${JSON.stringify(node.id)}`);
       const type = node.type as NodeType;
-      if (!NODE_TYPES.includes(type)) throw new GraphError(`${where}.type`, `unknown node type ${JSON.stringify(node.type)}`);
+      if (!NODE_TYPES.includes(type)) throw new GraphError(`${field}.nodes[${i}].type`, `unknown node type ${JSON.stringify(node.type)}`);
       types.push(type);
-      values.push(checkValue(type, node.value, `${where}.value`));
+      values.push(checkValue(type, node.value, field, i));
     }
     const children: number[][] = Array.from({ length: n }, () => []);
     const parentCount = new Int32Array(n);
     for (let k = 0; k < edges.length; k++) {
-      const where = `${field}.edges[${k}]`;
       const edge = edges[k] as { from?: unknown; to?: unknown };
-      if (typeof edge !== 'object' || edge === null) throw new GraphError(where, 'expected an object');
-      for (const end of ['from', 'to'] as const) {
+      if (typeof edge !== 'object' || edge === null) throw new GraphError(`${field}.edges[${k}]`, 'expected an object');
+      for (const end of EDGE_ENDS) {
         const v = edge[end];
         if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= n) {
-          throw new GraphError(`${where}.${end}`, `expected a node id in [0, ${n - 1}], got ${JSON.stringify(v)}`);
+          throw new GraphError(`${field}.edges[${k}].${end}`, `expected a node id in [0, ${n - 1}], got ${JSON.stringify(v)}`);
         }
       }
       children[edge.from as number].push(edge.to as number);
@@ -439,7 +438,15 @@ function expectedArity(type: NodeType, value: GraphValue): number {
   return 0;
 }
 
-function checkValue(type: NodeType, value: unknown, field: string): GraphValue {
+const EDGE_ENDS = ['from', 'to'] as const;
+const SYMBOL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function valueError(field: string, i: number, expected: string, value: unknown): never {
+  throw new GraphError(`${field}.nodes[${i}].value`, `expected ${expected}, got ${JSON.stringify(value)}`);
+}
+
+/** Node `i`'s value checked against its type; a GraphError names `field`.nodes[i].value. */
+function checkValue(type: NodeType, value: unknown, field: string, i: number): GraphValue {
   switch (type) {
     case 'int':
       if (typeof value === 'number' && Number.isSafeInteger(value)) return value === 0 ? 0 : value;
@@ -447,18 +454,18 @@ function checkValue(type: NodeType, value: unknown, field: string): GraphValue {
         const big = BigInt(value);
         return intGraphValue(big);
       }
-      throw new GraphError(field, `expected an integer, got ${JSON.stringify(value)}`);
+      return valueError(field, i, 'an integer', value);
     case 'float':
       if (typeof value === 'number' && Number.isFinite(value)) return value === 0 ? 0 : value;
-      throw new GraphError(field, `expected a finite number, got ${JSON.stringify(value)}`);
+      return valueError(field, i, 'a finite number', value);
     case 'symbol':
-      if (typeof value === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(value) && !isFnName(value)) return value;
-      throw new GraphError(field, `expected a symbol name, got ${JSON.stringify(value)}`);
+      if (typeof value === 'string' && SYMBOL_NAME.test(value) && !isFnName(value)) return value;
+      return valueError(field, i, 'a symbol name', value);
     case 'op':
       if (typeof value === 'string' && isOpName(value)) return value;
-      throw new GraphError(field, `expected one of + - * / ^ =, got ${JSON.stringify(value)}`);
+      return valueError(field, i, 'one of + - * / ^ =', value);
     case 'fn':
       if (typeof value === 'string' && isFnName(value)) return value;
-      throw new GraphError(field, `expected a function name, got ${JSON.stringify(value)}`);
+      return valueError(field, i, 'a function name', value);
   }
 }

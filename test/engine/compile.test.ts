@@ -2,7 +2,7 @@
 // mathjs (an independent evaluator) and against each other bit for bit (the quadrature rules
 // evaluate their nodes with `many`, the root scans with the one-point function).
 import { describe, expect, it } from 'vitest';
-import { compileNumeric, parse, print, quadrature, type Expr } from '../../src/engine/index';
+import { compileNumeric, numericValue, parse, print, quadrature, type Expr } from '../../src/engine/index';
 import { DataGenerator } from '../../src/data/generator';
 import { Prng } from '../../src/util/prng';
 import { mathjsValue, relativeClose } from './mathjs-oracle';
@@ -63,6 +63,24 @@ describe('compileNumeric', () => {
     const c = compileNumeric(parse('(^ 2 10)'), null);
     c.many([0, 5], out, 2);
     expect([out[0], out[1]]).toEqual([1024, 1024]);
+  });
+
+  it('numericValue gives the compiled function\'s bits, call after call on its reused program and stack', () => {
+    // alternating shallow and deep expressions: the reused stack must grow and stay right
+    const order = [...exprs].sort((a, b) => print(a).length - print(b).length);
+    const mixed = order.flatMap((e, i) => [e, order[order.length - 1 - i]]);
+    for (const e of mixed) {
+      const f = compileNumeric(e, 'x', { ...BOUND, a: 0.1, b: -3 });
+      for (const x of xs.subarray(0, 4)) expect(Object.is(numericValue(e, 'x', { ...BOUND, a: 0.1, b: -3 }, x), f(x)), `${print(e)} at ${x}`).toBe(true);
+    }
+    // a right-nested sum 1 + (2 + (… + (40 + x))) needs a stack of 41: the reused one grows
+    let deep = 'x';
+    for (let k = 40; k >= 1; k--) deep = `(+ ${k} ${deep})`;
+    expect(numericValue(parse(deep), 'x', {}, 0.5)).toBe(820.5);
+    expect(numericValue(parse('(* 2 x)'), 'x', {}, 0.5)).toBe(1);
+    // a binding is its shortest decimal's exact value, rounded: 0.1 + 0.2 of two bindings is not the float sum's 0.30000000000000004
+    expect(numericValue(parse('(+ a b)'), null, { a: 0.1, b: 0.2 }, 0)).toBe(compileNumeric(parse('(+ a b)'), null, { a: 0.1, b: 0.2 })(0));
+    expect(() => numericValue(parse('(+ a 1)'), null, {}, 0)).toThrow(/a/);
   });
 
   it('many() refuses more points than xs or out hold', () => {
