@@ -62,6 +62,10 @@ export function numericValue(expr: Expr, variable: string | null, bindings: Bind
   return runOnce(onceCode, onceConstants, onceStack, x);
 }
 
+// emit's walk, reused (emit calls nothing that emits)
+const emitOrder: Expr[] = [];
+const emitStack: Expr[] = [];
+
 /**
  * Appends `expr`'s postfix program to `code` (pairs: instruction, operand) and its constants
  * to `constants`; returns the deepest the stack gets. Post-order by reversing a pre-order walk
@@ -69,8 +73,11 @@ export function numericValue(expr: Expr, variable: string | null, bindings: Bind
  */
 function emit(expr: Expr, variable: string | null, bindings: Bindings, code: number[], constants: number[]): number {
   const source = expr.type === 'op' || expr.type === 'fn' ? expandDerivatives(expr) : expr;
-  const order: Expr[] = [];
-  const stack: Expr[] = [source];
+  const order = emitOrder;
+  const stack = emitStack;
+  order.length = 0;
+  stack.length = 0;
+  stack.push(source);
   while (stack.length > 0) {
     const node = stack.pop()!;
     order.push(node);

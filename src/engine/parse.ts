@@ -19,7 +19,8 @@ interface Frame {
   isOp: boolean;
   openOffset: number;
   children: Expr[];
-  childOffsets: number[];
+  /** where each child starts, for a function's argument errors (null for an operator: its errors point at the '(') */
+  childOffsets: number[] | null;
 }
 
 function isSpace(c: number): boolean {
@@ -103,7 +104,7 @@ class PolishParser {
     }
     const frame = frames[frames.length - 1];
     frame.children.push(node);
-    frame.childOffsets.push(offset);
+    frame.childOffsets?.push(offset);
   }
 
   private close(frame: Frame): Expr {
@@ -126,12 +127,12 @@ class PolishParser {
     if (head === 'derive' || head === 'integrate' || head === 'solve') {
       const variable = kids[1];
       if (variable.type !== 'symbol' || isConstant(variable.value)) {
-        this.fail(`'${head}' needs a variable (a symbol other than e, pi) as argument 2`, frame.childOffsets[1]);
+        this.fail(`'${head}' needs a variable (a symbol other than e, pi) as argument 2`, frame.childOffsets![1]);
       }
       if (head === 'solve') {
         const equation = kids[0];
         if (equation.type !== 'op' || equation.value !== '=') {
-          this.fail(`'solve' needs an equation (= lhs rhs) as argument 1`, frame.childOffsets[0]);
+          this.fail(`'solve' needs an equation (= lhs rhs) as argument 1`, frame.childOffsets![0]);
         }
       }
     }
@@ -168,7 +169,7 @@ class PolishParser {
               this.fail(`'=' is only allowed as the first argument of solve`, headOffset);
             }
           }
-          frames.push({ head: token, isOp: true, openOffset, children: [], childOffsets: [] });
+          frames.push({ head: token, isOp: true, openOffset, children: [], childOffsets: null });
         } else if (isFnName(token)) {
           frames.push({ head: token, isOp: false, openOffset, children: [], childOffsets: [] });
         } else if (isIdentifier(token)) {

@@ -339,7 +339,7 @@ export class DagNN {
   /** Values by parameter name, copied. */
   stateDict(): Record<string, Float32Array> {
     const out: Record<string, Float32Array> = {};
-    for (const p of this.params) out[p.name] = p.data.slice();
+    for (const p of this.params) out[p.name] = p.readData().slice();
     return out;
   }
 
@@ -354,7 +354,7 @@ export class DagNN {
       if (values === undefined) throw new ModelStateError(`loadStateDict: parameter '${p.name}' is missing`);
       if (values.length !== p.size) throw new ModelStateError(`loadStateDict: '${p.name}' has ${values.length} values, its shape [${p.shape.join(', ')}] needs ${p.size}`);
     }
-    for (const p of this.params) p.data.set(state[p.name]);
+    for (const p of this.params) p.writeData().set(state[p.name]);
   }
 
   /** The encoder and the numeric head over a plan, on `tape`. */
@@ -493,8 +493,8 @@ export class DagNN {
       const a = KIND_ARITY[kind];
       const unitNames = a === 1 ? ['sin', 'cos', 'tan', 'log', 'exp', 'sqrt'] : a === 2 ? [...this.binaryNames] : [];
       const terms = [
-        ...Array.from(k.add.data, (w, s) => ({ name: `v${s + 1}`, weight: w })),
-        ...(k.units === null ? [] : Array.from(k.units.data, (w, j) => ({ name: unitNames[j] ?? `unit${j}`, weight: w }))),
+        ...Array.from(k.add.readData(), (w, s) => ({ name: `v${s + 1}`, weight: w })),
+        ...(k.units === null ? [] : Array.from(k.units.readData(), (w, j) => ({ name: unitNames[j] ?? `unit${j}`, weight: w }))),
       ].filter((t) => Math.abs(t.weight) > 1e-6);
       return [{ kind: KIND_NAMES[kind], terms }];
     });

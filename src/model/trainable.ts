@@ -113,7 +113,7 @@ export class DagNNModel {
   gates(mask: FreezeMask, active: readonly Parameter[], fresh: boolean): string[] {
     if (!this.exactPath) return [];
     const reached = new Set(active);
-    const frozen = (p: Parameter) => p.data.every((_, i) => mask.isFrozen(p, i));
+    const frozen = (p: Parameter) => p.readData().every((_, i) => mask.isFrozen(p, i));
     let open = fresh;
     for (const [kind, params] of this.kindValueParams()) {
       const done = params.every(frozen);
@@ -149,9 +149,9 @@ export class DagNNModel {
       for (let c = 0; c < K; c++) for (let i = 0; i < B; i++) X[i * K + c] = s.spans[i] * s.f64[c * B + i];
       const w = fitQuadrature(X, Float64Array.from(integrals, (r) => r.result_numeric!), K);
       if (!w.every(Number.isFinite)) return [];
-      const before = head.weights.data.slice();
-      head.weights.data.set(w);
-      return [{ group: 'quadrature', detail: `${integrals.length} records`, undo: () => head.weights.data.set(before) }];
+      const before = head.weights.readData().slice();
+      head.weights.writeData().set(w);
+      return [{ group: 'quadrature', detail: `${integrals.length} records`, undo: () => head.weights.writeData().set(before) }];
     } finally {
       tape.reset();
     }

@@ -44,6 +44,6 @@ export class Adagrad extends Optimizer<AdagradOptions> {
   protected updateGroup(o: AdagradOptions, slots: readonly Slot[], t: number): void {
     const k = this.backend.kernels;
     const clr = o.lr / (1 + (t - 1) * o.lrDecay);
-    for (const { param: p, buffers: b } of slots) k.adagradStep(p.ptr, p.gradAddress, b.sum, p.size, clr, o.eps, o.weightDecay);
+    for (const { param: p, buffers: b } of slots) k.adagradStep(p.dataPtr, p.gradAddress, b.sum, p.size, clr, o.eps, o.weightDecay);
   }
 }

@@ -56,10 +56,10 @@ abstract class AdamFamily extends Optimizer<AdamOptions> {
     const decay = this.decoupledDecay ? 1 - o.lr * o.weightDecay : 1;
     for (const { param: p, buffers: b } of slots) {
       if (o.amsgrad) {
-        k.adamAmsgradStep(p.ptr, p.gradAddress, b.expAvg, b.expAvgSq, b.maxExpAvgSq, p.size,
+        k.adamAmsgradStep(p.dataPtr, p.gradAddress, b.expAvg, b.expAvgSq, b.maxExpAvgSq, p.size,
           beta1, 1 - beta1, beta2, 1 - beta2, o.eps, stepSize, invBc2Sqrt, coupled, decay);
       } else {
-        k.adamStep(p.ptr, p.gradAddress, b.expAvg, b.expAvgSq, p.size,
+        k.adamStep(p.dataPtr, p.gradAddress, b.expAvg, b.expAvgSq, p.size,
           beta1, 1 - beta1, beta2, 1 - beta2, o.eps, stepSize, invBc2Sqrt, coupled, decay);
       }
     }

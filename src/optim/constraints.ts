@@ -35,11 +35,11 @@ export class FreezeMask {
   }
 
   /** Freezes element i of p at `value` (default: its current value), and sets it. */
-  freeze(p: Parameter, i: number, value = p.data[i]): void {
+  freeze(p: Parameter, i: number, value = p.readData()[i]): void {
     const e = this.entry(p);
     e.frozen[i] = 1;
     e.values[i] = value;
-    p.data[i] = value;
+    p.writeData()[i] = value;
   }
 
   unfreeze(p: Parameter, i: number): void {
@@ -70,7 +70,7 @@ export class FreezeMask {
   /** Writes every frozen element's value back (call after the optimizer step). */
   restore(): void {
     for (const [p, e] of this.entries) {
-      const d = p.data;
+      const d = p.writeData();
       for (let i = 0; i < p.size; i++) if (e.frozen[i]) d[i] = e.values[i];
     }
   }
@@ -110,7 +110,7 @@ export function nauSparsity(params: readonly Parameter[], weight: number, mask?:
   let sum = 0;
   const scale = weight / count;
   for (const p of params) {
-    const w = p.data;
+    const w = p.readData();
     const g = weight === 0 ? p.readGrad() : p.grad; // weight 0 writes nothing
     for (let i = 0; i < p.size; i++) {
       const a = Math.abs(w[i]);
@@ -136,7 +136,7 @@ export function rampedWeight(step: number, start: number, end: number, max: numb
 /** Clamps every value of `params` into [lo, hi]. */
 export function clampValues(params: readonly Parameter[], lo: number, hi: number): void {
   for (const p of params) {
-    const d = p.data;
+    const d = p.writeData();
     for (let i = 0; i < p.size; i++) d[i] = Math.min(hi, Math.max(lo, d[i]));
   }
 }
@@ -171,7 +171,7 @@ export function snapToLattice(
 ): SnapRecord {
   const entries: SnapRecord['entries'] = [];
   for (const p of params) {
-    const d = p.data;
+    const d = p.readData(); // mask.freeze writes (and counts) the snapped values
     for (let i = 0; i < p.size; i++) {
       if (mask.isFrozen(p, i)) continue;
       const target = nearest(d[i], lattice);
@@ -188,7 +188,7 @@ export function snapToLattice(
 export function undoSnap(record: SnapRecord, mask: FreezeMask): void {
   for (const { param, index, previous } of record.entries) {
     mask.unfreeze(param, index);
-    param.data[index] = previous;
+    param.writeData()[index] = previous;
   }
 }
 
@@ -233,11 +233,14 @@ export function snapBySearch(
   score: () => number,
   options: { topK?: number; lattice?: Lattice; minScore?: number; candidates?: (values: number[]) => number[][] } = {},
 ): { record: SnapRecord; score: number; baseline: number } | null {
-  if (group.some((p) => p.data.some((_, i) => mask.isFrozen(p, i)))) return null;
-  const current = group.flatMap((p) => Array.from(p.data));
+  if (group.some((p) => p.readData().some((_, i) => mask.isFrozen(p, i)))) return null;
+  const current = group.flatMap((p) => Array.from(p.readData()));
   const write = (values: readonly number[]) => {
     let k = 0;
-    for (const p of group) for (let i = 0; i < p.size; i++) p.data[i] = values[k++];
+    for (const p of group) {
+      const d = p.writeData();
+      for (let i = 0; i < p.size; i++) d[i] = values[k++];
+    }
   };
   const baseline = score();
   let best: { values: number[]; score: number } | null = null;

@@ -48,7 +48,7 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
     for (const { param: p, buffers: b } of slots) {
       // unused buffers are passed as 0: the kernel touches gradAvg only when centered and the
       // momentum buffer only when momentum > 0
-      k.rmspropStep(p.ptr, p.gradAddress, b.squareAvg, b.gradAvg ?? 0, b.momentumBuffer ?? 0, p.size,
+      k.rmspropStep(p.dataPtr, p.gradAddress, b.squareAvg, b.gradAvg ?? 0, b.momentumBuffer ?? 0, p.size,
         o.lr, o.alpha, 1 - o.alpha, o.eps, o.weightDecay, o.momentum, o.centered ? 1 : 0);
     }
   }

@@ -50,7 +50,7 @@ export class SGD extends Optimizer<SGDOptions> {
   protected updateGroup(o: SGDOptions, slots: readonly Slot[], t: number): void {
     const k = this.backend.kernels;
     if (o.momentum === 0) {
-      for (const { param } of slots) k.sgdStep(param.ptr, param.gradAddress, param.size, o.lr, o.weightDecay);
+      for (const { param } of slots) k.sgdStep(param.dataPtr, param.gradAddress, param.size, o.lr, o.weightDecay);
       return;
     }
     // first step: buf = d (PyTorch clones the gradient); afterwards buf = momentum buf + (1 - dampening) d
@@ -58,7 +58,7 @@ export class SGD extends Optimizer<SGDOptions> {
     const gradScale = t === 1 ? 1 : 1 - o.dampening;
     const nesterov = o.nesterov ? 1 : 0;
     for (const { param, buffers } of slots) {
-      k.sgdMomentumStep(param.ptr, param.gradAddress, buffers.momentumBuffer, param.size, o.lr, o.weightDecay, o.momentum, bufDecay, gradScale, nesterov);
+      k.sgdMomentumStep(param.dataPtr, param.gradAddress, buffers.momentumBuffer, param.size, o.lr, o.weightDecay, o.momentum, bufDecay, gradScale, nesterov);
     }
   }
 

@@ -157,13 +157,13 @@ export class Exactness<R> {
     // the refit applies its fits as it returns them: the accuracies before it are measured on
     // the weights from before (put back for that), and only when it fitted something
     const all = Object.values(this.model.parameterGroups()).flat();
-    const prior = measured === null ? all.map((p) => p.data.slice()) : null;
+    const prior = measured === null ? all.map((p) => p.readData().slice()) : null;
     const fits = this.model.refit?.(probe) ?? [];
     if (fits.length > 0 && prior !== null) {
-      const fitted = all.map((p) => p.data.slice());
-      all.forEach((p, i) => p.data.set(prior[i]));
+      const fitted = all.map((p) => p.readData().slice());
+      all.forEach((p, i) => p.writeData().set(prior[i]));
       measure();
-      all.forEach((p, i) => p.data.set(fitted[i]));
+      all.forEach((p, i) => p.writeData().set(fitted[i]));
     }
     for (const fit of fits) {
       const before = measure();

@@ -92,7 +92,7 @@ export function parameterCount(hidden: number, binaryUnits: readonly BinaryPrimi
     for (let h = 1; h <= 5; h++) {
       const heap = new Heap(new ArrayBufferLinearMemory(1 << 16, 1 << 26), 16);
       const model = new DagNN({ name: 'js', heap, kernels: bindTwins(heap) }, { hidden: h, binaryUnits });
-      samples.push(model.parameters().reduce((n, p) => n + p.data.length, 0));
+      samples.push(model.parameters().reduce((n, p) => n + p.size, 0));
     }
     // forward differences Δ^k at hidden 1
     const diffs: number[] = [];

@@ -537,7 +537,7 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
     const score = selectionScore(perGroup, this.config.selectBy);
     if (score > this.best.score) {
       this.best = { score, step: this.updates, staleEvals: 0 };
-      this.bestWeightsRef = this.params.map((p) => p.data.slice());
+      this.bestWeightsRef = this.params.map((p) => p.readData().slice());
     } else this.best = { ...this.best, staleEvals: this.best.staleEvals + 1 };
     const metrics: EvalMetrics = {
       step: this.updates,
@@ -671,12 +671,12 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
   }
 
   private withWeights<T>(weights: readonly Float32Array[], body: () => T): T {
-    const last = this.params.map((p) => p.data.slice());
-    this.params.forEach((p, i) => p.data.set(weights[i]));
+    const last = this.params.map((p) => p.readData().slice());
+    this.params.forEach((p, i) => p.writeData().set(weights[i]));
     try {
       return body();
     } finally {
-      this.params.forEach((p, i) => p.data.set(last[i]));
+      this.params.forEach((p, i) => p.writeData().set(last[i]));
     }
   }
 
@@ -715,7 +715,7 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
   checkpoint(weights: 'last' | 'best' = 'last'): Uint8Array {
     const tensors: Record<string, CheckpointTensor> = {};
     const useBest = weights === 'best' && this.bestWeightsRef !== null;
-    this.params.forEach((p, i) => (tensors[`model.${p.name}`] = { shape: [...p.shape], data: useBest ? this.bestWeightsRef![i].slice() : p.data.slice() }));
+    this.params.forEach((p, i) => (tensors[`model.${p.name}`] = { shape: [...p.shape], data: useBest ? this.bestWeightsRef![i].slice() : p.readData().slice() }));
     const sd = this.optimizer.stateDict();
     const optimParams = this.optimizer.parameters();
     const state = sd.state.map((entry, i) => {
@@ -797,7 +797,7 @@ export class Trainer<R = DatasetRecord, M extends TrainableModel<R> = DagNNModel
       if (err instanceof GraphemeError && typeof field === 'string') throw new CheckpointError(`__metadata__.source.${field}`, err.message);
       throw err;
     }
-    this.params.forEach((p, i) => p.data.set(weights[i]));
+    this.params.forEach((p, i) => p.writeData().set(weights[i]));
     this.updates = step as number;
     this.best = { score: best.score ?? -Infinity, step: best.step, staleEvals: best.staleEvals };
     this.bestWeightsRef = bestWeights;

@@ -169,6 +169,70 @@ describe('data-parallel training', () => {
     });
   }, 60_000);
 
+  it('only tensors with a counted write or an exposed view are compared (Parameter, WEIGHT WRITES): the run equals, bit for bit, one whose every tensor is compared — Adam and SGD, and snaps, a stage change and evaluations', async () => {
+    // the oracle: the same 2-worker run with every tensor exposed (p.data taken), so the
+    // leader compares all of them with what it last sent, as before the counts; a writer the
+    // counts missed (a kernel at ptr, a view from readData written) would leave a worker's
+    // weights stale, and its gradients and so the losses would differ
+    const staged: TrainingConfigInput = config(2, {
+      seed: 'tracked writes', steps: 80, batchSize: 8, learningRate: 3e-2, groupLr: { state: 0.1 },
+      curriculum: { stages: 'depth', stageSteps: { 1: [30], 2: [20, 15, 15] }, replay: 0.3, threshold: 1 },
+      exactness: { snapAt: [0.5, 1], probeSize: 40, clamp: 1 }, evalEvery: 20, evalSize: 12,
+      model: { hidden: 4, binaryUnits: ['product', 'ratio', 'power'], exact: true },
+    });
+    const runs: [string, TrainingConfigInput][] = [
+      ['adam', config(2)],
+      ['sgd with momentum', config(2, { optimizer: { name: 'sgd', momentum: 0.9 } })],
+      ['stages and exactness', staged],
+    ];
+    for (const [name, cfg] of runs) {
+      const tracked = await Trainer.create(cfg);
+      const compared = await Trainer.create(cfg);
+      try {
+        for (const p of compared.parameters()) void p.data; // exposed: compared every update
+        const run = async (t: Trainer) => {
+          const out: number[] = [];
+          for (let i = 0; i < 80; i++) {
+            out.push((await t.stepAsync()).loss);
+            if ((i + 1) % 20 === 0) await t.evaluateAsync();
+          }
+          return out;
+        };
+        const a = await run(tracked);
+        const b = await run(compared);
+        if (cfg.exactness !== undefined) expect(tracked.snaps.length, name).toBeGreaterThan(0);
+        expect(tracked.snaps.map((e) => [e.step, e.kept]), name).toEqual(compared.snaps.map((e) => [e.step, e.kept]));
+        expect(a, name).toEqual(b);
+        expect(weights(tracked), name).toEqual(weights(compared));
+      } finally {
+        tracked.close();
+        compared.close();
+      }
+    }
+  }, 120_000);
+
+  it('a view of the values kept across updates and written between them reaches the workers', async () => {
+    await oneAndTwo(config, async (one, two) => {
+      const l1 = await losses(one, 3); // the heap has grown (which detaches older views)
+      const l2 = await losses(two, 3);
+      const kept = [one, two].map((t) => t.parameters().map((p) => p.data));
+      l1.push(...(await losses(one, 3)));
+      l2.push(...(await losses(two, 3)));
+      // frozen, and one update sends what the optimizer last wrote: from then on no write is
+      // counted on any tensor, and only the views' exposure can tell the leader these values moved
+      for (const t of [one, two]) for (const p of t.parameters()) p.requiresGrad = false;
+      l1.push(...(await losses(one, 1)));
+      l2.push(...(await losses(two, 1)));
+      for (const views of kept) for (const d of views) {
+        expect(d.length).toBeGreaterThan(0); // still attached: the writes below land
+        for (let i = 0; i < d.length; i++) d[i] = 0.7 * d[i] + 0.02 * Math.cos(i);
+      }
+      l1.push(...(await losses(one, 4)));
+      l2.push(...(await losses(two, 4)));
+      expectFollows(l1, l2);
+    });
+  }, 60_000);
+
   it('after a test on the best weights the workers hold those, and the next update sends every tensor again', async () => {
     // a rate too small to move any float32 weight: every change comes from outside the
     // optimizer, so what the workers compute with is what the leader sent them

@@ -113,7 +113,7 @@ function commandRunner<R>(init: ReplicaInit, { model, data }: ReplicaParts<R>, t
         }
         let at = 0;
         params.forEach((p, i) => {
-          if (v.fresh[i] === 1) p.data.set(v.weights.subarray(at, at + p.size));
+          if (v.fresh[i] === 1) p.writeData().set(v.weights.subarray(at, at + p.size));
           at += p.size;
         });
         if (command === COMMAND.step) {

@@ -18,7 +18,8 @@
  * SPARSE TRANSFERS. Most tensors move little from one update to the next: on levels 1–4 only
  * the value path's few dozen weights get a gradient, and a tensor with no gradient and no
  * optimizer state keeps its weights. Each tensor crosses between the cores only when it
- * changed: the leader compares each tensor with a mirror of what it last wrote (the
+ * changed: the leader compares each tensor that may have changed since (a counted write, or
+ * an exposed view: Parameter, WEIGHT WRITES) with a mirror of what it last wrote (the
  * copyIfChanged kernel) and raises fresh[t]; a replica sends a tensor's gradient only when
  * some bit of it is not +0 (countNonZeroBits) and raises sent[w][t]. Skipping an all-+0
  * gradient leaves the leader's sum unchanged but for the sign of a zero (−0 + +0 = +0), which
