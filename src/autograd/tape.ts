@@ -75,7 +75,10 @@ export class Tape {
    * gradient, allocated zeroed the first time backward needs it.
    */
   grad(t: TensorLike): number {
-    if (t.gradPtr === 0) (t as Tensor).gradPtr = this.heap.allocStep(t.size * 4, true);
+    if (t.gradPtr === 0) {
+      const base = (t as Tensor).base ?? null;
+      (t as Tensor).gradPtr = base !== null ? this.grad(base) : this.heap.allocStep(t.size * 4, true);
+    }
     return t.gradPtr;
   }
 
@@ -140,8 +143,9 @@ export class Tape {
 
   /** A copy of the gradient of `t`, zeros when backward never reached it. */
   gradValues(t: TensorLike): Float32Array {
-    if (t.gradPtr === 0) return new Float32Array(t.size);
-    return this.heap.f32.slice(t.gradPtr >>> 2, (t.gradPtr >>> 2) + t.size);
+    const ptr = t.gradPtr !== 0 ? t.gradPtr : ((t as Tensor).base?.gradPtr ?? 0); // a view: its base's
+    if (ptr === 0) return new Float32Array(t.size);
+    return this.heap.f32.slice(ptr >>> 2, (ptr >>> 2) + t.size);
   }
 
   /** The value of a 1×1 tensor, e.g. a loss. */

@@ -12,6 +12,11 @@ export class AutogradError extends GraphemeError {}
  * `gradPtr` stays 0 until backward first needs the gradient; the tape then allocates it in
  * the step arena, zeroed. `epoch` names the (tape, step) that made the tensor, so using a
  * tensor after `tape.reset()` is a typed error instead of reading reused memory.
+ *
+ * A VIEW (`base` set: the same memory seen with another shape) has its base's gradient:
+ * the tape gives the view the base's buffer when backward first needs either, not before —
+ * so a view whose consumers send it no gradient leaves the base's backward unrun (a path the
+ * loss does not reach costs nothing, and its parameters keep a known-zero gradient).
  */
 export class Tensor {
   gradPtr = 0;
@@ -22,6 +27,8 @@ export class Tensor {
     readonly cols: number,
     readonly requiresGrad: boolean,
     readonly epoch: number,
+    /** the tensor whose memory (and gradient) this one views, or null */
+    readonly base: Tensor | null = null,
   ) {
     this.size = rows * cols;
   }

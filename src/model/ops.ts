@@ -7,17 +7,16 @@ import { ShapeError, Tensor, type Tape } from '../autograd/index';
 
 /**
  * The same row-major memory seen as rows × cols (no copy). The view shares the gradient
- * buffer of `x` (allocated here, zeroed), so gradients written into the view are x's
- * gradients and x's own backward sees them. Only step-arena tensors can be viewed.
+ * buffer of `x` (a VIEW, ../autograd/tensor.ts: allocated when backward first needs either),
+ * so gradients written into the view are x's gradients and x's own backward sees them.
+ * Only step-arena tensors can be viewed.
  */
 export function reshape(tape: Tape, x: Tensor, rows: number, cols: number): Tensor {
   tape.check(x, 'reshape');
   if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows * cols !== x.size) {
     throw new ShapeError(`reshape: ${x.rows}×${x.cols} cannot be viewed as ${rows}×${cols}`);
   }
-  const view = new Tensor(x.ptr, rows, cols, x.requiresGrad, tape.epoch);
-  if (x.requiresGrad) view.gradPtr = tape.grad(x);
-  return view;
+  return new Tensor(x.ptr, rows, cols, x.requiresGrad, tape.epoch, x);
 }
 
 /**

@@ -41,11 +41,13 @@ export { MAX_HIDDEN, MAX_RECORDS_PER_PASS, MAX_STEPS };
 
 /**
  * Step-arena bytes per record per hidden unit, by level: what a training micro-batch leaves
- * on the tape (activations and their gradients). Measured peaks (batch 64, hidden 16 and 64):
- * 93-105, 318-347, 304-330, 213-237, 5044-5569 (the tree decoder), 487-523, 344-372; these
- * are rounded down.
+ * on the tape (activations and the gradients backward reaches). Measured peaks (batch 64,
+ * hidden 64 and 16, the lowest of three seeds): 52-65, 160-188, 157-183, 121-145, 4945-5451
+ * (the tree decoder), 264-386, 179-215; these are rounded down. (The state path's gradients
+ * are not allocated on levels where the loss does not reach it: a VIEW's gradient is
+ * allocated only when backward needs it, src/autograd/tensor.ts.)
  */
-export const ARENA_BYTES: Readonly<Record<Level, number>> = { 1: 64, 2: 256, 3: 256, 4: 160, 5: 4096, 6: 384, 7: 256 };
+export const ARENA_BYTES: Readonly<Record<Level, number>> = { 1: 48, 2: 128, 3: 128, 4: 96, 5: 4096, 6: 256, 7: 160 };
 /** JS heap bytes of one generated record (its objects, strings and graph JSON; ~4.5 KB measured). */
 export const RECORD_BYTES = 4096;
 
