@@ -418,7 +418,7 @@ function formatAssignment(trainer: Trainer): string {
   const rows = trainer.withBestWeights(() => trainer.model.net.unitAssignment()).map(({ kind, terms }) => {
     const frozen = ['add', 'units'].every((suffix) => {
       const p = byName.get(`${kind}.${suffix}`);
-      return p === undefined || p.data.every((_, i) => mask.isFrozen(p, i));
+      return p === undefined || mask.allFrozen(p);
     });
     const text = terms.length === 0 ? '0' : terms.map((t, i) => `${t.weight < 0 ? (i === 0 ? '−' : ' − ') : i === 0 ? '' : ' + '}${Math.abs(t.weight) === 1 ? '' : `${Math.abs(t.weight).toPrecision(3)}·`}${t.name}`).join('');
     return `  ${kind.padEnd(10)} ${frozen ? '=' : '≈'} ${text}`;

@@ -112,14 +112,12 @@ export class DagNNModel {
    */
   gates(mask: FreezeMask, active: readonly Parameter[], fresh: boolean): string[] {
     if (!this.exactPath) return [];
-    const reached = new Set(active);
-    const frozen = (p: Parameter) => p.readData().every((_, i) => mask.isFrozen(p, i));
     let open = fresh;
     for (const [kind, params] of this.kindValueParams()) {
-      const done = params.every(frozen);
+      const done = params.every((p) => mask.allFrozen(p));
       if (done) this.net.unitBounds[KIND_NAMES[kind]] = Infinity;
       else delete this.net.unitBounds[KIND_NAMES[kind]];
-      if (!done && params.some((p) => reached.has(p))) open = true;
+      if (!done && params.some((p) => active.includes(p))) open = true;
     }
     return open ? ['exact', 'head'] : [];
   }

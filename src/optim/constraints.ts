@@ -26,17 +26,19 @@ import type { Optimizer, BaseOptions } from './optimizer';
 
 /** Element-wise frozen flags and the values frozen elements are held at. */
 export class FreezeMask {
-  private readonly entries = new Map<Parameter, { frozen: Uint8Array; values: Float32Array }>();
+  /** per parameter: flags, held values, and how many flags are set */
+  private readonly entries = new Map<Parameter, { frozen: Uint8Array; values: Float32Array; count: number }>();
 
   private entry(p: Parameter) {
     let e = this.entries.get(p);
-    if (!e) this.entries.set(p, (e = { frozen: new Uint8Array(p.size), values: new Float32Array(p.size) }));
+    if (!e) this.entries.set(p, (e = { frozen: new Uint8Array(p.size), values: new Float32Array(p.size), count: 0 }));
     return e;
   }
 
   /** Freezes element i of p at `value` (default: its current value), and sets it. */
   freeze(p: Parameter, i: number, value = p.readData()[i]): void {
     const e = this.entry(p);
+    e.count += 1 - e.frozen[i];
     e.frozen[i] = 1;
     e.values[i] = value;
     p.writeData()[i] = value;
@@ -44,17 +46,25 @@ export class FreezeMask {
 
   unfreeze(p: Parameter, i: number): void {
     const e = this.entries.get(p);
-    if (e) e.frozen[i] = 0;
+    if (e) {
+      e.count -= e.frozen[i];
+      e.frozen[i] = 0;
+    }
   }
 
   isFrozen(p: Parameter, i: number): boolean {
     return this.entries.get(p)?.frozen[i] === 1;
   }
 
+  /** Whether every element of p is frozen. */
+  allFrozen(p: Parameter): boolean {
+    return (this.entries.get(p)?.count ?? 0) === p.size;
+  }
+
   /** How many elements are frozen (of `params`, or of all). */
   count(params?: readonly Parameter[]): number {
     let n = 0;
-    for (const [p, e] of this.entries) if (!params || params.includes(p)) for (const f of e.frozen) n += f;
+    for (const [p, e] of this.entries) if (!params || params.includes(p)) n += e.count;
     return n;
   }
 
@@ -271,6 +281,8 @@ export function snapBySearch(
  */
 export class GradientActivity {
   private readonly counts = new Map<Parameter, Uint32Array>();
+  /** per parameter, its largest count (active() without a pass over the counts) */
+  private readonly most = new Map<Parameter, number>();
 
   observe(params: readonly Parameter[]): void {
     for (const p of params) {
@@ -278,7 +290,9 @@ export class GradientActivity {
       if (!c) this.counts.set(p, (c = new Uint32Array(p.size)));
       if (p.gradIsZero) continue;
       const g = p.readGrad();
-      for (let i = 0; i < p.size; i++) if (g[i] !== 0) c[i]++;
+      let most = this.most.get(p) ?? 0;
+      for (let i = 0; i < p.size; i++) if (g[i] !== 0 && ++c[i] > most) most = c[i];
+      this.most.set(p, most);
     }
   }
 
@@ -295,19 +309,19 @@ export class GradientActivity {
   loadStateDict(state: Record<string, number[]>, params: readonly Parameter[]): void {
     const byName = new Map(params.map((p) => [p.name, p]));
     this.counts.clear();
+    this.most.clear();
     for (const [name, c] of Object.entries(state ?? {})) {
       const p = byName.get(name);
       if (!p || !Array.isArray(c) || c.length !== p.size) throw new RangeError(`gradient activity: bad entry for '${name}'`);
-      this.counts.set(p, Uint32Array.from(c));
+      const counts = Uint32Array.from(c);
+      this.counts.set(p, counts);
+      this.most.set(p, counts.reduce((a, n) => Math.max(a, n), 0));
     }
   }
 
   /** the parameters with at least one element reached in ≥ minUpdates updates */
   active(params: readonly Parameter[], minUpdates = 1): Parameter[] {
-    return params.filter((p) => {
-      const c = this.counts.get(p);
-      return c !== undefined && c.some((n) => n >= minUpdates);
-    });
+    return params.filter((p) => (this.most.get(p) ?? 0) >= minUpdates);
   }
 }
 

@@ -247,8 +247,8 @@ export abstract class Optimizer<O extends BaseOptions> implements LrControl {
   /** Sets the learning rate of one group, or of every group when `group` is omitted. */
   setLr(lr: number, group?: number): void {
     checkNumber(group === undefined ? 'lr' : `paramGroups[${group}].lr`, lr, { min: 0 });
-    if (group === undefined) for (const g of this.groups) g.options = { ...g.options, lr };
-    else this.group(group).options = { ...this.group(group).options, lr };
+    // a group already at `lr` keeps its options object (a schedule sets every rate every update)
+    for (const g of group === undefined ? this.groups : [this.group(group)]) if (!Object.is(g.options.lr, lr)) g.options = { ...g.options, lr };
   }
 
   /** Changes any options of one group (validated; a change that would need a state buffer the

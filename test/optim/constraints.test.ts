@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Parameter } from '../../src/autograd/index';
 import { createBackend } from '../../src/backend/index';
-import { Adam, clampValues, FreezeMask, latticeCandidates, nauSparsity, rampedWeight, setGroupLrs, snapBySearch, snapToLattice, undoSnap } from '../../src/optim/index';
+import { Adam, clampValues, FreezeMask, GradientActivity, latticeCandidates, nauSparsity, rampedWeight, setGroupLrs, snapBySearch, snapToLattice, undoSnap } from '../../src/optim/index';
 
 describe('constraints', () => {
   it('nauSparsity: value mean(min(|w|, |1 − |w||)), gradient towards the nearest of −1, 0, 1', async () => {
@@ -50,6 +50,41 @@ describe('constraints', () => {
     copy.loadStateDict([p], mask.stateDict());
     expect(copy.isFrozen(p, 1) && !copy.isFrozen(p, 0)).toBe(true);
     expect(() => copy.loadStateDict([p], { other: { indices: [0], values: [0] } })).toThrow(/unknown parameter 'other'/);
+    // allFrozen and count against the flags themselves, through freezes twice over, unfreezes and a load
+    const q = new Parameter(backend, [3], 'q', [1, 2, 3]);
+    const m = new FreezeMask();
+    const byFlags = () => [0, 1, 2].every((i) => m.isFrozen(q, i));
+    for (const [op, i] of [['freeze', 0], ['freeze', 1], ['freeze', 1], ['freeze', 2], ['unfreeze', 1], ['unfreeze', 1], ['freeze', 1]] as const) {
+      if (op === 'freeze') m.freeze(q, i);
+      else m.unfreeze(q, i);
+      expect(m.allFrozen(q)).toBe(byFlags());
+      expect(m.count()).toBe([0, 1, 2].filter((k) => m.isFrozen(q, k)).length);
+    }
+    const loaded = new FreezeMask();
+    loaded.loadStateDict([q], m.stateDict());
+    expect([loaded.allFrozen(q), loaded.allFrozen(p), new FreezeMask().allFrozen(q)]).toEqual([true, false, false]);
+  });
+
+  it('GradientActivity.active gives the parameters with an element reached in at least k updates, by the counts themselves, also after a load', async () => {
+    const backend = await createBackend('js');
+    const ps = [0, 1, 2].map((j) => new Parameter(backend, [4], `p${j}`));
+    const activity = new GradientActivity();
+    const grads = [[1, 0, 0, 0], [0, 2, 0, 0], [1, 0, 0, 3], [0, 0, 0, 0], [1, 0, 0, 0]];
+    for (let u = 0; u < grads.length; u++) {
+      for (const [j, p] of ps.entries()) {
+        p.zeroGrad();
+        if (j !== 2) p.grad.set(grads[(u + j) % grads.length]); // p2 never reached
+      }
+      activity.observe(ps);
+      for (const k of [1, 2, 3, 4]) {
+        const byCounts = ps.filter((p) => [0, 1, 2, 3].some((i) => activity.count(p, i) >= k));
+        expect(activity.active(ps, k).map((p) => p.name), `update ${u}, k ${k}`).toEqual(byCounts.map((p) => p.name));
+      }
+    }
+    const loaded = new GradientActivity();
+    loaded.loadStateDict(activity.stateDict(), ps);
+    for (const k of [1, 2, 3]) expect(loaded.active(ps, k)).toEqual(activity.active(ps, k));
+    expect([3, 4].map((k) => activity.active(ps, k).map((p) => p.name))).toEqual([['p0', 'p1'], []]); // element 0 of each reached 3 times; p2 never
   });
 
   it('snapToLattice sets near-lattice weights exactly, freezes them, and undoSnap reverts', async () => {
