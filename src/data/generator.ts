@@ -4,6 +4,7 @@ import {
   type Expr,
   EngineError,
   answer,
+  withoutEngineStacks,
   containsSymbol,
   exprDepth,
   exprEquals,
@@ -92,8 +93,12 @@ export class DataGenerator {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       try {
         const index = this.counters.get(level)! + 1;
-        const { record, result } = this.draw(spec, prng, `L${level}-${String(index).padStart(5, '0')}`);
-        if (this.verify && verifyGenerated(record, result) !== null) reject('verification');
+        // an engine error rejects the draw and is counted by name: its stack is never read
+        const record = withoutEngineStacks(() => {
+          const drawn = this.draw(spec, prng, `L${level}-${String(index).padStart(5, '0')}`);
+          if (this.verify && verifyGenerated(drawn.record, drawn.result) !== null) reject('verification');
+          return drawn.record;
+        });
         this.counters.set(level, index);
         stats.accepted++;
         return record;

@@ -1,9 +1,30 @@
 import { GraphemeError } from '../errors';
 /** Typed errors of the math engine. Every message says where (column) or what (symbol, value). */
 
+/** withoutEngineStacks calls under way (nested calls count) */
+let stackless = 0;
+
+/**
+ * Runs `f` with the engine's errors made without a stack trace, for a caller that catches and
+ * counts them: the generator rejects a draw on a division by zero or a domain error (level 7
+ * meets more of them than it keeps records), and capturing a stack was ~10% of drawing
+ * levels 1–4 (docs/experiments.md, "Both cores, ninth pass"). Every other error keeps its stack.
+ */
+export function withoutEngineStacks<T>(f: () => T): T {
+  stackless++;
+  try {
+    return f();
+  } finally {
+    stackless--;
+  }
+}
+
 export class EngineError extends GraphemeError {
   constructor(message: string) {
+    const limit = Error.stackTraceLimit;
+    if (stackless > 0) Error.stackTraceLimit = 0; // read by the Error constructor below
     super(message);
+    Error.stackTraceLimit = limit;
     this.name = new.target.name;
   }
 }
