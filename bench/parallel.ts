@@ -35,8 +35,14 @@ import type { TrainingConfigInput } from '../src/train/index';
 import { matches, median, Reporter, type Suite, type SuiteOptions } from './util';
 
 const SUITE = 'parallel';
-/** warm-up per trainer before the measured rounds (all three share the JIT's work) */
-const WARM_UP_MS = 3000;
+/**
+ * Warm-up per trainer before the measured rounds (all share the JIT's work). 6 s: the
+ * 2-worker trainer's level 1–4 updates still get ~13% faster in one step at ~5 s of its own
+ * training (measured alone after 3 s: 74–77k samples/s for three rounds of 0.6 s, then
+ * 85–87k; 1 worker flat from the first round), so with 3 s its first rounds were not yet
+ * its steady state (docs/experiments.md, "Both cores, ninth pass").
+ */
+const WARM_UP_MS = 6000;
 
 /** roundMs: one round of one trainer, long enough for ~150+ updates (the first after a switch starts cold) */
 const WORKLOADS: { name: string; levels: number[]; mode: 'mixed' | 'progressive'; roundMs: number }[] = [
