@@ -143,7 +143,8 @@ export class Tape {
 
   /** A copy of the gradient of `t`, zeros when backward never reached it. */
   gradValues(t: TensorLike): Float32Array {
-    const ptr = t.gradPtr !== 0 ? t.gradPtr : ((t as Tensor).base?.gradPtr ?? 0); // a view: its base's
+    let ptr = t.gradPtr;
+    for (let v = (t as Tensor).base ?? null; ptr === 0 && v !== null; v = v.base) ptr = v.gradPtr; // a view: its bases'
     if (ptr === 0) return new Float32Array(t.size);
     return this.heap.f32.slice(ptr >>> 2, (ptr >>> 2) + t.size);
   }

@@ -16,7 +16,12 @@ import type { Parameter, Tape, Tensor } from '../autograd/index';
 export type ModelMetrics = { count: number; accuracy?: number } & Record<string, number>;
 
 export interface TrainableModel<R> {
-  /** Every trainable parameter in a fixed order, each with a unique name (the checkpoint's keys). */
+  /**
+   * Every trainable parameter in a fixed order, each with a unique name (the checkpoint's keys).
+   * A model that writes its weights itself does it through `data`, `writeData()` or `dataPtr`
+   * (not a view from readData() or a kernel at `ptr`): with workers, only tensors written those
+   * ways reach the replicas (Parameter, WEIGHT WRITES).
+   */
   parameters(): Parameter[];
   /**
    * The training objective of a batch: a 1 × 1 tensor on `tape`, the mean over the batch.

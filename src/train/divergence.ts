@@ -78,9 +78,10 @@ export class DivergenceMonitor {
   }
 }
 
-/** Whether every value of `tensors` is finite (NaN and ±Inf are not). */
-export function allFinite(tensors: Iterable<{ data: Float32Array }>): boolean {
-  for (const { data } of tensors) {
+/** Whether every value of `params` is finite (NaN and ±Inf are not); reads through readData, so it exposes nothing (Parameter, WEIGHT WRITES). */
+export function allFinite(params: Iterable<{ readData(): Float32Array }>): boolean {
+  for (const p of params) {
+    const data = p.readData();
     for (let i = 0; i < data.length; i++) {
       const v = data[i];
       if (v - v !== 0) return false;

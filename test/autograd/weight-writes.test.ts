@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { ops, Parameter, Tape } from '../../src/autograd/index';
 import { createBackend } from '../../src/backend/index';
 import { Adam, clampValues, FreezeMask, SGD } from '../../src/optim/index';
+import { allFinite } from '../../src/train/divergence';
 import { BACKENDS } from './helpers';
 
 describe.each(BACKENDS)('weight writes on %s', (backendName) => {
@@ -27,6 +28,8 @@ describe.each(BACKENDS)('weight writes on %s', (backendName) => {
     const afterView = p.writeCount;
     void p.dataPtr;
     expect(p.writeCount).toBe(afterView + 1);
+    expect(p.changedSince(p.writeCount)).toBe(false);
+    expect(allFinite([p])).toBe(true); // the CLI's checkpoint check reads without exposing
     expect(p.changedSince(p.writeCount)).toBe(false);
     void p.data;
     expect(p.changedSince(p.writeCount)).toBe(true); // exposed: may change at any time

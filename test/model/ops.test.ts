@@ -47,5 +47,11 @@ describe.each(BACKENDS)('reshape on %s', (backendName) => {
     expect(unused.gradIsZero).toBe(true);
     expect(Array.from(tape.gradValues(side))).toEqual(new Array(8).fill(0));
     tape.reset();
+    // a view of a view whose base backward reaches by another path reads the base's gradient
+    const z = ops.linear(tape, ops.constant(tape, Float32Array.from([1, -1, 2, 0.5, 3, -2]), 2, 3), used);
+    const twice = reshape(tape, reshape(tape, z, 1, 4), 4, 1);
+    tape.backward(ops.sum(tape, ops.mul(tape, z, ops.constant(tape, Float32Array.from([1, 2, 3, 4]), 2, 2))));
+    expect(Array.from(tape.gradValues(twice))).toEqual([1, 2, 3, 4]);
+    tape.reset();
   });
 });

@@ -6,6 +6,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Trainer, TrainingConfigError, validateConfig, WorkerError, type TrainingConfigInput } from '../../src/train/index';
+import { allFinite } from '../../src/train/divergence';
 import { AHEAD_DEPTH } from '../../src/train/parallel/ahead';
 import { C, chunkClaimer } from '../../src/train/parallel/shared';
 import { startWorker, workerFlags } from '../../src/train/parallel/spawn-node';
@@ -210,6 +211,21 @@ describe('data-parallel training', () => {
       }
     }
   }, 120_000);
+
+  it('the Trainer\'s own paths expose no tensor (which would make the leader compare it every update): updates, evaluations, tests, checkpoints and the CLI\'s finiteness check', async () => {
+    const t = await Trainer.create(config(2));
+    try {
+      for (let i = 0; i < 3; i++) await t.stepAsync();
+      await t.evaluateAsync();
+      await t.testAsync(20, 'best');
+      t.checkpoint();
+      expect(allFinite(t.parameters())).toBe(true);
+      await t.stepAsync();
+      expect(t.parameters().filter((p) => p.changedSince(p.writeCount)).map((p) => p.name)).toEqual([]);
+    } finally {
+      t.close();
+    }
+  }, 60_000);
 
   it('a view of the values kept across updates and written between them reaches the workers', async () => {
     await oneAndTwo(config, async (one, two) => {
