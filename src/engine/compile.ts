@@ -1,6 +1,6 @@
 import { differentiate } from './derive-rules';
 import { UnboundSymbolError, UnsupportedError } from './errors';
-import { CONSTANTS, containsNode, type Expr, foldExpr } from './expr';
+import { CONSTANTS, type Expr, foldExpr } from './expr';
 import { rationalFromFloat, type Bindings } from './value';
 
 /**
@@ -16,11 +16,8 @@ const SIN = 7, COS = 8, TAN = 9, LOG = 10, EXP = 11, SQRT = 12;
 const FN_CODE: Record<string, number> = { sin: SIN, cos: COS, tan: TAN, log: LOG, exp: EXP, sqrt: SQRT };
 const OP_CODE: Record<string, number> = { '+': ADD, '-': SUB, '*': MUL, '/': DIV, '^': POW };
 
-const isDerive = (node: Expr): boolean => node.type === 'fn' && node.value === 'derive';
-
-/** Replaces each nested (derive f v) by its (unsimplified) derivative (the expression itself when there is none). */
+/** Replaces each nested (derive f v) by its (unsimplified) derivative. */
 function expandDerivatives(expr: Expr): Expr {
-  if (!containsNode(expr, isDerive)) return expr;
   return foldExpr<Expr>(expr, (node, kids) => {
     if (node.type === 'fn' && node.value === 'derive') return differentiate(kids[0], (kids[1] as { value: string }).value);
     if (node.type === 'op' || node.type === 'fn') return { ...node, children: kids } as Expr;
@@ -37,17 +34,34 @@ export interface CompiledFunction extends NumericFunction {
 }
 
 export function compileNumeric(expr: Expr, variable: string | null, bindings: Bindings = {}): CompiledFunction {
-  const code: number[] = [];
-  const constants: number[] = [];
-  const maxDepth = emit(expr, variable, bindings, code, constants);
-  return stackMachine(Int32Array.from(code), Float64Array.from(constants), maxDepth);
+  const program = emptyProgram();
+  emit(expr, variable, bindings, program);
+  // a fresh program's arrays hold exactly what was written
+  return stackMachine(Int32Array.from(program.code), Float64Array.from(program.constants), program.maxDepth);
 }
 
-// numericValue's program and stack, reused from call to call (emit and runOnce call nothing
-// that could call numericValue again)
-const onceCode: number[] = [];
-const onceConstants: number[] = [];
+/**
+ * A postfix program: instruction pairs (instruction, operand) and constants, written from
+ * index 0; a reused program's arrays may be longer than what the last emit wrote.
+ */
+interface Program {
+  code: number[];
+  codeLength: number;
+  constants: number[];
+  constantCount: number;
+  /** the deepest the stack gets */
+  maxDepth: number;
+}
+
+const emptyProgram = (): Program => ({ code: [], codeLength: 0, constants: [], constantCount: 0, maxDepth: 0 });
+
+// numericValue's program and stack, and emit's walk, reused from call to call (nothing they
+// call emits again); arrays are written by index and never shortened, so a call allocates
+// nothing once they have grown (entries past the counts are stale)
+const once = emptyProgram();
 let onceStack = new Float64Array(8);
+const emitOrder: Expr[] = [];
+const emitStack: Expr[] = [];
 
 /**
  * The value of `expr` at `variable` = x (or of a constant expression, variable null), on the
@@ -55,70 +69,78 @@ let onceStack = new Float64Array(8);
  * (the generator verifies every record with one) allocates nothing once warm.
  */
 export function numericValue(expr: Expr, variable: string | null, bindings: Bindings, x: number): number {
-  onceCode.length = 0;
-  onceConstants.length = 0;
-  const maxDepth = emit(expr, variable, bindings, onceCode, onceConstants);
-  if (onceStack.length <= maxDepth) onceStack = new Float64Array(2 * (maxDepth + 1));
-  return runOnce(onceCode, onceConstants, onceStack, x);
+  emit(expr, variable, bindings, once);
+  if (onceStack.length <= once.maxDepth) onceStack = new Float64Array(2 * (once.maxDepth + 1));
+  return runOnce(once.code, once.codeLength, once.constants, onceStack, x);
 }
 
-// emit's walk, reused (emit calls nothing that emits)
-const emitOrder: Expr[] = [];
-const emitStack: Expr[] = [];
-
 /**
- * Appends `expr`'s postfix program to `code` (pairs: instruction, operand) and its constants
- * to `constants`; returns the deepest the stack gets. Post-order by reversing a pre-order walk
- * that visits children right to left, so no recursion and nothing allocated per node.
+ * Writes `expr`'s postfix program into `program` from index 0 (a nested derive expanded
+ * first). Post-order by reversing a pre-order walk that visits children right to left, so no
+ * recursion and nothing allocated per node.
  */
-function emit(expr: Expr, variable: string | null, bindings: Bindings, code: number[], constants: number[]): number {
-  const source = expr.type === 'op' || expr.type === 'fn' ? expandDerivatives(expr) : expr;
+function emit(expr: Expr, variable: string | null, bindings: Bindings, program: Program, expanded = false): void {
   const order = emitOrder;
   const stack = emitStack;
-  order.length = 0;
-  stack.length = 0;
-  stack.push(source);
-  while (stack.length > 0) {
-    const node = stack.pop()!;
-    order.push(node);
-    if (node.type === 'op' || node.type === 'fn') for (const child of node.children) stack.push(child);
+  let count = 0;
+  let top = 0;
+  let derive = false;
+  stack[top++] = expr;
+  while (top > 0) {
+    const node = stack[--top];
+    order[count++] = node;
+    if (node.type === 'op' || node.type === 'fn') {
+      if (node.type === 'fn' && node.value === 'derive') derive = true;
+      for (const child of node.children) stack[top++] = child;
+    }
   }
+  if (derive && !expanded) return emit(expandDerivatives(expr), variable, bindings, program, true);
+  const { code, constants } = program;
+  let c = 0;
+  let k = 0;
   let depth = 0;
   let maxDepth = 0;
-  for (let k = order.length - 1; k >= 0; k--) {
-    const node = order[k];
+  for (let i = count - 1; i >= 0; i--) {
+    const node = order[i];
     switch (node.type) {
       case 'int':
       case 'float':
-        code.push(PUSH_CONST, constants.length);
-        constants.push(Number(node.value));
+        code[c++] = PUSH_CONST;
+        code[c++] = k;
+        constants[k++] = Number(node.value);
         break;
       case 'symbol': {
         const name = node.value;
         if (name === variable) {
-          code.push(PUSH_VAR, 0);
+          code[c++] = PUSH_VAR;
+          code[c++] = 0;
         } else {
-          code.push(PUSH_CONST, constants.length);
-          constants.push(symbolValue(name, bindings));
+          code[c++] = PUSH_CONST;
+          code[c++] = k;
+          constants[k++] = symbolValue(name, bindings);
         }
         break;
       }
       case 'op':
         if (node.value === '=') throw new UnsupportedError(`'=' is only meaningful inside solve`);
-        code.push(OP_CODE[node.value], 0);
+        code[c++] = OP_CODE[node.value];
+        code[c++] = 0;
         depth -= 2; // two popped, one pushed below
         break;
       case 'fn': {
-        const c = FN_CODE[node.value];
-        if (c === undefined) throw new UnsupportedError(`'${node.value}' cannot be evaluated numerically inside another expression`);
-        code.push(c, 0);
+        const f = FN_CODE[node.value];
+        if (f === undefined) throw new UnsupportedError(`'${node.value}' cannot be evaluated numerically inside another expression`);
+        code[c++] = f;
+        code[c++] = 0;
         depth--;
         break;
       }
     }
     if (++depth > maxDepth) maxDepth = depth;
   }
-  return maxDepth;
+  program.codeLength = c;
+  program.constantCount = k;
+  program.maxDepth = maxDepth;
 }
 
 /** A bound symbol's double: a constant's, or the binding's exact meaning (its shortest decimal) rounded. */
@@ -142,7 +164,7 @@ function symbolValue(name: string, bindings: Bindings): number {
 function stackMachine(program: Int32Array, values: Float64Array, maxDepth: number): CompiledFunction {
   const stack = new Float64Array(maxDepth + 1);
   let rows = new Float64Array(0);
-  const one = (x: number): number => runOnce(program, values, stack, x);
+  const one = (x: number): number => runOnce(program, program.length, values, stack, x);
   const many = (xs: ArrayLike<number>, out: Float64Array, n: number = xs.length): void => {
     if (!Number.isInteger(n) || n < 0 || n > xs.length || n > out.length) throw new RangeError(`many: n = ${n} points, xs holds ${xs.length} and out ${out.length}`);
     if (rows.length < (maxDepth + 1) * n) rows = new Float64Array((maxDepth + 1) * n);
@@ -167,10 +189,10 @@ function stackMachine(program: Int32Array, values: Float64Array, maxDepth: numbe
   return Object.assign(one, { many });
 }
 
-/** The program at one point, on `stack` (at least its deepest + 1 long). */
-function runOnce(program: ArrayLike<number>, values: ArrayLike<number>, stack: Float64Array, x: number): number {
+/** The program's first `length` entries at one point, on `stack` (at least its deepest + 1 long). */
+function runOnce(program: ArrayLike<number>, length: number, values: ArrayLike<number>, stack: Float64Array, x: number): number {
   let sp = -1;
-  for (let pc = 0; pc < program.length; pc += 2) {
+  for (let pc = 0; pc < length; pc += 2) {
     switch (program[pc]) {
       case PUSH_CONST: stack[++sp] = values[program[pc + 1]]; break;
       case PUSH_VAR: stack[++sp] = x; break;

@@ -6,9 +6,9 @@ let stackless = 0;
 
 /**
  * Runs `f` with the engine's errors made without a stack trace, for a caller that catches and
- * counts them: the generator rejects a draw on a division by zero or a domain error (level 7
- * meets more of them than it keeps records), and capturing a stack was ~10% of drawing
- * levels 1–4 (docs/experiments.md, "Both cores, ninth pass"). Every other error keeps its stack.
+ * counts them: the generator rejects a draw on a division by zero or a domain error (levels
+ * 2–4 meet one for every 7–14 records they keep), and capturing a stack was ~10% of drawing levels
+ * 1–4 (docs/experiments.md, "Both cores, ninth pass"). Every other error keeps its stack.
  */
 export function withoutEngineStacks<T>(f: () => T): T {
   stackless++;

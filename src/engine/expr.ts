@@ -69,13 +69,13 @@ export const sym = (name: string): SymbolExpr => ({ type: 'symbol', value: name 
 export const op = (name: OpName, a: Expr, b: Expr): OpExpr => ({ type: 'op', value: name, children: [a, b] });
 export const fn = (name: FnName, ...args: Expr[]): FnExpr => ({ type: 'fn', value: name, children: args });
 
+/** What a leaf's visit receives: one frozen empty list, not a new one per leaf. */
+const NO_RESULTS: readonly never[] = Object.freeze([]);
+
 /**
  * Bottom-up fold without recursion, so 10 000-deep trees cannot overflow the call stack.
  * `visit` receives a node and the results of its children, in order.
  */
-/** What a leaf's visit receives: one frozen empty list, not a new one per leaf. */
-const NO_RESULTS: readonly never[] = Object.freeze([]);
-
 export function foldExpr<R>(root: Expr, visit: (node: Expr, childResults: readonly R[]) => R): R {
   const nodes: Expr[] = [root];
   const nextChild: number[] = [0];

@@ -243,7 +243,7 @@ export function snapBySearch(
   score: () => number,
   options: { topK?: number; lattice?: Lattice; minScore?: number; candidates?: (values: number[]) => number[][] } = {},
 ): { record: SnapRecord; score: number; baseline: number } | null {
-  if (group.some((p) => p.readData().some((_, i) => mask.isFrozen(p, i)))) return null;
+  if (mask.count(group) > 0) return null;
   const current = group.flatMap((p) => Array.from(p.readData()));
   const write = (values: readonly number[]) => {
     let k = 0;

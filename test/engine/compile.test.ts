@@ -78,6 +78,9 @@ describe('compileNumeric', () => {
     for (let k = 40; k >= 1; k--) deep = `(+ ${k} ${deep})`;
     expect(numericValue(parse(deep), 'x', {}, 0.5)).toBe(820.5);
     expect(numericValue(parse('(* 2 x)'), 'x', {}, 0.5)).toBe(1);
+    // a nested derive is expanded first: d/dx x³ + 1 at 3 (and the program after it is whole again)
+    expect([numericValue(parse('(+ (derive (^ x 3) x) 1)'), 'x', {}, 3), compileNumeric(parse('(+ (derive (^ x 3) x) 1)'), 'x')(3)]).toEqual([28, 28]);
+    expect(numericValue(parse('(- x 1)'), 'x', {}, 3)).toBe(2);
     // a binding is its shortest decimal's exact value, rounded: 0.1 + 0.2 of two bindings is not the float sum's 0.30000000000000004
     expect(numericValue(parse('(+ a b)'), null, { a: 0.1, b: 0.2 }, 0)).toBe(compileNumeric(parse('(+ a b)'), null, { a: 0.1, b: 0.2 })(0));
     expect(() => numericValue(parse('(+ a 1)'), null, {}, 0)).toThrow(/a/);
